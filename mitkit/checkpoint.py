@@ -1,0 +1,58 @@
+"""Checkpoints: one file that carries weights, model config, thresholds, metrics and the mitkit version.
+
+Files are written with ``torch.save`` and read with ``torch.load(..., weights_only=True)``, so loading
+a checkpoint never runs code from it.
+"""
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .errors import MitkitError
+
+FORMAT = "mitkit-checkpoint"
+FORMAT_VERSION = 1  # bump when the meaning of a stored field changes
+BUNDLED = "mitkit_base.pt"  # file name of the shipped model inside mitkit/weights/
+
+
+def bundled_checkpoint_path() -> Path:
+    """Path of the checkpoint shipped inside the package."""
+    return Path(str(resources.files("mitkit") / "weights" / BUNDLED))
+
+
+def save_checkpoint(path, payload: dict, *, overwrite: bool = False) -> Path:
+    """Write ``payload`` (a dict with at least ``model`` and ``model_config``) with format fields added.
+
+    The file is written to a temporary name first and renamed, so a killed run never leaves half a
+    checkpoint; an existing file is only replaced when ``overwrite`` is true.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise MitkitError(f"path={str(path)!r} must not exist (pass overwrite=True to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "mitkit_version": __version__, **payload}, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path=None, *, weights_only: bool = True) -> dict:
+    """Read and check a checkpoint; ``path=None`` reads the bundled one."""
+    path = Path(path) if path is not None else bundled_checkpoint_path()
+    if not path.exists():
+        raise MitkitError(f"checkpoint={str(path)!r} must exist: no such file")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=weights_only)
+    except Exception as err:  # torch raises many types for foreign or damaged files
+        raise MitkitError(f"checkpoint={str(path)!r} must be a mitkit checkpoint; torch.load failed: "
+                          f"{str(err).splitlines()[0]}") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise MitkitError(f"checkpoint={str(path)!r} must be a mitkit checkpoint (format={FORMAT!r})")
+    if ckpt.get("format_version") != FORMAT_VERSION:
+        raise MitkitError(f"checkpoint format_version={ckpt.get('format_version')} must be {FORMAT_VERSION}: "
+                          f"it was written by mitkit {ckpt.get('mitkit_version')}, this is mitkit {__version__}")
+    return ckpt

@@ -1,0 +1,167 @@
+"""The ``mitkit`` command line: argparse only; every sub-command calls the Python API.
+
+    mitkit demo                      transcribe the bundled example and show the result
+    mitkit transcribe AUDIO ... --instruments {1..8|auto} --out DIR [--report] [--overwrite]
+    mitkit synth --out DIR --hours H ...     render synthetic training data
+    mitkit train --preset base --data DIR --run DIR [--resume]
+    mitkit evaluate / mitkit bench           accuracy and speed against the baselines
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+from pathlib import Path
+
+from . import __version__
+from .errors import MitkitError
+
+
+def _instruments(value: str):
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--instruments={value!r} must be an integer 1..8 or 'auto'") from None
+    if not 1 <= k <= 8:
+        raise argparse.ArgumentTypeError(f"--instruments={k} must be between 1 and 8, or 'auto'")
+    return k
+
+
+def _add_transcription_options(p):
+    p.add_argument("--instruments", "-k", type=_instruments, default="auto",
+                   help="number of instruments (tracks) K, 1..8, or 'auto' to estimate it (default: auto)")
+    p.add_argument("--checkpoint", default=None,
+                   help="model checkpoint (.pt) to use instead of the bundled model")
+    p.add_argument("--clustering", choices=("note", "frame"), default="note",
+                   help="note-level clustering (default) or the frame-level comparison method")
+    p.add_argument("--onset-threshold", type=float, default=None,
+                   help="onset probability (0..1) that starts a note (default: the checkpoint's tuned value)")
+    p.add_argument("--frame-threshold", type=float, default=None,
+                   help="frame probability (0..1) above which a note keeps sounding (default: tuned value)")
+    p.add_argument("--min-note-frames", type=int, default=None,
+                   help="shortest note kept, in frames of 11.6 ms (default: tuned value, about 8)")
+
+
+def _cmd_transcribe(args):
+    from tqdm.auto import tqdm
+
+    from .transcribe import transcribe
+
+    out = Path(args.out)
+    jobs = []
+    for audio in args.audio:
+        stem = Path(audio).stem
+        targets = [out / f"{stem}.mid", out / f"{stem}.json"] + ([out / f"{stem}.html"] if args.report else [])
+        clash = [str(p) for p in targets if p.exists()]
+        if clash and not args.overwrite:
+            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it")
+        jobs.append((audio, stem))
+    for audio, stem in tqdm(jobs, disable=len(jobs) < 2, desc="files", unit="file"):
+        t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint, clustering=args.clustering,
+                       onset_threshold=args.onset_threshold, frame_threshold=args.frame_threshold,
+                       min_note_frames=args.min_note_frames, progress=len(jobs) == 1)
+        t.to_midi(out / f"{stem}.mid", overwrite=args.overwrite)
+        t.to_json(out / f"{stem}.json", overwrite=args.overwrite)
+        written = [f"{stem}.mid", f"{stem}.json"]
+        if args.report:
+            from .export import write_report
+            write_report(t, out / f"{stem}.html", overwrite=args.overwrite)
+            written.append(f"{stem}.html")
+        print(f"{audio}: {t.instruments} tracks, {sum(len(tr.notes) for tr in t.tracks)} notes "
+              f"-> {', '.join(str(out / w) for w in written)}")
+
+
+def _cmd_demo(args):
+    from .demo import run_demo
+    run_demo(out=Path(args.out), instruments=args.instruments, overwrite=args.overwrite)
+
+
+def _cmd_train(args):
+    from .train import TrainConfig, Trainer
+    overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
+                                   "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
+                                   "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
+                                   "eval_every": args.eval_every}.items() if v is not None}
+    cfg = TrainConfig.preset(args.preset, **overrides)
+    run = Path(args.run)
+    if (run / "last.pt").exists() and not args.resume:
+        raise MitkitError(f"--run={str(run)!r} already holds a run: pass --resume to continue it, "
+                          "or choose another folder")
+    trainer = Trainer(cfg, run, device=args.device)
+    if args.resume and (run / "last.pt").exists():
+        trainer.resume()
+    trainer.run(time_limit=args.time_limit)
+    if args.tune_on and trainer.rank == 0:
+        from .tuning import tune_checkpoint
+        print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu"))
+    print(f"done: {run / 'best.pt'}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mitkit", description="Lightweight multi-instrument music transcription: "
+                                     "notes grouped into one track per instrument.")
+    parser.add_argument("--version", action="version", version=f"mitkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("transcribe", help="transcribe audio files into multi-track MIDI and JSON",
+                       description="Transcribe audio files. For each AUDIO, writes DIR/<name>.mid (one MIDI "
+                                   "track per instrument) and DIR/<name>.json (notes with onset/offset in seconds).")
+    p.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, OGG, MP3; any sample rate, mono or multichannel)")
+    p.add_argument("--out", "-o", required=True, help="output folder (created if missing)")
+    p.add_argument("--report", action="store_true",
+                   help="also write DIR/<name>.html: an offline page with the piano roll by track and the posteriorgram")
+    p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    _add_transcription_options(p)
+    p.set_defaults(func=_cmd_transcribe)
+
+    p = sub.add_parser("demo", help="transcribe the bundled example and compare with its ground truth")
+    p.add_argument("--out", "-o", default="mitkit-demo", help="output folder (default: ./mitkit-demo)")
+    p.add_argument("--instruments", "-k", type=_instruments, default="auto", help="K, 1..8 or 'auto' (default)")
+    p.add_argument("--overwrite", action="store_true", help="replace earlier demo outputs")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("train", help="train a model on a dataset made by `mitkit synth`")
+    p.add_argument("--preset", default="base", help="training preset: tiny or base (default)")
+    p.add_argument("--data", default=None, help="dataset folder (with manifest.json)")
+    p.add_argument("--run", required=True, help="run folder for checkpoints (last.pt, best.pt) and log.csv")
+    p.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
+    p.add_argument("--steps", type=int, default=None, help="total optimizer steps (overrides the preset)")
+    p.add_argument("--batch-size", type=int, default=None, help="mixtures per step and process")
+    p.add_argument("--stage", choices=("joint", "amt", "timbre"), default=None, help="which branches learn")
+    p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--timbre-loss", choices=("infonce", "deep_clustering"), default=None,
+                   help="contrastive loss of the timbre branch (deep_clustering is the ablation)")
+    p.add_argument("--eval-every", type=int, default=None, help="steps between validations and checkpoints")
+    p.add_argument("--workers", type=int, default=None, help="data-loading processes")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
+    p.add_argument("--tune-on", default=None, metavar="BENCHMARK",
+                   help="afterwards, tune note thresholds on this validation-split benchmark folder")
+    p.set_defaults(func=_cmd_train)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        args.func(args)
+    except MitkitError as err:
+        print(f"mitkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("default")
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Writing transcriptions: multi-track MIDI (pretty_midi) and JSON, never overwriting by accident.
+
+JSON layout (stable keys; more may be added)::
+
+    {"audio": str | null, "duration": s, "instruments": K,
+     "tracks": [{"id": 0, "program": 40, "notes": [{"onset": s, "offset": s, "pitch": int, "velocity": int}]}],
+     "thresholds": {...}, "clustering": "note", "mitkit_version": "..."}
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pretty_midi
+
+from . import __version__
+from .errors import MitkitError
+
+
+def check_writable(path, *, overwrite: bool = False) -> Path:
+    """``path`` as a Path, with its folder created; refuses to replace a file unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise MitkitError(f"path={str(path)!r} must not exist already (use overwrite=True / --overwrite to replace it)")
+    if path.is_dir():
+        raise MitkitError(f"path={str(path)!r} must be a file path, not a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def transcription_to_dict(t) -> dict:
+    return {"audio": t.audio, "duration": round(t.duration, 6), "instruments": t.instruments,
+            "tracks": [{"id": tr.id, "program": tr.program,
+                        "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch,
+                                   "velocity": n.velocity} for n in tr.notes]} for tr in t.tracks],
+            "thresholds": t.thresholds, "clustering": t.clustering, "mitkit_version": __version__}
+
+
+def write_json(t, path, *, overwrite: bool = False) -> Path:
+    path = check_writable(path, overwrite=overwrite)
+    path.write_text(json.dumps(transcription_to_dict(t), indent=1))
+    return path
+
+
+def read_json(path):
+    """A :class:`~mitkit.transcribe.Transcription` (tracks only) from a file written by :func:`write_json`."""
+    from .transcribe import Note, Track, Transcription
+    try:
+        d = json.loads(Path(path).read_text())
+        tracks = [Track(tr["id"], [Note(n["onset"], n["offset"], n["pitch"], n["velocity"]) for n in tr["notes"]],
+                        program=tr.get("program", 0)) for tr in d["tracks"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise MitkitError(f"path={str(path)!r} must be a mitkit transcription JSON file: {err}") from None
+    return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
+                         thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"))
+
+
+def to_pretty_midi(t) -> pretty_midi.PrettyMIDI:
+    """One ``pretty_midi.Instrument`` per track, named ``Track k``."""
+    pm = pretty_midi.PrettyMIDI()
+    for tr in t.tracks:
+        inst = pretty_midi.Instrument(program=tr.program, name=f"Track {tr.id + 1}")
+        inst.notes = [pretty_midi.Note(velocity=n.velocity, pitch=n.pitch, start=n.onset, end=n.offset)
+                      for n in tr.notes]
+        pm.instruments.append(inst)
+    return pm
+
+
+def write_midi(t, path, *, overwrite: bool = False) -> Path:
+    path = check_writable(path, overwrite=overwrite)
+    to_pretty_midi(t).write(str(path))
+    return path
+
+
+def write_report(t, path, *, overwrite: bool = False) -> Path:
+    """A self-contained HTML page (plotly inlined, works offline): posteriorgram and notes by track."""
+    from .plots import plot_transcription
+    path = check_writable(path, overwrite=overwrite)
+    counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
+    fig = plot_transcription(t, title=f"mitkit {__version__}: {t.audio or 'audio'} "
+                                      f"({t.duration:.1f} s; {counts})")
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    return path

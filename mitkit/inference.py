@@ -1,0 +1,118 @@
+"""Running the network over audio of any length, in overlapping chunks.
+
+Notebook: 04_speed_benchmarks
+
+A file is cut into chunks of ``chunk_frames`` frames, each computed with ``context_frames`` of audio on
+either side (enough for the longest CQT kernel, the decimation filters and the network's receptive
+field), and only the centre frames are kept. EnergyNorm's per-clip scale σ is measured once over the
+whole file first, so the stitched posteriorgrams equal those of one whole-file pass; memory is bounded
+by the chunk, not by the file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import constants as C
+from .frontend import EnergyNorm
+
+CHUNK_FRAMES = 2584  # ≈ 30 s of frames per chunk
+CONTEXT_FRAMES = 172  # ≈ 2 s each side: half the longest CQT kernel (0.8 s) plus the decimation filters
+
+
+@dataclass
+class Posteriorgrams:
+    """Network outputs for one piece of audio.
+
+    Attributes
+    ----------
+    frames : Y_F, float32 ``(84, T)``, probability that pitch p sounds in frame t.
+    onsets : Y_O, float32 ``(84, T)``, probability that a note of pitch p starts in frame t.
+    embeddings : V, float32 ``(12, 84, T)`` unit timbre vectors, or None when not computed/kept.
+    sigma : the clip's EnergyNorm scale.
+    """
+    frames: np.ndarray
+    onsets: np.ndarray
+    embeddings: np.ndarray | None
+    sigma: float
+
+    @property
+    def n_frames(self) -> int:
+        return self.frames.shape[1]
+
+    @property
+    def times(self) -> np.ndarray:
+        """Frame centres in seconds ``(T,)``."""
+        return np.arange(self.n_frames) / C.FRAME_RATE
+
+
+def chunk_spans(n_frames: int, chunk_frames: int = CHUNK_FRAMES):
+    """Frame ranges ``[(start, stop), ...]`` that tile ``range(n_frames)``."""
+    return [(a, min(a + chunk_frames, n_frames)) for a in range(0, n_frames, chunk_frames)]
+
+
+def _segment(audio: torch.Tensor, start: int, stop: int, context: int):
+    """Samples feeding frames [start, stop) with context, and the frame offset of ``start`` inside them."""
+    first = max(start - context, 0)
+    last = (stop + context) * C.HOP_LENGTH
+    return audio[first * C.HOP_LENGTH:last], start - first
+
+
+@torch.no_grad()
+def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
+               context_frames: int = CONTEXT_FRAMES) -> float:
+    """σ of the whole file (std over time of the CQT frame energy), computed chunk by chunk."""
+    n_frames = model.cqt.n_frames(audio.shape[-1])
+    energy = np.empty(n_frames, dtype=np.float64)
+    for start, stop in chunk_spans(n_frames, chunk_frames):
+        seg, offset = _segment(audio, start, stop, context_frames)
+        P = EnergyNorm.power(model.cqt(seg[None]))[0]  # (288, T_seg)
+        energy[start:stop] = P.sum(0)[offset:offset + stop - start].double().cpu().numpy()
+    return float(energy.std())
+
+
+@torch.no_grad()
+def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = True,
+            chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
+            progress: bool = False, on_chunk=None) -> Posteriorgrams:
+    """Posteriorgrams (and embeddings) for a mono 22,050 Hz waveform of any length.
+
+    Parameters
+    ----------
+    model : MitNet, in eval mode.
+    audio : float32 waveform ``(N,)``.
+    with_timbre : run the timbre branch.
+    keep_embeddings : keep V ``(12, 84, T)`` for the whole file (about 4 kB per frame); when False,
+        ``on_chunk`` is the only way to see V.
+    on_chunk : optional callable ``(start, stop, Y_F_chunk, V_chunk)`` called for every chunk's centre
+        frames, e.g. to aggregate note embeddings without keeping V.
+    """
+    device = next(model.parameters()).device
+    audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
+    n_frames = model.cqt.n_frames(audio.shape[-1])
+    spans = chunk_spans(n_frames, chunk_frames)
+    if len(spans) == 1:
+        sigma = EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None])))
+    else:
+        sigma = clip_scale(model, audio, chunk_frames=chunk_frames, context_frames=context_frames)
+    sigma = float(sigma)
+    Y_F = np.empty((C.N_PITCHES, n_frames), dtype=np.float32)
+    Y_O = np.empty_like(Y_F)
+    V = np.empty((model.config.embedding_dim, C.N_PITCHES, n_frames), np.float32) \
+        if with_timbre and keep_embeddings else None
+    for start, stop in tqdm(spans, disable=not progress or len(spans) == 1, desc="network", unit="chunk"):
+        seg, offset = _segment(audio, start, stop, context_frames)
+        out = model(seg[None], sigma=torch.tensor([sigma], device=device), with_timbre=with_timbre)
+        centre = slice(offset, offset + stop - start)
+        Y_F[:, start:stop] = torch.sigmoid(out["frame_logit"][0, :, centre]).cpu().numpy()
+        Y_O[:, start:stop] = torch.sigmoid(out["onset_logit"][0, :, centre]).cpu().numpy()
+        if with_timbre:
+            v = out["V"][0, :, :, centre].cpu().numpy()
+            if V is not None:
+                V[:, :, start:stop] = v
+            if on_chunk is not None:
+                on_chunk(start, stop, Y_F[:, start:stop], v)
+    return Posteriorgrams(Y_F, Y_O, V, sigma)

@@ -1,0 +1,113 @@
+"""Training losses: focal loss for the posteriorgrams, contrastive losses for the timbre embeddings.
+
+Notebook: 02_training
+
+Each loss is a plain function of tensors; none lives inside the model.
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F_
+
+FRAME_ALPHA = 0.2  # positive-class weight for frames
+ONSET_ALPHA = 0.06  # onsets are sparser, so their positives get the smaller weight (DESIGN.md)
+FOCAL_GAMMA = 1.0
+TEMPERATURE = 0.15  # InfoNCE softmax temperature
+ACTIVE_THRESHOLD = 0.1  # a bin is "active" when any instrument's roll exceeds this
+MAX_BINS = 512  # bins sampled per clip for the contrastive losses, so memory stays flat
+
+
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor, *, alpha: float, gamma: float = FOCAL_GAMMA):
+    """Binary focal loss, averaged over all elements.
+
+    ``FL = −α·y·(1−p)^γ·log p − (1−α)·(1−y)·p^γ·log(1−p)`` with ``p = sigmoid(logits)``.
+
+    Parameters
+    ----------
+    logits, targets : tensors of one shape, e.g. ``(B, 84, T)``; targets in [0, 1].
+    alpha : weight of the positive class (0.2 frames, 0.06 onsets).
+    gamma : focusing exponent; 0 gives α-weighted binary cross-entropy.
+    """
+    p = torch.sigmoid(logits)
+    log_p, log_not_p = F_.logsigmoid(logits), F_.logsigmoid(-logits)
+    pos = -alpha * targets * (1 - p) ** gamma * log_p
+    neg = -(1 - alpha) * (1 - targets) * p ** gamma * log_not_p
+    return (pos + neg).mean()
+
+
+def sample_active_bins(V: torch.Tensor, rolls: torch.Tensor, *, max_bins: int = MAX_BINS,
+                       threshold: float = ACTIVE_THRESHOLD, generator: torch.Generator | None = None):
+    """Embeddings and instrument labels of up to ``max_bins`` active bins of one clip.
+
+    Parameters
+    ----------
+    V : ``(D, P, T)`` embeddings of one clip.
+    rolls : ``(I, P, T)`` per-instrument frame rolls of the same clip.
+
+    Returns
+    -------
+    v : ``(M, D)`` embeddings; labels : ``(M,)`` instrument index of each bin. Bins where more than one
+    instrument is active (unisons) are left out: they have no single right answer.
+    """
+    active = rolls > threshold  # (I, P, T)
+    single = active.sum(0) == 1  # (P, T)
+    idx = single.flatten().nonzero()[:, 0]
+    if idx.numel() > max_bins:
+        pick = torch.randperm(idx.numel(), generator=generator, device="cpu")[:max_bins].to(idx.device)
+        idx = idx[pick]
+    labels = active.flatten(1)[:, idx].float().argmax(0)  # (M,)
+    v = V.flatten(1)[:, idx].T  # (M, D)
+    return v, labels
+
+
+def info_nce_loss(v: torch.Tensor, labels: torch.Tensor, *, temperature: float = TEMPERATURE):
+    """Multi-positive InfoNCE over bins of one clip.
+
+    For anchor i, every other bin of the same instrument is a positive and every bin of another
+    instrument a negative: ``L_i = −mean_{p∈P(i)} log( exp(s_ip/τ) / Σ_{a≠i} exp(s_ia/τ) )``.
+    Averaged over anchors that have at least one positive; zero when fewer than two instruments are
+    present (there is nothing to tell apart).
+
+    Parameters
+    ----------
+    v : ``(M, D)`` unit embeddings; labels : ``(M,)`` integer instrument labels.
+    """
+    if labels.numel() < 2 or labels.unique().numel() < 2:
+        return v.sum() * 0.0
+    sim = v @ v.T / temperature  # (M, M)
+    eye = torch.eye(len(v), dtype=torch.bool, device=v.device)
+    sim = sim.masked_fill(eye, float("-inf"))
+    log_prob = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    positive = (labels[:, None] == labels[None, :]) & ~eye
+    n_pos = positive.sum(1)
+    has_pos = n_pos > 0
+    per_anchor = -(log_prob.masked_fill(~positive, 0.0).sum(1)[has_pos] / n_pos[has_pos])
+    return per_anchor.mean()
+
+
+def deep_clustering_loss(v: torch.Tensor, labels: torch.Tensor):
+    """Affinity MSE of deep clustering (the ablation): ``‖VVᵀ − YYᵀ‖²_F / M²``, computed in O(M·D).
+
+    ``Y`` is the one-hot label matrix. Zero for single-instrument clips, like :func:`info_nce_loss`.
+    """
+    if labels.numel() < 2 or labels.unique().numel() < 2:
+        return v.sum() * 0.0
+    Y = F_.one_hot(labels).float()
+    m = len(v)
+    loss = (v.T @ v).pow(2).sum() - 2 * (v.T @ Y).pow(2).sum() + (Y.T @ Y).pow(2).sum()
+    return loss / m ** 2
+
+
+def timbre_loss(V: torch.Tensor, rolls: torch.Tensor, *, kind: str = "infonce", max_bins: int = MAX_BINS,
+                generator: torch.Generator | None = None):
+    """Contrastive loss of a batch, averaged over clips.
+
+    Parameters
+    ----------
+    V : ``(B, D, P, T)`` embeddings; rolls : ``(B, I, P, T)`` per-instrument frame rolls.
+    kind : ``"infonce"`` (default) or ``"deep_clustering"`` (ablation).
+    """
+    fn = {"infonce": info_nce_loss, "deep_clustering": deep_clustering_loss}[kind]
+    losses = [fn(*sample_active_bins(V[b], rolls[b], max_bins=max_bins, generator=generator))
+              for b in range(V.shape[0])]
+    return torch.stack(losses).mean()

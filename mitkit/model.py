@@ -1,0 +1,177 @@
+"""The two-branch network: pitch/onset (AMT) branch and timbre-embedding branch on one fixed CQT.
+
+Notebook: 02_training
+
+Shapes use B batch, C channels, F frequency bins, T frames, P = 84 pitches, D = 12 embedding dims.
+The branches share only the CQT (DESIGN.md: sharing a block hurt); each has its own EnergyNorm affine.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F_
+
+from . import constants as C
+from .frontend import CQT, EnergyNorm, HarmonicStacking
+
+
+@dataclass
+class ModelConfig:
+    amt_channels: int = 16  # width of the AMT branch's 5×5 convolutions
+    timbre_channels: int = 16  # width of the timbre branch
+    timbre_hidden: int = 24  # width inside the timbre branch's residual block
+    embedding_dim: int = C.EMBEDDING_DIM  # D, the size of each bin's unit timbre vector
+    harmonic_kernel: int = 25  # frequency taps of the dilated "harmonic context" convolution
+    harmonic_dilation: int = 3  # 25 taps × dilation 3 span 73 bins ≈ ±1 octave
+    onset_channels: int = 7  # onset features concatenated with Y_F before the onset head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _conv(c_in, c_out, kernel, stride=(1, 1), dilation=(1, 1), padding=None):
+    kernel = (kernel, kernel) if isinstance(kernel, int) else kernel
+    if padding is None:  # "same" in time and (for stride 1) in frequency
+        padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilation))
+    return nn.Conv2d(c_in, c_out, kernel, stride=stride, dilation=dilation, padding=padding)
+
+
+class HarmonicContext(nn.Module):
+    """Dilated convolution over ±1 octave of bins back to 8 channels, added to the stacked input.
+
+    Shapes: ``h`` ``(B, C, 252, T)``, ``x`` ``(B, 8, 252, T)`` → ``(B, 8, 252, T)``.
+    """
+
+    def __init__(self, c_in: int, cfg: ModelConfig):
+        super().__init__()
+        self.conv = _conv(c_in, C.N_HARMONICS, (cfg.harmonic_kernel, 3), dilation=(cfg.harmonic_dilation, 1))
+
+    def forward(self, h, x):
+        return self.conv(h) + x
+
+
+class AMTBranch(nn.Module):
+    """Frame and onset posteriorgram logits from the stacked CQT.
+
+    Shapes: input ``(B, 8, 252, T)``; output two logits ``(B, 84, T)`` (frame, onset).
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c = cfg.amt_channels
+        self.conv_in = nn.Sequential(_conv(C.N_HARMONICS, c, 5), nn.BatchNorm2d(c), nn.LeakyReLU())
+        self.context = HarmonicContext(c, cfg)
+        self.conv_mid = nn.Sequential(_conv(C.N_HARMONICS, c, 5), nn.BatchNorm2d(c), nn.ReLU())
+        # stride 3 in frequency maps the 3 bins of each semitone to one pitch: 252 → 84
+        self.frame_head = _conv(c, 1, 5, stride=(3, 1), padding=(2, 2))
+        self.onset_features = nn.Sequential(
+            _conv(c, cfg.onset_channels, (7, 3), stride=(3, 1), padding=(2, 1)),
+            nn.BatchNorm2d(cfg.onset_channels), nn.ReLU())
+        self.onset_head = _conv(cfg.onset_channels + 1, 1, (3, 5))
+
+    def forward(self, x):
+        h = torch.relu(self.context(self.conv_in(x), x))  # (B, 8, 252, T)
+        h = self.conv_mid(h)  # (B, 16, 252, T)
+        frame_logit = self.frame_head(h)  # (B, 1, 84, T)
+        onset_in = torch.cat([self.onset_features(h), torch.sigmoid(frame_logit)], dim=1)  # (B, 8, 84, T)
+        onset_logit = self.onset_head(onset_in)  # (B, 1, 84, T)
+        return frame_logit[:, 0], onset_logit[:, 0]
+
+
+class ChannelLayerNorm(nn.Module):
+    """LayerNorm over the channel axis of ``(B, C, F, T)`` at every bin."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(channels)
+
+    def forward(self, x):
+        return self.norm(x.movedim(1, -1)).movedim(-1, 1)
+
+
+class ScaledInstanceNorm(nn.Module):
+    """Instance norm over (F, T) with a learnable per-channel scale and no bias."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(1, channels, 1, 1))
+
+    def forward(self, x):
+        return F_.instance_norm(x) * self.scale
+
+
+class TimbreBranch(nn.Module):
+    """Unit-length timbre embeddings for every pitch bin and frame.
+
+    Shapes: input ``(B, 8, 252, T)``; output ``(B, D=12, 84, T)``, L2-normalised over D.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        c, hidden = cfg.timbre_channels, cfg.timbre_hidden
+        self.conv_in = nn.Sequential(_conv(C.N_HARMONICS, c, 5), nn.GroupNorm(4, c), nn.LeakyReLU())
+        self.context = HarmonicContext(c, cfg)
+        self.conv_mid = nn.Sequential(nn.GroupNorm(2, C.N_HARMONICS), _conv(C.N_HARMONICS, c, 5), nn.PReLU())
+        self.residual = nn.Sequential(ChannelLayerNorm(c), _conv(c, hidden, 3), nn.ReLU(), _conv(hidden, c, 3))
+        self.norm = ScaledInstanceNorm(c)
+        self.head = _conv(c, cfg.embedding_dim, (3, 5), stride=(3, 1), padding=(0, 2))
+
+    def forward(self, x):
+        h = self.context(self.conv_in(x), x)  # (B, 8, 252, T)
+        h = self.conv_mid(h)  # (B, 16, 252, T)
+        h = self.norm(h + self.residual(h))
+        return F_.normalize(self.head(h), dim=1)  # (B, 12, 84, T)
+
+
+class MitNet(nn.Module):
+    """CQT → (EnergyNorm → harmonic stacking → branch) twice.
+
+    ``forward(audio)`` takes a waveform ``(B, N)`` at 22,050 Hz and returns a dict with
+    ``frame_logit``, ``onset_logit`` ``(B, 84, T)`` and, unless ``with_timbre=False``, ``V`` ``(B, 12, 84, T)``.
+    ``sigma`` overrides the per-clip EnergyNorm scale (chunked inference passes the whole file's).
+    """
+
+    def __init__(self, config: ModelConfig | None = None):
+        super().__init__()
+        self.config = config or ModelConfig()
+        self.cqt = CQT()
+        self.stack = HarmonicStacking()
+        self.amt_norm, self.timbre_norm = EnergyNorm(), EnergyNorm()
+        self.amt = AMTBranch(self.config)
+        self.timbre = TimbreBranch(self.config)
+
+    def features(self, audio: torch.Tensor) -> torch.Tensor:
+        """The parameter-free part shared by both branches: ``log(P) − log σ`` ``(B, 288, T)``."""
+        return EnergyNorm().to(audio.device).normalise(self.cqt(audio))
+
+    def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True):
+        X = self.cqt(audio)  # (B, 288, T) complex
+        P = EnergyNorm.power(X)
+        if sigma is None:
+            sigma = EnergyNorm.clip_scale(P)
+        out = {}
+        if with_amt:
+            out["frame_logit"], out["onset_logit"] = self.amt(self.stack(self.amt_norm(P, sigma)))
+        if with_timbre:
+            out["V"] = self.timbre(self.stack(self.timbre_norm(P, sigma)))
+        return out
+
+
+def parameter_count(model: nn.Module) -> dict:
+    """Trainable and fixed (buffer) element counts, per branch and in total.
+
+    Returns a dict with keys ``amt``, ``timbre``, ``trainable``, ``fixed`` (CQT kernels and filters,
+    BatchNorm statistics).
+    """
+    def trainable(module):
+        return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+    counts = {"trainable": trainable(model),
+              "fixed": sum(b.numel() for b in model.buffers()) + sum(p.numel() for p in model.parameters()
+                                                                     if not p.requires_grad)}
+    if isinstance(model, MitNet):
+        counts["amt"] = trainable(model.amt) + trainable(model.amt_norm)
+        counts["timbre"] = trainable(model.timbre) + trainable(model.timbre_norm)
+    return counts

@@ -1,0 +1,402 @@
+"""Render note lists to audio with FluidSynth, one stem per instrument, plus audio-level augmentation.
+
+Every instrument of a piece is rendered *alone* (its own synthesizer, same room), so that the stems are
+sample-aligned and their sum is the mixture: labels stay exact whatever mix gains are drawn later.
+FluidSynth is driven directly through ``pyfluidsynth`` and its float output
+(``fluid_synth_write_float``): no dither, no int16 rounding, so rendering is deterministic and linear.
+
+What a real recording varies and where it is varied here:
+
+- soundfont (:data:`TRAIN_SOUNDFONTS`), program (see :mod:`mitkit.instruments`);
+- the room: reverb size/damping/width/level and chorus (:class:`Room`, shared by a piece's stems);
+- per stem (:class:`StemStyle`): reverb and chorus sends (CC 91/93), a tuning offset of a few cents,
+  vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note onsets
+  (pitch bend), all drawn by :func:`random_room` / :func:`random_style`;
+- audio level (:func:`random_eq`, :func:`augment_mixture`): EQ curves, noise, mix gains; applied on the
+  fly by :class:`mitkit.data.MixtureDataset`.
+
+Velocities are taken from the note list as given (the caller varies them), so the label's velocity is
+the one that was played.
+
+Soundfont policy: FluidR3_GM and TimGM6mb only; other soundfonts are reserved for blind evaluation.
+
+Notebook: 01_data_and_labels
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from mitkit.constants import SAMPLE_RATE
+from mitkit.errors import MitkitError
+
+#: Training soundfonts; the value is the file name searched for (see :func:`soundfont_path`).
+TRAIN_SOUNDFONTS: dict[str, str] = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2"}
+
+_SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
+
+PITCH_BEND_RANGE_CENTS = 200.0  # GM default pitch-bend sensitivity: ±2 semitones over ±8192
+_BEND_STEPS = 6  # pitch-bend messages per scoop
+_CHANNELS = tuple(c for c in range(16) if c != 9)  # channel 10 (index 9) is GM percussion
+
+
+def soundfont_path(name: str) -> str:
+    """Path of a training soundfont.
+
+    Looks in ``$MITKIT_SOUNDFONT_DIR``, the usual Debian folders, and (for TimGM6mb) inside the
+    ``pretty_midi`` package, which ships it.
+
+    Raises
+    ------
+    MitkitError
+        If ``name`` is not a training soundfont or its file cannot be found.
+    """
+    if name not in TRAIN_SOUNDFONTS:
+        raise MitkitError(f"soundfont={name!r} must be one of {sorted(TRAIN_SOUNDFONTS)}")
+    fname = TRAIN_SOUNDFONTS[name]
+    dirs = [os.environ.get("MITKIT_SOUNDFONT_DIR", ""), *_SOUNDFONT_DIRS]
+    try:
+        import pretty_midi
+
+        dirs.append(os.path.dirname(pretty_midi.__file__))
+    except ImportError:  # pragma: no cover - pretty_midi is a dependency
+        pass
+    for d in dirs:
+        if d and os.path.isfile(os.path.join(d, fname)):
+            return os.path.join(d, fname)
+    raise MitkitError(f"soundfont={name!r} must be installed: {fname} not found in {[d for d in dirs if d]}")
+
+
+@dataclass
+class Room:
+    """FluidSynth's global effects, shared by all stems of one piece (so the stems sum to the mix)."""
+
+    reverb_roomsize: float = 0.2  # 0..1
+    reverb_damping: float = 0.0  # 0..1, high-frequency damping
+    reverb_width: float = 0.5  # 0..100, stereo width (we average to mono)
+    reverb_level: float = 0.9  # 0..1, wet level
+    chorus_nr: int = 3  # voices, 0..99
+    chorus_level: float = 2.0  # 0..10
+    chorus_speed: float = 0.3  # Hz, 0.29..5
+    chorus_depth: float = 8.0  # ms
+    chorus_type: int = 0  # 0 sine, 1 triangle
+
+
+@dataclass
+class StemStyle:
+    """How one instrument is played; everything but the notes and the room."""
+
+    program: int  # GM program, 0-based
+    bank: int = 0  # soundfont bank
+    reverb_send: int = 40  # CC 91, 0..127
+    chorus_send: int = 0  # CC 93, 0..127
+    volume: int = 100  # CC 7, 0..127
+    tuning_cents: float = 0.0  # constant detune of the whole stem, via pitch bend
+    vibrato: int = 0  # CC 1 value reached on held notes (0 = none; 127 ≈ soundfont's full depth)
+    vibrato_delay_s: float = 0.25  # seconds after an onset before vibrato fades in
+    scoop_cents: float = 0.0  # largest pitch-bend scoop into an onset (notes start flat by up to this)
+    scoop_s: float = 0.06  # length of a scoop in seconds
+    seed: int = 0  # per-note randomness (scoop sizes)
+
+
+def random_room(rng: np.random.Generator) -> Room:
+    """Draw a :class:`Room`: dry to hall-like reverb, chorus off in about half of the rooms."""
+    chorus = rng.random() < 0.5
+    return Room(
+        reverb_roomsize=float(rng.uniform(0.0, 0.9)),
+        reverb_damping=float(rng.uniform(0.0, 1.0)),
+        reverb_width=float(rng.uniform(0.0, 100.0)),
+        reverb_level=float(rng.uniform(0.2, 1.0)),
+        chorus_nr=int(rng.integers(2, 6)) if chorus else 0,
+        chorus_level=float(rng.uniform(0.5, 3.0)) if chorus else 0.0,
+        chorus_speed=float(rng.uniform(0.3, 1.0)),
+        chorus_depth=float(rng.uniform(2.0, 10.0)),
+        chorus_type=int(rng.integers(2)),
+    )
+
+
+def random_style(ins, rng: np.random.Generator) -> StemStyle:
+    """Draw a :class:`StemStyle` for ``ins`` (a :class:`mitkit.instruments.Instrument`)."""
+    expressive = bool(ins.expressive)
+    mono = expressive and not ins.polyphonic
+    return StemStyle(
+        program=int(ins.program),
+        reverb_send=int(rng.integers(0, 110)),
+        chorus_send=int(rng.integers(0, 60)) if rng.random() < 0.4 else 0,
+        volume=int(rng.integers(90, 128)),
+        tuning_cents=float(np.clip(rng.normal(0.0, 6.0), -15.0, 15.0)),
+        vibrato=int(rng.integers(10, 70)) if expressive and rng.random() < 0.8 else 0,
+        vibrato_delay_s=float(rng.uniform(0.1, 0.4)),
+        scoop_cents=float(rng.uniform(0.0, 40.0)) if mono and rng.random() < 0.6 else 0.0,
+        scoop_s=float(rng.uniform(0.03, 0.1)),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+# ---- event lists ---------------------------------------------------------------------------------
+
+# Event kinds, in the order they are applied when they fall on the same sample.
+_OFF, _CC, _BEND, _ON = 0, 1, 2, 3
+
+
+def _bend_value(cents: float) -> int:
+    return int(round(np.clip(cents / PITCH_BEND_RANGE_CENTS * 8192, -8192, 8191)))
+
+
+def validate_notes(notes, name: str = "notes") -> np.ndarray:
+    """Check a note list ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]`` and return it as float64.
+
+    Raises
+    ------
+    MitkitError
+        On a wrong shape, negative onsets, offsets not after onsets, pitches outside 0..127 or
+        velocities outside 1..127.
+    """
+    a = np.asarray(notes, dtype=np.float64).reshape(-1, 4) if np.size(notes) else np.zeros((0, 4))
+    if np.ndim(notes) != 2 and np.size(notes):
+        raise MitkitError(f"{name} must have shape (N, 4), got {np.shape(notes)}")
+    if len(a) and (a[:, 0].min() < 0 or np.any(a[:, 1] <= a[:, 0])):
+        raise MitkitError(f"{name} must have onset_s >= 0 and offset_s > onset_s for every note")
+    if len(a) and (a[:, 2].min() < 0 or a[:, 2].max() > 127 or np.any(a[:, 2] != np.round(a[:, 2]))):
+        raise MitkitError(f"{name} must have integer MIDI pitches in 0..127")
+    if len(a) and (a[:, 3].min() < 1 or a[:, 3].max() > 127):
+        raise MitkitError(f"{name} must have velocities in 1..127")
+    return a
+
+
+def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_RATE) -> list[tuple]:
+    """MIDI-like events for one stem: ``(sample, kind, channel, a, b)`` tuples, unsorted.
+
+    Notes are ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]``; velocities are sent as given.
+    Pitch bend carries ``tuning_cents`` plus, on monophonic expressive parts, a scoop from up to
+    ``scoop_cents`` below the pitch that glides back to it over ``scoop_s``.
+    """
+    notes = validate_notes(notes)
+    rng = np.random.default_rng(style.seed)
+    ev: list[tuple] = [(0, _BEND, channel, _bend_value(style.tuning_cents), 0)]
+    order = np.argsort(notes[:, 0], kind="stable")
+    for i in order:
+        on, off, pitch, vel = notes[i]
+        s_on, s_off = int(round(on * sr)), int(round(off * sr))
+        ev.append((s_on, _ON, channel, int(pitch), int(round(vel))))
+        ev.append((s_off, _OFF, channel, int(pitch), 0))
+        if style.vibrato:
+            ev.append((s_on, _CC, channel, 1, 0))
+            t_v = on + style.vibrato_delay_s
+            if t_v + 0.1 < off:
+                ev.append((int(round(t_v * sr)), _CC, channel, 1, style.vibrato // 2))
+                ev.append((int(round(min(t_v + 0.15, off) * sr)), _CC, channel, 1, style.vibrato))
+        if style.scoop_cents > 0:
+            depth = style.scoop_cents * rng.random()
+            dur = min(style.scoop_s, 0.5 * (off - on))
+            for k in range(_BEND_STEPS + 1):  # k = 0 sits on the onset, k = _BEND_STEPS back in tune
+                frac = k / _BEND_STEPS
+                cents = style.tuning_cents - depth * (1 - frac) ** 2
+                ev.append((int(round((on + frac * dur) * sr)), _BEND, channel, _bend_value(cents), 0))
+    return ev
+
+
+# ---- FluidSynth ------------------------------------------------------------------------------------
+
+_write_float = None
+
+
+def _fluidsynth():
+    """Import pyfluidsynth lazily (it loads a shared library) and bind ``fluid_synth_write_float``."""
+    global _write_float
+    try:
+        import fluidsynth
+    except (ImportError, OSError) as exc:  # pragma: no cover - environment problem
+        raise MitkitError(f"pyfluidsynth must be installed with libfluidsynth: {exc}") from exc
+    if _write_float is None:
+        c = ctypes
+        _write_float = fluidsynth.cfunc(
+            "fluid_synth_write_float", c.c_int, ("synth", c.c_void_p, 1), ("len", c.c_int, 1),
+            ("lout", c.c_void_p, 1), ("loff", c.c_int, 1), ("lincr", c.c_int, 1),
+            ("rout", c.c_void_p, 1), ("roff", c.c_int, 1), ("rincr", c.c_int, 1))
+    return fluidsynth
+
+
+def _new_synth(soundfont: str, room: Room, sr: int):
+    fluidsynth = _fluidsynth()
+    synth = fluidsynth.Synth(gain=0.2, samplerate=float(sr))
+    synth.setting("synth.reverb.active", 1)
+    synth.setting("synth.chorus.active", 1 if room.chorus_nr > 0 and room.chorus_level > 0 else 0)
+    sfid = synth.sfload(soundfont_path(soundfont))
+    if sfid < 0:
+        raise MitkitError(f"soundfont={soundfont!r} could not be loaded by FluidSynth")
+    synth.set_reverb(room.reverb_roomsize, room.reverb_damping, room.reverb_width, room.reverb_level)
+    if room.chorus_nr > 0:
+        synth.set_chorus(room.chorus_nr, room.chorus_level, room.chorus_speed, room.chorus_depth,
+                         room.chorus_type)
+    return synth, sfid
+
+
+def _setup_channel(synth, sfid: int, channel: int, style: StemStyle) -> None:
+    synth.program_select(channel, sfid, style.bank, style.program)
+    synth.cc(channel, 7, int(style.volume))
+    synth.cc(channel, 91, int(style.reverb_send))
+    synth.cc(channel, 93, int(style.chorus_send))
+    synth.cc(channel, 1, 0)
+
+
+def _run(synth, events: list[tuple], n_samples: int) -> np.ndarray:
+    """Apply sorted events while rendering ``n_samples`` stereo float samples; returns mono (n_samples,)."""
+    left = np.zeros(n_samples, np.float32)
+    right = np.zeros(n_samples, np.float32)
+    pos = 0
+    for sample, kind, ch, a, b in sorted(events, key=lambda e: (e[0], e[1])):
+        sample = min(max(sample, 0), n_samples)
+        if sample > pos:
+            _write_float(synth.synth, sample - pos, left.ctypes.data, pos, 1, right.ctypes.data, pos, 1)
+            pos = sample
+        if kind == _ON:
+            synth.noteon(ch, a, b)
+        elif kind == _OFF:
+            synth.noteoff(ch, a)
+        elif kind == _CC:
+            synth.cc(ch, a, b)
+        else:
+            synth.pitch_bend(ch, a)
+    if n_samples > pos:
+        _write_float(synth.synth, n_samples - pos, left.ctypes.data, pos, 1, right.ctypes.data, pos, 1)
+    return 0.5 * (left + right)
+
+
+def piece_length(parts, *, tail_s: float = 1.5, sr: int = SAMPLE_RATE) -> int:
+    """Samples needed for every note of ``parts`` (list of ``(notes, style)``) plus a release tail."""
+    if tail_s < 0:
+        raise MitkitError(f"tail_s={tail_s} must be >= 0")
+    end = max((float(validate_notes(n)[:, 1].max()) for n, _ in parts if len(n)), default=0.0)
+    return int(np.ceil((end + tail_s) * sr))
+
+
+def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = None, tail_s: float = 1.5,
+                 n_samples: int | None = None, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Render each part alone, in the same room, to sample-aligned mono stems.
+
+    Parameters
+    ----------
+    parts : list of (notes, StemStyle)
+        ``notes`` is ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]``.
+    soundfont : str
+        A key of :data:`TRAIN_SOUNDFONTS`.
+    room : Room or None
+        Global reverb/chorus; default ``Room()``.
+    tail_s : float
+        Seconds rendered after the last note-off, so releases and reverb ring out.
+    n_samples : int or None
+        Length of every stem; default :func:`piece_length`.
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    stems : np.ndarray, float32, shape (K, n_samples)
+        ``stems.sum(0)`` equals :func:`render_mix` of the same parts up to float rounding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mitkit.render import StemStyle, render_stems
+    >>> notes = np.array([[0.1, 0.6, 69, 90]])
+    >>> render_stems([(notes, StemStyle(program=40))]).shape
+    (1, 46305)
+    """
+    room = room or Room()
+    if not parts:
+        raise MitkitError("parts must hold at least one (notes, style) pair")
+    n = piece_length(parts, tail_s=tail_s, sr=sr) if n_samples is None else int(n_samples)
+    out = np.zeros((len(parts), n), np.float32)
+    for k, (notes, style) in enumerate(parts):
+        synth, sfid = _new_synth(soundfont, room, sr)
+        try:
+            _setup_channel(synth, sfid, 0, style)
+            out[k] = _run(synth, stem_events(notes, style, 0, sr=sr), n)
+        finally:
+            synth.delete()
+    return out
+
+
+def render_mix(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = None, tail_s: float = 1.5,
+               n_samples: int | None = None, sr: int = SAMPLE_RATE) -> np.ndarray:
+    """Render all parts together in one synthesizer (one MIDI channel each): the reference mixture.
+
+    Same parameters as :func:`render_stems`; returns float32 ``(n_samples,)``. At most 15 parts.
+    """
+    room = room or Room()
+    if not 1 <= len(parts) <= len(_CHANNELS):
+        raise MitkitError(f"len(parts)={len(parts)} must be in 1..{len(_CHANNELS)}")
+    n = piece_length(parts, tail_s=tail_s, sr=sr) if n_samples is None else int(n_samples)
+    synth, sfid = _new_synth(soundfont, room, sr)
+    try:
+        events = []
+        for (notes, style), ch in zip(parts, _CHANNELS):
+            _setup_channel(synth, sfid, ch, style)
+            events += stem_events(notes, style, ch, sr=sr)
+        return _run(synth, events, n)
+    finally:
+        synth.delete()
+
+
+# ---- audio-level augmentation ---------------------------------------------------------------------
+
+def random_eq(n_samples: int, rng: np.random.Generator, *, max_db: float = 9.0,
+              sr: int = SAMPLE_RATE) -> np.ndarray:
+    """A smooth random EQ curve: low shelf, high shelf and one peak, as linear gains on the rfft bins.
+
+    Returns float32 ``(n_samples // 2 + 1,)``; multiply an ``np.fft.rfft`` of length ``n_samples`` by it.
+    Shelves and peak gains are drawn in ``±max_db`` dB; corner and centre frequencies log-uniformly.
+    """
+    f = np.fft.rfftfreq(n_samples, 1.0 / sr)
+    lf = np.log2(np.maximum(f, 10.0))
+    db = np.zeros_like(f)
+    f_lo, f_hi, f_pk = (float(rng.uniform(np.log2(a), np.log2(b))) for a, b in
+                        ((80, 400), (2000, 8000), (200, 5000)))
+    db += rng.uniform(-max_db, max_db) / (1 + np.exp((lf - f_lo) * 4))  # low shelf
+    db += rng.uniform(-max_db, max_db) / (1 + np.exp(-(lf - f_hi) * 4))  # high shelf
+    db += rng.uniform(-max_db, max_db) * np.exp(-0.5 * ((lf - f_pk) / rng.uniform(0.3, 1.5)) ** 2)  # peak
+    return (10.0 ** (db / 20)).astype(np.float32)
+
+
+def apply_eq(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """Filter the last axis of ``x`` by an rfft gain curve of matching length (see :func:`random_eq`)."""
+    n = x.shape[-1]
+    if gains.shape[-1] != n // 2 + 1:
+        raise MitkitError(f"gains.shape[-1]={gains.shape[-1]} must be n_samples // 2 + 1 = {n // 2 + 1}")
+    return np.fft.irfft(np.fft.rfft(x, axis=-1) * gains, n=n, axis=-1).astype(np.float32)
+
+
+def augment_mixture(mix: np.ndarray, rng: np.random.Generator, *, eq_prob: float = 0.5,
+                    noise_prob: float = 0.5, snr_db=(20.0, 50.0)) -> np.ndarray:
+    """Random EQ (with probability ``eq_prob``) and white or pink noise at an SNR drawn from ``snr_db``.
+
+    ``mix`` is float32 ``(n_samples,)``; returns a new array of the same shape. Labels are unchanged.
+    """
+    y = np.asarray(mix, np.float32)
+    if rng.random() < eq_prob:
+        y = apply_eq(y, random_eq(len(y), rng))
+    if rng.random() < noise_prob:
+        rms = float(np.sqrt(np.mean(y ** 2)))
+        if rms > 0:
+            noise = rng.standard_normal(len(y)).astype(np.float32)
+            if rng.random() < 0.5:  # pink: 1/sqrt(f) amplitude
+                f = np.fft.rfftfreq(len(y))
+                noise = np.fft.irfft(np.fft.rfft(noise) / np.sqrt(np.maximum(f, 1.0 / len(y))), n=len(y))
+                noise = noise.astype(np.float32)
+            noise *= rms / max(float(np.sqrt(np.mean(noise ** 2))), 1e-12) / 10 ** (rng.uniform(*snr_db) / 20)
+            y = y + noise
+    return y
+
+
+def style_dict(style: StemStyle) -> dict:
+    """The style as a plain dict (for the manifest)."""
+    return asdict(style)
+
+
+def room_dict(room: Room) -> dict:
+    """The room as a plain dict (for the manifest)."""
+    return asdict(room)

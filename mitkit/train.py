@@ -1,0 +1,305 @@
+"""Training: config presets, the loop, checkpoints that resume exactly, and DDP.
+
+Notebook: 02_training
+
+The two branches share no parameters, so each has its own optimizer and schedule (DESIGN.md): the AMT
+branch AdamW + ReduceLROnPlateau on its validation loss, the timbre branch AdamW + cosine warm restarts.
+``stage="joint"`` steps both on every batch (one data pipeline for two trainings, which is the same as
+training them one after the other on the same batches), ``"amt"`` or ``"timbre"`` trains one only.
+
+Run under ``torchrun --nproc_per_node=N -m mitkit.cli train ...`` for DistributedDataParallel (gloo on
+CPU, nccl on GPU); each rank draws its own mixtures, gradients are averaged.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import __version__
+from .checkpoint import load_checkpoint, save_checkpoint
+from .losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, timbre_loss
+from .model import MitNet, ModelConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    data: str = "data/synth-v1"  # dataset folder made by `mitkit synth` (manifest.json inside)
+    stage: str = "joint"  # "joint", "amt" or "timbre": which branches learn
+    steps: int = 20000  # optimizer steps in total
+    batch_size: int = 18  # mixtures per step (per process under DDP)
+    clip_frames: int = 900  # frames per training clip (900 ≈ 10.45 s)
+    max_instruments: int = 4  # a mixture holds 1 … this many stems
+    lr: float = 3e-4  # AdamW learning rate of both branches
+    weight_decay: float = 1e-2  # AdamW weight decay
+    plateau_patience: int = 4  # validations without improvement before the AMT lr is halved
+    restart_steps: int = 2000  # period of the timbre branch's cosine warm restarts
+    timbre_loss: str = "infonce"  # "infonce" or "deep_clustering" (ablation)
+    max_bins: int = 512  # active bins sampled per clip for the contrastive loss
+    eval_every: int = 500  # steps between validations (and checkpoints)
+    val_batches: int = 8  # fixed validation batches per validation
+    num_workers: int = 1  # DataLoader worker processes
+    seed: int = 0  # seeds the model, the mixtures and the sampling of bins
+    threads: int = 0  # torch CPU threads (0: torch's default)
+    model: dict = field(default_factory=dict)  # ModelConfig overrides
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "TrainConfig":
+        if name not in PRESETS:
+            from .errors import MitkitError
+            raise MitkitError(f"preset={name!r} must be one of {sorted(PRESETS)}")
+        return replace(PRESETS[name], **overrides)
+
+
+PRESETS = {
+    # a visibly working model in a few minutes on a laptop CPU: short clips, larger lr
+    "tiny": TrainConfig(steps=600, batch_size=6, clip_frames=256, lr=3e-3, eval_every=100, val_batches=4,
+                        restart_steps=300, max_bins=256),
+    # the shipped model
+    "base": TrainConfig(),
+}
+
+
+def _rolls_to_targets(batch, T):
+    frames = batch["frames"][..., :T]  # (B, I, 84, T)
+    onsets = batch["onsets"][..., :T]
+    return frames, frames.amax(1), onsets.amax(1)  # per instrument, and any instrument
+
+
+def compute_losses(model, batch, cfg: TrainConfig, *, generator=None):
+    """Losses of one batch as a dict of scalar tensors (``frame``, ``onset``, ``timbre``, ``total``)."""
+    want_amt, want_timbre = cfg.stage in ("joint", "amt"), cfg.stage in ("joint", "timbre")
+    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre)
+    T = batch["frames"].shape[-1]
+    per_instrument, frame_target, onset_target = _rolls_to_targets(batch, T)
+    losses = {}
+    if want_amt:
+        losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
+        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA)
+    if want_timbre:
+        losses["timbre"] = timbre_loss(out["V"][..., :T], per_instrument, kind=cfg.timbre_loss,
+                                       max_bins=cfg.max_bins, generator=generator)
+    losses["total"] = sum(losses.values())
+    return losses
+
+
+class Trainer:
+    """Holds model, optimizers, schedules, data and history; ``run()`` trains to ``cfg.steps``.
+
+    A run folder holds ``last.pt`` (everything needed to resume), ``best.pt`` (the best validation
+    state of each branch, with config and history) and ``log.csv``.
+    """
+
+    def __init__(self, cfg: TrainConfig, run_dir, *, device=None, train_set=None, val_set=None):
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.rank = int(os.environ.get("RANK", 0))
+        self.world = int(os.environ.get("WORLD_SIZE", 1))
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if self.world > 1 and not torch.distributed.is_initialized():
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+            if self.device.type == "cuda":
+                self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)
+        self.model = MitNet(ModelConfig(**cfg.model)).to(self.device)
+        self.branches = {"amt": [self.model.amt, self.model.amt_norm],
+                         "timbre": [self.model.timbre, self.model.timbre_norm]}
+        active = {"joint": ("amt", "timbre"), "amt": ("amt",), "timbre": ("timbre",)}[cfg.stage]
+        self.optimizers, self.schedulers = {}, {}
+        for name, modules in self.branches.items():
+            params = [p for m in modules for p in m.parameters()]
+            for p in params:
+                p.requires_grad_(name in active)
+            if name in active:
+                opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+                self.optimizers[name] = opt
+                self.schedulers[name] = (
+                    torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=cfg.plateau_patience)
+                    if name == "amt" else
+                    torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=cfg.restart_steps))
+        self.net = self.model
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if train_set is None or val_set is None:
+            from .data import MixtureDataset, StemBank
+        if train_set is None:
+            train_set = MixtureDataset(StemBank(cfg.data, "train"), clip_frames=cfg.clip_frames,
+                                       max_instruments=cfg.max_instruments, seed=cfg.seed, length=10 ** 9)
+        if val_set is None:
+            val_set = MixtureDataset(StemBank(cfg.data, "validation"), clip_frames=cfg.clip_frames,
+                                     max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
+                                     length=cfg.val_batches * cfg.batch_size)
+        self.train_set, self.val_set = train_set, val_set
+        self.step, self.history = 0, []
+        self.best = {name: {"loss": math.inf, "state": None, "step": 0} for name in active}
+
+    # ---- data --------------------------------------------------------------------------------
+    def _loader(self, dataset, start_item: int, n_items: int):
+        """Items ``start_item + k·world + rank``: the order depends on the step only, so resuming
+        re-creates exactly the batches a killed run would have seen."""
+        idx = list(range(start_item + self.rank, start_item + n_items * self.world, self.world))
+        return torch.utils.data.DataLoader(
+            torch.utils.data.Subset(dataset, idx), batch_size=self.cfg.batch_size,
+            num_workers=self.cfg.num_workers, persistent_workers=False,
+            pin_memory=self.device.type == "cuda")
+
+    def _to_device(self, batch):
+        return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+    # ---- validation ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def validate(self) -> dict:
+        self.model.eval()
+        gen = torch.Generator().manual_seed(self.cfg.seed + 1)
+        sums, n = {}, 0
+        for batch in self._loader(self.val_set, 0, len(self.val_set) // self.world):
+            for k, v in compute_losses(self.model, self._to_device(batch), self.cfg, generator=gen).items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+            n += 1
+        self.model.train()
+        val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
+        if self.world > 1:
+            t = torch.tensor(list(val.values()), device=self.device)
+            torch.distributed.all_reduce(t)
+            val = dict(zip(val, (t / self.world).tolist()))
+        return val
+
+    def _branch_val_loss(self, name, val):
+        return val["val_frame"] + val["val_onset"] if name == "amt" else val["val_timbre"]
+
+    def _after_validation(self, val):
+        for name in self.optimizers:
+            loss = self._branch_val_loss(name, val)
+            if name == "amt":
+                self.schedulers[name].step(loss)
+            if loss < self.best[name]["loss"]:
+                state = {k: v.detach().clone().cpu() for m in self.branches[name]
+                         for k, v in _prefixed_state(self.model, m).items()}
+                self.best[name] = {"loss": loss, "state": state, "step": self.step}
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+    def best_state_dict(self) -> dict:
+        """The model's state with each trained branch at its best validation step."""
+        state = {k: v.detach().clone().cpu() for k, v in self.model.state_dict().items()}
+        for best in self.best.values():
+            if best["state"] is not None:
+                state.update(best["state"])
+        return state
+
+    def save(self):
+        if self.rank:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        common = {"model_config": self.model.config.to_dict(), "train_config": asdict(self.cfg),
+                  "step": self.step, "history": self.history}
+        resume = {"model": self.model.state_dict(),
+                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                  "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+                  "best": self.best, "torch_rng": torch.get_rng_state()}
+        save_checkpoint(self.run_dir / "last.pt", {**common, **resume}, overwrite=True)
+        metrics = {f"best_{k}_val_loss": v["loss"] for k, v in self.best.items()}
+        save_checkpoint(self.run_dir / "best.pt", {**common, "model": self.best_state_dict(),
+                                                   "metrics": metrics}, overwrite=True)
+
+    def resume(self, path=None):
+        ckpt = load_checkpoint(path or self.run_dir / "last.pt", weights_only=False)
+        self.model.load_state_dict(ckpt["model"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(ckpt["optimizers"][k])
+        for k, s in self.schedulers.items():
+            s.load_state_dict(ckpt["schedulers"][k])
+        self.best.update(ckpt["best"])
+        self.step, self.history = ckpt["step"], ckpt["history"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        log.info("resumed from step %d", self.step)
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self, *, progress: bool = True, time_limit: float | None = None) -> list[dict]:
+        """Train until ``cfg.steps`` (or ``time_limit`` seconds), validating and checkpointing every
+        ``eval_every`` steps; returns the history (one dict per validation)."""
+        cfg = self.cfg
+        self.model.train()
+        gen = torch.Generator().manual_seed(cfg.seed + self.step)
+        started = time.time()
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress or self.rank, desc="train")
+        running, n_running, audio_seconds = {}, 0, 0.0
+        while self.step < cfg.steps:
+            n_items = (cfg.steps - self.step) * cfg.batch_size
+            for batch in self._loader(self.train_set, self.step * cfg.batch_size * self.world, n_items):
+                losses = compute_losses(self.net, self._to_device(batch), cfg, generator=gen)
+                for opt in self.optimizers.values():
+                    opt.zero_grad(set_to_none=True)
+                losses["total"].backward()
+                for name, opt in self.optimizers.items():
+                    torch.nn.utils.clip_grad_norm_([p for m in self.branches[name] for p in m.parameters()], 5.0)
+                    opt.step()
+                    if name == "timbre":
+                        self.schedulers[name].step()
+                self.step += 1
+                audio_seconds += batch["audio"].shape[0] * batch["audio"].shape[1] / 22050 * self.world
+                for k, v in losses.items():
+                    running[k] = running.get(k, 0.0) + float(v.detach())
+                n_running += 1
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
+                out_of_time = time_limit is not None and time.time() - started > time_limit
+                if self.step % cfg.eval_every == 0 or self.step == cfg.steps or out_of_time:
+                    row = {"step": self.step, "wall_s": round(time.time() - started, 1),
+                           "audio_h": round(audio_seconds / 3600, 3),
+                           **{f"train_{k}": v / n_running for k, v in running.items()},
+                           **self.validate(),
+                           **{f"lr_{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}}
+                    self._after_validation(row)
+                    self.history.append(row)
+                    self._log_row(row)
+                    self.save()
+                    running, n_running = {}, 0
+                if self.step >= cfg.steps or out_of_time:
+                    break
+            if time_limit is not None and time.time() - started > time_limit:
+                break
+        bar.close()
+        return self.history
+
+    def _log_row(self, row):
+        if self.rank:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.run_dir / "log.csv"
+        keys = list(row)
+        new = not path.exists()
+        if not new:
+            with open(path) as f:
+                header = f.readline().strip().split(",")
+            new = header != keys
+        with open(path, "a" if not new else "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=keys)
+            if new:
+                w.writeheader()
+            w.writerow(row)
+        log.info(json.dumps(row))
+
+
+def _prefixed_state(model: nn.Module, sub: nn.Module) -> dict:
+    """State-dict entries of submodule ``sub`` with their full names inside ``model``."""
+    prefix = next(name for name, m in model.named_modules() if m is sub)
+    return {f"{prefix}.{k}": v for k, v in sub.state_dict().items()}
+
+
+def config_from_dict(d: dict) -> TrainConfig:
+    names = {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in d.items() if k in names})

@@ -1,0 +1,249 @@
+"""From audio to instrument tracks: the thin orchestration over audio, network, notes and clustering.
+
+Notebook: 05_transcribe_your_own_audio
+
+>>> import mitkit
+>>> result = mitkit.transcribe(mitkit.example_path(), instruments="auto")  # doctest: +SKIP
+>>> result.to_midi("example.mid")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import constants as C
+from .audio import is_silent, load_audio
+from .checkpoint import load_checkpoint
+from .clustering import cluster_frames, cluster_notes, note_embeddings, notes_from_frame_clusters
+from .errors import MitkitError
+from .inference import CHUNK_FRAMES, Posteriorgrams, predict
+from .model import MitNet, ModelConfig
+from .notes import NOTE_DTYPE, create_notes
+
+# Used when a checkpoint carries no tuned thresholds (DESIGN.md, "Post-processing").
+DEFAULT_THRESHOLDS = {"onset_threshold": 0.5, "frame_threshold": 0.3, "min_note_frames": 8, "energy_tolerance": 11}
+# General MIDI programs given to tracks in exported MIDI so they sound different; the model does not
+# name instruments, so these are for listening only.
+TRACK_PROGRAMS = (40, 71, 66, 70, 73, 56, 42, 0)
+KEEP_EMBEDDINGS_SECONDS = 300.0  # by default V is kept for files up to this long (≈ 4 kB per frame)
+
+
+@dataclass
+class Note:
+    onset: float  # seconds
+    offset: float  # seconds
+    pitch: int  # MIDI number
+    velocity: int  # 1 … 127, from the mean frame activation
+
+
+@dataclass
+class Track:
+    id: int
+    notes: list[Note]
+    program: int = 0  # General MIDI program used for export and sonification
+
+    def to_array(self) -> np.ndarray:
+        """Notes as ``(N, 4)`` float ``[onset_s, offset_s, pitch, velocity]`` (the evaluation format)."""
+        return np.array([[n.onset, n.offset, n.pitch, n.velocity] for n in self.notes], dtype=float).reshape(-1, 4)
+
+
+@dataclass
+class Transcription:
+    """Tracks of notes, one per instrument, plus what produced them.
+
+    Attributes
+    ----------
+    tracks : one :class:`Track` per instrument (track 0 is the highest voice on average).
+    duration : seconds of audio.
+    audio : the source's name (a path) or ``None`` for arrays.
+    posteriorgrams : :class:`mitkit.inference.Posteriorgrams` (Y_F, Y_O, and V when kept).
+    notes : all notes, ``NOTE_DTYPE`` array in frames; ``labels`` : ``(N,)`` track of each note.
+    embeddings : ``(N, 12)`` note embeddings, or None for one instrument.
+    thresholds : the note-creation settings used.
+    """
+    tracks: list[Track]
+    duration: float
+    audio: str | None = None
+    posteriorgrams: Posteriorgrams | None = None
+    notes: np.ndarray = field(default_factory=lambda: np.zeros(0, NOTE_DTYPE))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    embeddings: np.ndarray | None = None
+    thresholds: dict = field(default_factory=dict)
+    clustering: str = "note"
+
+    @property
+    def instruments(self) -> int:
+        return len(self.tracks)
+
+    def to_dict(self) -> dict:
+        from .export import transcription_to_dict
+        return transcription_to_dict(self)
+
+    def to_json(self, path, *, overwrite: bool = False) -> Path:
+        from .export import write_json
+        return write_json(self, path, overwrite=overwrite)
+
+    def to_midi(self, path=None, *, overwrite: bool = False):
+        """Write a multi-track MIDI file (one instrument per track); without ``path`` return the
+        ``pretty_midi.PrettyMIDI`` object."""
+        from .export import to_pretty_midi, write_midi
+        return to_pretty_midi(self) if path is None else write_midi(self, path, overwrite=overwrite)
+
+    def __repr__(self):
+        n = sum(len(t.notes) for t in self.tracks)
+        return f"Transcription({self.instruments} tracks, {n} notes, {self.duration:.1f} s, audio={self.audio!r})"
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(path: str | None, device: str):
+    ckpt = load_checkpoint(path)
+    return model_from_checkpoint(ckpt, where=path or "bundled checkpoint").to(device), ckpt
+
+
+def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
+    """Build an eval-mode :class:`MitNet` from a loaded checkpoint dict, with a clear error when the
+    checkpoint was made for another model configuration."""
+    try:
+        model = MitNet(ModelConfig(**ckpt["model_config"]))
+        model.load_state_dict(ckpt["model"])
+    except (TypeError, RuntimeError, KeyError) as err:
+        raise MitkitError(f"checkpoint={where!r} must match this mitkit's model "
+                          f"(model_config={ckpt.get('model_config')}): {str(err).splitlines()[0]}") from None
+    return model.eval()
+
+
+def load_model(checkpoint=None, *, device: str = "cpu"):
+    """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached)."""
+    return _cached_model(None if checkpoint is None else str(checkpoint), device)
+
+
+def _check_instruments(instruments):
+    if instruments == "auto":
+        return instruments
+    if isinstance(instruments, str) and instruments.isdigit():
+        instruments = int(instruments)
+    if not isinstance(instruments, (int, np.integer)) or isinstance(instruments, bool) \
+            or not 1 <= instruments <= C.MAX_INSTRUMENTS:
+        raise MitkitError(f"instruments={instruments!r} must be an integer 1..{C.MAX_INSTRUMENTS} or 'auto'")
+    return int(instruments)
+
+
+def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None, clustering: str = "note",
+               onset_threshold: float | None = None, frame_threshold: float | None = None,
+               min_note_frames: int | None = None, energy_tolerance: int | None = None,
+               keep_embeddings: bool | None = None, device: str = "cpu", progress: bool = False,
+               random_state: int = 0) -> Transcription:
+    """Transcribe an ensemble recording into one track of notes per instrument.
+
+    Parameters
+    ----------
+    source : path to an audio file, or a waveform array (then ``sr`` is required).
+    instruments : number of tracks K (1 … 8), or ``"auto"`` to estimate it from the embeddings.
+    checkpoint : path of a checkpoint; None uses the bundled model.
+    clustering : ``"note"`` (one vector per note; default) or ``"frame"`` (every active bin clustered,
+        then notes made per cluster; the paper's comparison).
+    onset_threshold, frame_threshold, min_note_frames, energy_tolerance : note creation settings
+        (probabilities in [0, 1]; frames of 11.6 ms); None takes the checkpoint's tuned values.
+    keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
+    progress : show a progress bar over chunks of long audio.
+
+    Returns
+    -------
+    Transcription
+
+    Examples
+    --------
+    >>> import mitkit
+    >>> t = mitkit.transcribe(mitkit.example_path(), instruments=4)  # doctest: +SKIP
+    >>> [len(track.notes) for track in t.tracks]  # doctest: +SKIP
+    """
+    instruments = _check_instruments(instruments)
+    if clustering not in ("note", "frame"):
+        raise MitkitError(f"clustering={clustering!r} must be 'note' or 'frame'")
+    name = str(source) if isinstance(source, (str, Path)) else None
+    y = load_audio(source, sr=sr)
+    model, ckpt = load_model(checkpoint, device=device)
+    thresholds = {**DEFAULT_THRESHOLDS, **ckpt.get("thresholds", {})}
+    overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
+                 "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
+    thresholds.update({k: v for k, v in overrides.items() if v is not None})
+    duration = len(y) / C.SAMPLE_RATE
+    empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering)
+    if is_silent(y):
+        warnings.warn(f"audio {name or 'array'} is silent: no notes to transcribe", stacklevel=2)
+        return empty
+
+    if keep_embeddings is None:
+        keep_embeddings = duration <= KEEP_EMBEDDINGS_SECONDS
+    with_timbre = instruments != 1
+    one_pass = with_timbre and (keep_embeddings or len(y) <= CHUNK_FRAMES * C.HOP_LENGTH)
+    post = predict(model, y, with_timbre=one_pass, keep_embeddings=True, progress=progress)
+    empty.posteriorgrams = post
+    if clustering == "frame":
+        if post.embeddings is None:
+            post = predict(model, y, with_timbre=True, keep_embeddings=True, progress=progress)
+            empty.posteriorgrams = post
+        return _frame_level(post, instruments, thresholds, empty, random_state)
+
+    notes = create_notes(post.frames, post.onsets, **thresholds)
+    if len(notes) == 0:
+        warnings.warn(f"no notes found in {name or 'audio array'} at the given thresholds", stacklevel=2)
+        return empty
+    if not with_timbre:
+        labels, E = np.zeros(len(notes), int), None
+    else:
+        E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
+            else _streamed_note_embeddings(model, y, notes, post, progress)
+        if instruments != "auto" and instruments > len(notes):
+            raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
+        labels = cluster_notes(E, instruments, random_state=random_state)
+    if not keep_embeddings:
+        post.embeddings = None
+    return _assemble(notes, labels, E, empty)
+
+
+def _streamed_note_embeddings(model, y, notes, post, progress):
+    """Note embeddings without keeping V: a second chunked pass sums ``Y_F·V`` over each note's frames."""
+    sums = np.zeros((len(notes), model.config.embedding_dim))
+    rows = notes["pitch"] - C.MIDI_MIN
+
+    def accumulate(start, stop, Y_F, V):  # Y_F (84, t), V (12, 84, t) for frames [start, stop)
+        hit = np.flatnonzero((notes["start"] < stop) & (notes["end"] > start))
+        for i in hit:
+            a, b = max(notes["start"][i], start) - start, min(notes["end"][i], stop) - start
+            sums[i] += V[:, rows[i], a:b] @ Y_F[rows[i], a:b]
+
+    predict(model, y, with_timbre=True, keep_embeddings=False, progress=progress, on_chunk=accumulate)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+
+def _frame_level(post, instruments, thresholds, result, random_state):
+    k = 2 if instruments == "auto" else instruments  # frame-level clustering needs K; auto is note-level
+    if instruments == "auto":
+        warnings.warn("instruments='auto' is estimated with note-level clustering; frame-level uses K=2",
+                      stacklevel=3)
+    label_map = cluster_frames(post.frames, post.embeddings, k, frame_threshold=thresholds["frame_threshold"],
+                               random_state=random_state)
+    notes, labels = notes_from_frame_clusters(post.frames, post.onsets, label_map, k, **thresholds)
+    if len(notes) == 0:
+        warnings.warn("no notes found at the given thresholds", stacklevel=3)
+        return result
+    return _assemble(notes, labels, None, result)
+
+
+def _assemble(notes, labels, E, result: Transcription) -> Transcription:
+    from .notes import notes_to_seconds
+    order = np.lexsort((notes["pitch"], notes["start"]))
+    notes, labels = notes[order], np.asarray(labels)[order]
+    E = None if E is None else E[order]
+    table = notes_to_seconds(notes)  # (N, 4) onset, offset, pitch, velocity
+    n_tracks = int(labels.max()) + 1 if len(labels) else 0
+    result.tracks = [Track(k, [Note(float(on), float(off), int(p), int(v)) for on, off, p, v in table[labels == k]],
+                           program=TRACK_PROGRAMS[k % len(TRACK_PROGRAMS)]) for k in range(n_tracks)]
+    result.notes, result.labels, result.embeddings = notes, labels, E
+    return result
+

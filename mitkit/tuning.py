@@ -1,0 +1,73 @@
+"""Choosing note-creation thresholds on the validation split, and storing them in the checkpoint.
+
+Notebook: 02_training
+
+The network runs once per validation mix; only note creation is repeated over the grid, so tuning
+costs seconds. Test pieces are never used here (DESIGN.md, "Evaluation protocol").
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import warnings
+
+import numpy as np
+
+from .audio import load_audio
+from .checkpoint import load_checkpoint, save_checkpoint
+from .evaluate import load_benchmark, merge_tracks, transcription_metrics
+from .inference import predict
+from .notes import create_notes, notes_to_seconds
+from .transcribe import model_from_checkpoint
+
+log = logging.getLogger(__name__)
+
+ONSET_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
+MIN_NOTE_GRID = (6, 8, 11)
+
+
+def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
+                    device: str = "cpu") -> tuple[dict, dict]:
+    """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
+
+    Parameters
+    ----------
+    model : MitNet in eval mode.
+    mixes : list of :class:`mitkit.evaluate.BenchmarkMix` from the *validation* split.
+
+    Returns
+    -------
+    thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``.
+    metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
+    """
+    model = model.to(device).eval()
+    cases = []
+    for mix in mixes:
+        post = predict(model, load_audio(mix.audio), with_timbre=False)
+        cases.append((post, merge_tracks(mix.parts)))
+    best, best_key = None, (-1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # empty estimates at extreme thresholds warn; they just score 0
+        for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid):
+            th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
+            scores = [transcription_metrics(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **th)))
+                      for p, ref in cases]
+            mean = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+            key = (mean["note_f1"], mean["frame_f1"])
+            if key > best_key:
+                best, best_key = (th, mean), key
+    log.info("tuned thresholds %s: note F1 %.3f", best[0], best_key[0])
+    return best[0], {f"val_{k}": v for k, v in best[1].items()}
+
+
+def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None) -> dict:
+    """Tune thresholds for the checkpoint at ``path`` on a validation benchmark folder and write them
+    (with the validation metrics) into that checkpoint. Returns the thresholds."""
+    ckpt = load_checkpoint(path)
+    mixes = load_benchmark(validation_benchmark)[:limit]
+    thresholds, metrics = tune_thresholds(model_from_checkpoint(ckpt, str(path)), mixes, device=device)
+    ckpt["thresholds"] = thresholds
+    ckpt["metrics"] = {**ckpt.get("metrics", {}), **metrics}
+    save_checkpoint(path, {k: v for k, v in ckpt.items() if k not in ("format", "format_version")}, overwrite=True)
+    return thresholds

@@ -1,0 +1,36 @@
+import numpy as np
+import torch
+
+from mitkit import constants as C
+from mitkit.inference import predict
+from mitkit.model import MitNet, parameter_count
+
+
+def test_parameter_counts_match_the_paper():
+    counts = parameter_count(MitNet())
+    assert 18_500 <= counts["amt"] <= 19_500  # ≈19.0K
+    assert 25_500 <= counts["timbre"] <= 26_500  # ≈26.0K
+    assert counts["trainable"] == counts["amt"] + counts["timbre"]
+    assert counts["fixed"] > 0  # CQT kernels and BatchNorm statistics
+
+
+def test_output_shapes_and_unit_embeddings():
+    torch.manual_seed(0)
+    out = MitNet().eval()(torch.randn(2, 100 * C.HOP_LENGTH))
+    assert out["frame_logit"].shape == (2, 84, 101) and out["onset_logit"].shape == (2, 84, 101)
+    assert out["V"].shape == (2, 12, 84, 101)
+    assert torch.allclose(out["V"].norm(dim=1), torch.ones(2, 84, 101), atol=1e-4)
+
+
+def test_chunked_inference_matches_whole_file(rng):
+    torch.manual_seed(0)
+    model = MitNet().eval()
+    y = (rng.standard_normal(C.SAMPLE_RATE * 12) * np.repeat(rng.random(120), C.SAMPLE_RATE // 10)).astype(np.float32)
+    whole = predict(model, y)
+    chunked = predict(model, y, chunk_frames=300)
+    assert whole.frames.shape == (84, len(y) // C.HOP_LENGTH + 1)
+    assert whole.sigma == np.float32(chunked.sigma) or abs(whole.sigma - chunked.sigma) < 1e-5 * whole.sigma
+    np.testing.assert_allclose(chunked.frames, whole.frames, atol=1e-5)
+    np.testing.assert_allclose(chunked.onsets, whole.onsets, atol=1e-5)
+    # the timbre branch normalises over each chunk, so embeddings agree closely but not exactly
+    assert (chunked.embeddings * whole.embeddings).sum(0).mean() > 0.98

@@ -1,0 +1,355 @@
+"""Tests for mitkit.notes: hand-written posteriorgrams with exact expected notes, a slow reference
+implementation of the documented algorithm, conversions and error paths."""
+import warnings
+
+import numpy as np
+import pytest
+
+from mitkit.constants import FRAME_RATE, MIDI_MIN, N_PITCHES
+from mitkit.errors import MitkitError
+from mitkit.notes import (
+    NOTE_DTYPE,
+    add_inferred_onsets,
+    create_notes,
+    notes_to_seconds,
+    seconds_to_notes,
+    validate_notes,
+)
+
+P = N_PITCHES
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def grams(T=100):
+    return np.zeros((P, T), np.float32), np.zeros((P, T), np.float32)
+
+
+def triples(notes):
+    """(start, end, midi) of each note, in output order."""
+    return [tuple(int(v) for v in n) for n in notes[["start", "end", "pitch"]].tolist()]
+
+
+# ---- hand-written cases ------------------------------------------------------------------------
+def test_single_note_exact_bounds_and_amplitude():
+    Y_F, Y_O = grams()
+    Y_F[36, 10:40] = 0.9
+    Y_O[36, 10] = 0.8
+    notes = create_notes(Y_F, Y_O)
+    assert notes.dtype == NOTE_DTYPE
+    assert triples(notes) == [(10, 40, MIDI_MIN + 36)]
+    assert notes["amplitude"][0] == pytest.approx(0.9)
+
+
+def test_amplitude_is_mean_of_frame_posterior_over_the_note():
+    Y_F, Y_O = grams()
+    Y_F[20, 10:20] = 0.5
+    Y_F[20, 20:30] = 1.0
+    Y_O[20, 10] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False)
+    assert triples(notes) == [(10, 30, MIDI_MIN + 20)]
+    assert notes["amplitude"][0] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("gap, expected", [
+    (10, [(10, 60)]),  # 10 inactive frames < energy_tolerance=11: bridged, one note
+    (11, [(10, 30)]),  # 11 inactive frames end the note; the second segment has no onset
+])
+def test_gap_shorter_or_longer_than_energy_tolerance(gap, expected):
+    Y_F, Y_O = grams()
+    Y_F[40, 10:30] = 0.9
+    Y_F[40, 30 + gap:60] = 0.9
+    Y_O[40, 10] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False, energy_tolerance=11)
+    assert [(s, e) for s, e, _ in triples(notes)] == expected
+
+
+def test_two_notes_same_pitch_with_long_gap_both_found():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:30] = 0.9
+    Y_F[40, 45:70] = 0.9
+    Y_O[40, 10] = 0.9
+    Y_O[40, 45] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+    assert triples(notes) == [(10, 30, 64), (45, 70, 64)]
+
+
+def test_bridged_gap_lowers_amplitude():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:30] = 0.9
+    Y_F[40, 35:60] = 0.9  # 5-frame gap
+    Y_O[40, 10] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+    assert triples(notes) == [(10, 60, 64)]
+    assert notes["amplitude"][0] == pytest.approx(0.9 * 45 / 50)
+
+
+@pytest.mark.parametrize("length, kept", [(7, False), (8, True)])
+def test_min_note_frames(length, kept):
+    Y_F, Y_O = grams()
+    Y_F[50, 20:20 + length] = 0.9
+    Y_O[50, 20] = 0.9
+    notes = create_notes(Y_F, Y_O, min_note_frames=8)
+    assert triples(notes) == ([(20, 20 + length, MIDI_MIN + 50)] if kept else [])
+
+
+def test_inferred_onset_when_onset_posteriorgram_is_empty():
+    Y_F, Y_O = grams()
+    Y_F[30, 20:50] = 0.8
+    # the rise at frame 20 (0.8) is rescaled to max(Y_O.max(), Y_F.max()) = 0.8 >= 0.5
+    notes = create_notes(Y_F, Y_O, infer_onsets=True, second_pass=False)
+    assert triples(notes) == [(20, 50, MIDI_MIN + 30)]
+    assert create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False).size == 0
+
+
+def test_add_inferred_onsets_values():
+    Y_F, Y_O = grams(10)
+    Y_F[0, 3:] = [0.2, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    Y_O[0, 4] = 0.3
+    O = add_inferred_onsets(Y_F, Y_O)
+    # rise = min(1-frame, 2-frame) difference: t=3 -> 0.2, t=4 -> min(0.4, 0.6) = 0.4, else 0;
+    # rescaled so its max equals max(Y_O.max(), Y_F.max()) = 0.6
+    expected = np.zeros(10, np.float32)
+    expected[3], expected[4] = 0.3, 0.6
+    np.testing.assert_allclose(O[0], expected, atol=1e-6)
+    assert O[1:].max() == 0
+
+
+def test_second_pass_picks_up_sustained_note_without_onset():
+    Y_F, Y_O = grams()
+    Y_F[60, 5:45] = 0.6
+    Y_F[60, 25] = 0.9  # strongest frame: the walk starts here, goes both ways
+    Y_F[60, 12:15] = 0.1  # a 3-frame dip before the maximum is bridged by the backward walk
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=True)
+    assert triples(notes) == [(5, 45, MIDI_MIN + 60)]
+    assert create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False).size == 0
+
+
+def test_second_pass_skips_frames_used_by_onset_notes():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:30] = 0.9
+    Y_O[40, 10] = 0.9
+    Y_F[40, 50:70] = 0.7  # no onset: only the second pass finds it
+    notes = create_notes(Y_F, Y_O, infer_onsets=False)
+    assert triples(notes) == [(10, 30, 64), (50, 70, 64)]
+
+
+def test_neighbouring_semitones_are_dampened():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:40] = 0.9
+    Y_O[40, 10] = 0.9
+    Y_F[41, 10:40] = 0.5  # semitone "ghost" of the same sound: absorbed
+    Y_F[39, 12:38] = 0.5  # also absorbed
+    Y_F[42, 10:40] = 0.5  # a whole tone away: a note of its own (second pass)
+    notes = create_notes(Y_F, Y_O, infer_onsets=False)
+    assert triples(notes) == [(10, 40, MIDI_MIN + 40), (10, 40, MIDI_MIN + 42)]
+
+
+def test_doubled_onset_peak_starts_note_at_earlier_peak():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:40] = 0.9
+    Y_O[40, 10:13] = [0.8, 0.4, 0.7]  # two local maxima, 2 frames apart
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+    assert triples(notes) == [(10, 40, 64)]
+
+
+def test_onset_plateau_counts_once_at_its_first_frame():
+    Y_F, Y_O = grams()
+    Y_F[40, 10:40] = 0.9
+    Y_O[40, 10:13] = 0.8
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+    assert triples(notes) == [(10, 40, 64)]
+
+
+def test_notes_touching_first_and_last_frame():
+    Y_F, Y_O = grams(60)
+    Y_F[0, 0:20] = 0.9
+    Y_O[0, 0] = 0.9
+    Y_F[P - 1, 40:60] = 0.9
+    Y_O[P - 1, 40] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+    assert triples(notes) == [(0, 20, MIDI_MIN), (40, 60, MIDI_MIN + P - 1)]
+    # the second pass reaches the edges too
+    Y_O[:] = 0
+    assert triples(create_notes(Y_F, Y_O, infer_onsets=False)) == triples(notes)
+
+
+def test_output_sorted_by_start_then_pitch():
+    Y_F, Y_O = grams()
+    for p, s in [(50, 30), (10, 5), (30, 5), (70, 60)]:
+        Y_F[p, s:s + 20] = 0.9
+        Y_O[p, s] = 0.9
+    notes = create_notes(Y_F, Y_O)
+    assert [(s, m - MIDI_MIN) for s, _, m in triples(notes)] == [(5, 10), (5, 30), (30, 50),
+                                                                  (60, 70)]
+
+
+def test_silence_gives_empty_array_without_warning():
+    Y_F, Y_O = grams()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        notes = create_notes(Y_F, Y_O)
+    assert notes.shape == (0,) and notes.dtype == NOTE_DTYPE
+
+
+def test_zero_frames_warns_and_returns_empty():
+    Y_F, Y_O = grams(0)
+    with pytest.warns(UserWarning, match="T=0"):
+        notes = create_notes(Y_F, Y_O)
+    assert notes.size == 0 and notes.dtype == NOTE_DTYPE
+
+
+# ---- a slow, literal implementation of the documented algorithm ----------------------------------
+def reference_notes(Y_F, Y_O, onset_threshold=0.5, frame_threshold=0.3, min_note_frames=8,
+                    energy_tolerance=11, infer_onsets=True, second_pass=True):
+    Pn, T = Y_F.shape
+    O = add_inferred_onsets(Y_F, Y_O) if infer_onsets else Y_O
+    active = (Y_F >= np.float32(frame_threshold)).tolist()
+
+    def walk(p, t0, step):  # returns the last frame of the note (inclusive)
+        last, k, t = t0, 0, t0 + step
+        while 0 <= t < T and k < energy_tolerance:
+            if active[p][t]:
+                last, k = t, 0
+            else:
+                k += 1
+            t += step
+        return last
+
+    def claim(p, s, e, neighbours):
+        for q in ([p - 1, p, p + 1] if neighbours else [p]):
+            if 0 <= q < Pn:
+                for t in range(s, e):
+                    active[q][t] = False
+
+    peaks = []
+    for p in range(Pn):
+        row = O[p]
+        for t in range(T):
+            if row[t] < onset_threshold or (t > 0 and row[t] <= row[t - 1]):
+                continue
+            u = t + 1
+            while u < T and row[u] == row[t]:
+                u += 1
+            if u == T or row[u] < row[t]:
+                peaks.append((t, p))
+    notes, first_start = [], {}
+    for t0, p in sorted(peaks, reverse=True):
+        e = walk(p, t0, 1) + 1
+        if e - t0 >= min_note_frames:
+            claim(p, t0, e, True)
+            first_start[p] = len(notes)
+            notes.append([t0, e, p])
+        elif p in first_start and notes[first_start[p]][0] == e and t0 < e:
+            claim(p, t0, e, True)
+            notes[first_start[p]][0] = t0
+    if second_pass:
+        while True:
+            masked = np.where(np.array(active), Y_F, -1.0)
+            idx = int(np.argmax(masked))
+            if masked.flat[idx] < 0:
+                break
+            p, t = divmod(idx, T)
+            s, e = walk(p, t, -1), walk(p, t, 1) + 1
+            keep = e - s >= min_note_frames
+            claim(p, s, e, keep)
+            if keep:
+                notes.append([s, e, p])
+    return sorted((s, e, p + MIDI_MIN) for s, e, p in notes)
+
+
+def random_posteriorgrams(rng, T=160):
+    """Blocky notes with random gaps, dips, doubled onsets and noise."""
+    Y_F = (rng.random((P, T)) ** 20 * 0.6).astype(np.float32)
+    Y_O = (rng.random((P, T)) ** 40 * 0.7).astype(np.float32)
+    for _ in range(25):
+        p, s = int(rng.integers(0, P)), int(rng.integers(0, T - 5))
+        e = min(T, s + int(rng.integers(3, 60)))
+        Y_F[p, s:e] = rng.uniform(0.2, 1.0, e - s)
+        if rng.random() < 0.7:
+            Y_O[p, s] = rng.uniform(0.3, 1.0)
+        if rng.random() < 0.3 and s + 2 < T:
+            Y_O[p, s + 2] = rng.uniform(0.3, 1.0)
+    return Y_F, Y_O
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"infer_onsets": False},
+    {"second_pass": False},
+    {"energy_tolerance": 3, "min_note_frames": 4, "frame_threshold": 0.5},
+    {"onset_threshold": 0.3, "energy_tolerance": 1, "min_note_frames": 1},
+])
+def test_matches_literal_reference_implementation(rng, kw):
+    for _ in range(4):
+        Y_F, Y_O = random_posteriorgrams(rng)
+        got = triples(create_notes(Y_F, Y_O, **kw))
+        assert sorted(got) == reference_notes(Y_F, Y_O, **kw)
+        assert got == sorted(got, key=lambda n: (n[0], n[2]))
+
+
+# ---- conversions ----------------------------------------------------------------------------------
+def test_notes_to_seconds_hand_computed():
+    notes = np.array([(0, 86, 60, 0.5), (10, 20, 107, 0.0), (5, 6, 24, 1.0)], dtype=NOTE_DTYPE)
+    out = notes_to_seconds(notes)
+    assert out.shape == (3, 4)
+    np.testing.assert_allclose(out[:, 0], [0, 10 / FRAME_RATE, 5 / FRAME_RATE])
+    np.testing.assert_allclose(out[:, 1], [86 / FRAME_RATE, 20 / FRAME_RATE, 6 / FRAME_RATE])
+    np.testing.assert_array_equal(out[:, 2], [60, 107, 24])
+    np.testing.assert_array_equal(out[:, 3], [64, 1, 127])  # round(63.5) = 64; clipped to 1..127
+
+
+def test_seconds_round_trip():
+    notes = np.array([(3, 40, 60, 64 / 127), (10, 11, 70, 1.0)], dtype=NOTE_DTYPE)
+    back = seconds_to_notes(notes_to_seconds(notes))
+    np.testing.assert_array_equal(back[["start", "end", "pitch"]], notes[["start", "end", "pitch"]])
+    np.testing.assert_allclose(back["amplitude"], notes["amplitude"], rtol=1e-6)
+    assert notes_to_seconds(np.zeros(0, NOTE_DTYPE)).shape == (0, 4)
+    assert seconds_to_notes(np.zeros((0, 4))).dtype == NOTE_DTYPE
+
+
+# ---- error paths ------------------------------------------------------------------------------------
+def test_bad_posteriorgrams_raise():
+    Y_F, Y_O = grams()
+    with pytest.raises(MitkitError, match=r"Y_F.shape=\(83, 100\) must be \(84, T\)"):
+        create_notes(Y_F[:-1], Y_O)
+    with pytest.raises(MitkitError, match=r"Y_O.shape=\(84, 99\) must equal"):
+        create_notes(Y_F, Y_O[:, :-1])
+    bad = Y_F.copy()
+    bad[3, 4] = np.nan
+    with pytest.raises(MitkitError, match="Y_F must be finite"):
+        create_notes(bad, Y_O)
+    bad[3, 4] = 1.5
+    with pytest.raises(MitkitError, match=r"Y_F must hold values in \[0, 1\]"):
+        create_notes(bad, Y_O)
+    with pytest.raises(MitkitError, match=r"Y_O must hold values in \[0, 1\]"):
+        create_notes(Y_F, Y_O - 0.1)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"onset_threshold": 0.0}, r"onset_threshold=0.0 must be a number in \(0, 1\]"),
+    ({"frame_threshold": 1.5}, r"frame_threshold=1.5 must be a number in \(0, 1\]"),
+    ({"frame_threshold": "0.3"}, r"frame_threshold='0.3' must be a number"),
+    ({"min_note_frames": 0}, "min_note_frames=0 must be an integer >= 1"),
+    ({"energy_tolerance": 2.5}, "energy_tolerance=2.5 must be an integer >= 1"),
+])
+def test_bad_parameters_raise(kw, match):
+    Y_F, Y_O = grams()
+    with pytest.raises(MitkitError, match=match):
+        create_notes(Y_F, Y_O, **kw)
+
+
+def test_validate_notes_errors():
+    with pytest.raises(MitkitError, match="must satisfy 0 <= start < end"):
+        validate_notes(np.array([(5, 5, 60, 1.0)], dtype=NOTE_DTYPE))
+    with pytest.raises(MitkitError, match=r"pitch=200 must be in 24..107"):
+        validate_notes(np.array([(5, 9, 200, 1.0)], dtype=NOTE_DTYPE))
+    with pytest.raises(MitkitError, match="must be at most the number of frames T=8"):
+        validate_notes(np.array([(5, 9, 60, 1.0)], dtype=NOTE_DTYPE), n_frames=8)
+    with pytest.raises(MitkitError, match="fields start, end, pitch"):
+        validate_notes(np.zeros((3, 4)))
+    with pytest.raises(MitkitError, match=r"note_list.shape=\(2, 5\) must be \(N, 4\)"):
+        seconds_to_notes(np.zeros((2, 5)))
