@@ -139,7 +139,9 @@ def _load_audio_for_basic_pitch(audio: Any, sr: int | None, target_sr: int) -> n
     if isinstance(audio, (str, Path)):
         if not Path(audio).is_file():
             raise MitkitError(f"audio={str(audio)!r} must be an existing audio file")
-        y, _ = librosa.load(str(audio), sr=target_sr, mono=True)
+        with warnings.catch_warnings():  # audioread, imported lazily by librosa, warns on Python 3.11+
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="audioread")
+            y, _ = librosa.load(str(audio), sr=target_sr, mono=True)
         return y.astype(np.float32)
     y = np.asarray(audio, dtype=np.float32)
     if sr is None:
@@ -230,16 +232,17 @@ def basic_pitch_transcribe(
         for key, value in output.items()
     }
     min_note_len = int(np.round(minimum_note_length / 1000 * (bpc.AUDIO_SAMPLE_RATE / bpc.FFT_HOP)))
-    _, note_events = note_creation.model_output_to_notes(
-        model_output,
-        onset_thresh=onset_threshold,
-        frame_thresh=frame_threshold,
-        min_note_len=min_note_len,
-        min_freq=minimum_frequency,
-        max_freq=maximum_frequency,
-        multiple_pitch_bends=False,
-        melodia_trick=melodia_trick,
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):  # basic-pitch divides by max(frame_diff) = 0 on silence
+        _, note_events = note_creation.model_output_to_notes(
+            model_output,
+            onset_thresh=onset_threshold,
+            frame_thresh=frame_threshold,
+            min_note_len=min_note_len,
+            min_freq=minimum_frequency,
+            max_freq=maximum_frequency,
+            multiple_pitch_bends=False,
+            melodia_trick=melodia_trick,
+        )
     if not note_events:
         warnings.warn("basic-pitch found no notes (silent or very short audio)", stacklevel=2)
         return np.zeros((0, 4))

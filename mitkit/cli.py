@@ -100,6 +100,42 @@ def _cmd_train(args):
     print(f"done: {run / 'best.pt'}")
 
 
+def _add_synth_commands(sub):
+    """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.data`)."""
+    from .data import add_bench_arguments, add_synth_arguments
+
+    def _cmd_synth(args):
+        from .data import synth_main
+        synth_main(args)
+
+    def _cmd_chorale_bench(args):
+        from .data import bench_main
+        bench_main(args)
+
+    p = sub.add_parser("synth", help="render synthetic stems for training (FluidSynth; resumable, shardable)",
+                       description="Render a synthetic multi-instrument stem dataset into --out (manifest.json, "
+                                   "audio/, pieces/). Rerun the same command to resume; use --shard i/N per machine.")
+    add_synth_arguments(p)
+    p.set_defaults(func=_cmd_synth)
+    p = sub.add_parser("chorale-bench", help="render the fixed chorale benchmark from test-split chorales")
+    add_bench_arguments(p)
+    p.set_defaults(func=_cmd_chorale_bench)
+
+
+def _cmd_bench(args):
+    from .bench import format_results, run_bench, write_results
+
+    if args.out and Path(args.out).exists() and not args.overwrite:
+        raise MitkitError(f"--out={args.out!r} must not exist already: pass --overwrite to replace it")
+    options = {"lengths": args.lengths, "systems": args.systems, "instruments": args.instruments,
+               "checkpoint": args.checkpoint, "repeats": args.repeats, "long_repeats": args.long_repeats,
+               "warmup": args.warmup, "audio": args.audio, "threads": args.threads}
+    results = run_bench(**{k: v for k, v in options.items() if v is not None}, stages=not args.no_stages)
+    print(format_results(results))
+    if args.out:
+        print(f"wrote {write_results(results, args.out, overwrite=args.overwrite)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mitkit", description="Lightweight multi-instrument music transcription: "
                                      "notes grouped into one track per instrument.")
@@ -144,6 +180,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tune-on", default=None, metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on this validation-split benchmark folder")
     p.set_defaults(func=_cmd_train)
+    _add_synth_commands(sub)
+
+    p = sub.add_parser("bench", help="speed and peak memory of mitkit against basic-pitch, stage by stage",
+                       description="Time mitkit (AMT only, and full separation with K given) and basic-pitch 0.4.0 "
+                                   "on the same audio at several lengths; print a markdown table with real-time "
+                                   "factors, peak RSS (a fresh process per system and length), the time ratios "
+                                   "mitkit / basic-pitch and mitkit's stage breakdown.")
+    p.add_argument("--lengths", type=float, nargs="+", metavar="SECONDS",
+                   help="audio lengths in seconds (default: 10 60 600)")
+    p.add_argument("--systems", nargs="+", choices=("mitkit-amt", "mitkit-full", "basic-pitch"),
+                   help="systems to run (default: all three)")
+    p.add_argument("--instruments", "-k", type=int, help="K given to the full system, 2..8 (default: 4)")
+    p.add_argument("--checkpoint", default=None,
+                   help="model checkpoint (.pt); default: the bundled model, or an untrained stand-in (reported) "
+                        "while no bundled weights exist")
+    p.add_argument("--repeats", type=int, help="timed runs per system and length; the median is reported (default: 3)")
+    p.add_argument("--long-repeats", type=int, help="timed runs for lengths over 2 minutes (default: 1)")
+    p.add_argument("--warmup", type=int, help="untimed warm-up runs on <= 10 s of audio (default: 1)")
+    p.add_argument("--audio", default=None,
+                   help="audio file to loop to each length (default: the bundled example, else a synthetic signal)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's default)")
+    p.add_argument("--no-stages", action="store_true", help="skip mitkit's stage breakdown (saves time)")
+    p.add_argument("--out", "-o", default=None, help="also write the results as JSON to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -168,10 +168,16 @@ def random_ensemble(instruments, duration_s: float, rng: np.random.Generator) ->
 # ---- music21 scores ---------------------------------------------------------------------------
 
 #: Corpus folders searched for multi-part works besides the chorales, with a quarter-note tempo range.
+#: (Palestrina and the trecento repertoire are notated in half notes and whole notes, hence fast quarters.)
 SCORE_SOURCES: dict[str, tuple[float, float]] = {
     "palestrina": (110, 170), "monteverdi": (70, 130), "josquin": (100, 160), "beethoven": (70, 150),
     "mozart": (70, 150), "haydn": (70, 150), "schumann_robert": (60, 120), "corelli": (60, 120),
     "handel": (60, 120), "trecento": (90, 150), "ciconia": (90, 150),
+}
+#: How often each folder is drawn for a "score" job (Palestrina alone holds 85 % of the files).
+SCORE_FOLDER_WEIGHTS: dict[str, float] = {
+    "palestrina": 0.3, "monteverdi": 0.15, "trecento": 0.1, "josquin": 0.05, "beethoven": 0.15,
+    "mozart": 0.1, "haydn": 0.08, "schumann_robert": 0.04, "corelli": 0.01, "handel": 0.01, "ciconia": 0.01,
 }
 CHORALE_TEMPO = (60.0, 100.0)  # quarter-note bpm for chorales
 _SCORE_EXTENSIONS = (".mxl", ".xml", ".musicxml", ".krn", ".mei", ".abc")
@@ -285,7 +291,7 @@ def quarter_to_seconds(quarters, bpm: float, rng: np.random.Generator, *, drift:
 
 def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), max_parts: int = 4,
                    vocal_only: bool = False, max_seconds: float | None = None,
-                   transpose: int = 0) -> list[Part]:
+                   transpose: int = 0, min_notes: int = 4) -> list[Part]:
     """Turn a parsed music21 score into timed, performed :class:`Part` note lists.
 
     Parameters
@@ -303,10 +309,12 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
         Cut a random excerpt of this length (notes that start inside it), shifted to start near 0.
     transpose : int
         Semitones added to every pitch.
+    min_notes : int
+        Parts with fewer notes (in the excerpt) are dropped.
 
     Returns
     -------
-    list of Part (empty when the score has fewer than two parts with notes).
+    list of Part (empty when fewer than two parts are left).
     """
     qparts = score_quarter_notes(score, max_parts=max_parts, vocal_only=vocal_only)
     if len(qparts) < 2:
@@ -340,7 +348,7 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
         notes[:, 1] = np.minimum(notes[:, 1], t1)
         notes[:, :2] -= t0 - lead_in
         notes = tidy_notes(notes)
-        if len(notes):
+        if len(notes) >= min_notes:
             parts.append(Part(name, notes))
     return parts if len(parts) >= 2 else []
 

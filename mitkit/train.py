@@ -113,6 +113,8 @@ class Trainer:
                 self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed clip shapes: let cuDNN pick its fastest kernels
         torch.manual_seed(cfg.seed)
         self.model = MitNet(ModelConfig(**cfg.model)).to(self.device)
         self.branches = {"amt": [self.model.amt, self.model.amt_norm],
