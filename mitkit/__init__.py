@@ -7,18 +7,11 @@ Audio of an ensemble goes in; notes come out, grouped into one track per instrum
 """
 __version__ = "0.1.0"
 
-_LAZY = {
-    "transcribe": "transcribe", "Transcription": "transcribe", "Track": "transcribe", "Note": "transcribe",
-    "load_model": "transcribe", "example_path": "assets",
-    "load_audio": "audio", "MitkitError": "errors",
-}
+from .assets import example_path, example_truth  # noqa: E402
+from .audio import load_audio  # noqa: E402
+from .errors import MitkitError  # noqa: E402
+# imported eagerly: a lazy attribute would be shadowed by the submodule of the same name
+from .transcribe import Note, Track, Transcription, load_model, transcribe  # noqa: E402
 
-
-def __getattr__(name):  # keep `import mitkit` light: torch loads on first use
-    if name in _LAZY:
-        import importlib
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'mitkit' has no attribute {name!r}")
-
-
-__all__ = list(_LAZY)
+__all__ = ["transcribe", "Transcription", "Track", "Note", "load_model", "load_audio", "example_path",
+           "example_truth", "MitkitError"]

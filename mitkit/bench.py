@@ -21,9 +21,10 @@ Protocol
   ``WARMUP_SECONDS`` of the audio (model loading, one-off compilation), then ``repeats`` timed calls
   on the whole file (``long_repeats`` for files longer than ``long_seconds``). The time is the median
   of the timed calls; the real-time factor is ``RTF = time / duration`` (lower is faster).
-- Peak memory is the process's peak resident set size (``resource.getrusage(...).ru_maxrss``),
-  read right after the timed calls: it includes the interpreter, the libraries, the model and the
-  audio, and it is not polluted by other systems or lengths. mitkit runs long files in chunks
+- Peak memory is the process's peak resident set size (:func:`peak_rss_mib`: ``VmHWM`` on Linux,
+  where ``getrusage(...).ru_maxrss`` would carry the parent's peak into the child; ``ru_maxrss``
+  elsewhere), read right after the timed calls: it includes the interpreter, the libraries, the
+  model and the audio, and it is not polluted by other systems or lengths. mitkit runs long files in chunks
   (:mod:`mitkit.inference`) and ``transcribe`` streams the embeddings of files longer than
   ``KEEP_EMBEDDINGS_SECONDS`` (``keep_embeddings=False``), so its peak should be nearly flat in length.
 - Stage breakdown (in the ``mitkit-full`` process, after its peak RSS has been read):
@@ -37,7 +38,9 @@ Protocol
 
 Timings depend on the machine and on whatever else runs on it: the results record the CPU, the
 thread count and the load average before and after, and speed claims should quote ratios measured
-in one run (STYLE.md, principle 13) rather than absolute seconds.
+in one run (STYLE.md, principle 13) rather than absolute seconds. On a machine shared with other
+jobs, torch's intra-op threads stall each other; ``threads=1`` (given to torch and onnxruntime
+alike) then gives steadier and usually faster numbers for both systems.
 
 Examples
 --------
@@ -85,7 +88,8 @@ __all__ = [
 ]
 
 SYSTEMS = ("mitkit-amt", "mitkit-full", "basic-pitch")
-SYSTEM_LABELS = {"mitkit-amt": "mitkit AMT-only", "mitkit-full": "mitkit full", "basic-pitch": "basic-pitch 0.4.0 (ONNX)"}
+SYSTEM_LABELS = {"mitkit-amt": "mitkit AMT-only", "mitkit-full": "mitkit full",
+                 "basic-pitch": "basic-pitch 0.4.0 (ONNX)"}
 STAGES = ("cqt", "amt", "timbre", "notes", "clustering")  # in pipeline order
 STAGE_LABELS = {"cqt": "CQT", "amt": "AMT branch", "timbre": "timbre branch", "notes": "note creation",
                 "clustering": "clustering"}
@@ -107,10 +111,22 @@ TARGETS = {
 }
 
 _RESULT_MARKER = "MITKIT_BENCH_RESULT "  # prefix of the child process's JSON line on stdout
-_CHILD_CODE = ("import json, sys\n"
-               "from mitkit.bench import measure_system, _RESULT_MARKER\n"
-               "row = measure_system(**json.loads(sys.stdin.read()))\n"
-               "sys.stdout.write(_RESULT_MARKER + json.dumps(row) + '\\n')\n")
+# The measurement process: reads measure_system's keywords as JSON on stdin, writes its row on stdout.
+# For basic-pitch the mitkit package is registered without running its __init__ (which imports
+# torch through mitkit.transcribe), so that basic-pitch's peak memory holds no torch.
+_CHILD_CODE = """\
+import importlib.util, json, sys
+spec = json.loads(sys.stdin.read())
+bare = spec.pop("_bare_package", None)
+if bare:
+    package = importlib.util.module_from_spec(importlib.util.spec_from_file_location(
+        "mitkit", bare["init"], submodule_search_locations=[bare["dir"]]))
+    package.__version__ = bare["version"]
+    sys.modules["mitkit"] = package
+from mitkit.bench import _RESULT_MARKER, measure_system
+row = measure_system(**spec)
+sys.stdout.write(_RESULT_MARKER + json.dumps(row) + "\\n")
+"""
 
 
 # ---- audio -------------------------------------------------------------------------------------
@@ -234,37 +250,33 @@ def load_bench_model(checkpoint=None, *, seed: int = 0) -> BenchModel:
     """
     import torch
 
-    from .checkpoint import bundled_checkpoint_path, load_checkpoint
-    from .model import MitNet, ModelConfig
+    from .checkpoint import bundled_checkpoint_path
+    from .model import MitNet
     if checkpoint is None and not bundled_checkpoint_path().exists():
         torch.manual_seed(seed)
         model = MitNet().eval()
         return BenchModel(model, None, _checkpoint_thresholds({}),
                           f"UNTRAINED MitNet (seed {seed}): no bundled weights at {bundled_checkpoint_path()} yet; "
                           "network cost is real, notes are not", trained=False)
-    ckpt = load_checkpoint(checkpoint)
-    where = str(checkpoint) if checkpoint is not None else "bundled"
-    try:
-        model = MitNet(ModelConfig(**ckpt["model_config"]))
-        model.load_state_dict(ckpt["model"])
-    except (TypeError, RuntimeError, KeyError) as err:
-        raise MitkitError(f"checkpoint={where!r} must match this mitkit's model: {str(err).splitlines()[0]}") from None
+    from .transcribe import load_model
+    model, ckpt = load_model(checkpoint)  # the very object (cached) that transcribe() uses
     name = str(bundled_checkpoint_path()) if checkpoint is None else str(checkpoint)
     trained = ckpt.get("trained", True)  # the untrained stand-in's file says False
     description = ckpt.get("description") or f"checkpoint {name} (mitkit {ckpt.get('mitkit_version')})"
-    return BenchModel(model.eval(), None if checkpoint is None else str(checkpoint), _checkpoint_thresholds(ckpt),
+    return BenchModel(model, None if checkpoint is None else str(checkpoint), _checkpoint_thresholds(ckpt),
                       description, trained=bool(trained))
 
 
-def calibrate_thresholds(Y_F: np.ndarray, Y_O: np.ndarray, *, frame_fraction: float = 0.05,
+def calibrate_thresholds(Y_F: np.ndarray, Y_O: np.ndarray, *, frame_fraction: float = 0.03,
                          onset_fraction: float = 0.002) -> dict:
     """Thresholds at quantiles of an (untrained) model's posteriorgrams.
 
     An untrained network outputs ≈ 0.5 everywhere, so fixed thresholds give either no notes or notes
     on every pitch. Putting ``frame_threshold`` at the ``1 - frame_fraction`` quantile of ``Y_F``
-    (5 %: about 4 of 84 pitches active, as in four-part music) and ``onset_threshold`` at the
-    ``1 - onset_fraction`` quantile of ``Y_O`` gives note creation and clustering a realistic number
-    of notes to work on. Only for timing; a trained checkpoint carries tuned thresholds.
+    (3 %: about 2.5 of 84 pitches active) and ``onset_threshold`` at the ``1 - onset_fraction``
+    quantile of ``Y_O`` gives note creation and clustering a realistic number of notes to work on
+    (the seeded untrained model then makes ≈ 9 notes/s on the synthetic signal, which holds ≈ 7).
+    Only for timing; a trained checkpoint carries tuned thresholds.
 
     Parameters
     ----------
@@ -420,9 +432,36 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
 # ---- one (system, length) measurement ----------------------------------------------------------
 
 def peak_rss_mib() -> float:
-    """Peak resident set size of this process so far, in MiB."""
+    """Peak resident set size of this process so far, in MiB.
+
+    On Linux this reads ``VmHWM`` from ``/proc/self/status``: ``getrusage(RUSAGE_SELF).ru_maxrss``
+    keeps the high-water mark of the process image that ``fork`` copied from the parent across
+    ``exec``, so a measurement process started by a 500 MiB parent would report at least 500 MiB
+    whatever it did. Elsewhere it falls back to ``ru_maxrss``.
+    """
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB → MiB
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2 ** 20 if sys.platform == "darwin" else peak / 2 ** 10  # bytes on macOS, KiB on Linux
+
+
+def _limit_onnx_threads(threads: int) -> None:
+    """Make onnxruntime sessions created from now on in this process use ``threads`` intra-op threads
+    (basic-pitch builds its session with default options), so both systems get the same threads."""
+    import onnxruntime
+    original = onnxruntime.InferenceSession
+    if getattr(original, "_mitkit_threads", None) == threads:
+        return
+
+    def session(*args, **kwargs):
+        options = kwargs.pop("sess_options", None) or onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        return original(*args, sess_options=options, **kwargs)
+
+    session._mitkit_threads = threads
+    onnxruntime.InferenceSession = session
 
 
 def _system_call(system: str, checkpoint, instruments: int, keep_embeddings):
@@ -460,7 +499,8 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
     -------
     dict: ``system``, ``seconds`` (audio duration), ``times`` (s, each timed call), ``time`` (median),
     ``rtf``, ``peak_rss_mib``, ``rss_before_mib`` (peak before the timed calls: libraries, model,
-    audio, warm-up), ``n_notes``, ``threads``, ``repeats``, and for ``mitkit-full`` with ``stages``:
+    audio, warm-up), ``n_notes``, ``threads``, ``repeats``, ``torch_loaded`` (whether torch is in
+    this process: False for basic-pitch in its own process), and for ``mitkit-full`` with ``stages``:
     ``stages`` (median seconds per stage, see :func:`stage_timings`).
     """
     if system not in SYSTEMS:
@@ -470,6 +510,9 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
         if threads:
             torch.set_num_threads(int(threads))
         n_threads = torch.get_num_threads()
+    elif threads:
+        _limit_onnx_threads(int(threads))
+        n_threads = int(threads)
     else:
         n_threads = None  # onnxruntime's default: one thread per physical core
     y, _ = bench_audio(seconds, audio=audio, seed=seed)
@@ -488,7 +531,8 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
         times.append(time.perf_counter() - t0)
     row = {"system": system, "seconds": duration, "times": times, "time": _median(times),
            "rtf": _median(times) / duration, "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss_before,
-           "n_notes": n_notes, "threads": n_threads, "repeats": repeats, "isolated": False}
+           "n_notes": n_notes, "threads": n_threads, "repeats": repeats, "isolated": False,
+           "torch_loaded": "torch" in sys.modules}
     if system == "mitkit-full":
         from .inference import CHUNK_FRAMES
         from .transcribe import KEEP_EMBEDDINGS_SECONDS
@@ -506,7 +550,11 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
 def _run_isolated(spec: dict) -> dict:
     """``measure_system(**spec)`` in a fresh Python process; its JSON result."""
     env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parent.parent)  # so the child imports this mitkit
+    package_dir = Path(__file__).resolve().parent
+    package_root = str(package_dir.parent)  # so the child imports this mitkit
+    if spec["system"] == "basic-pitch":
+        spec = {**spec, "_bare_package": {"init": str(package_dir / "__init__.py"), "dir": str(package_dir),
+                                          "version": __version__}}
     env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     proc = subprocess.run([sys.executable, "-c", _CHILD_CODE], input=json.dumps(spec), capture_output=True,
                           text=True, env=env)
@@ -552,7 +600,8 @@ def _check_args(lengths, systems, instruments, repeats, long_repeats, warmup):
             raise MitkitError(f"system={system!r} must be one of {SYSTEMS}")
     if isinstance(instruments, bool) or not isinstance(instruments, (int, np.integer)) \
             or not 2 <= instruments <= C.MAX_INSTRUMENTS:
-        raise MitkitError(f"instruments={instruments!r} must be an integer 2..{C.MAX_INSTRUMENTS} (K of the full system)")
+        raise MitkitError(f"instruments={instruments!r} must be an integer 2..{C.MAX_INSTRUMENTS} "
+                          "(K of the full system)")
     for name, value, low in (("repeats", repeats, 1), ("long_repeats", long_repeats, 1), ("warmup", warmup, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise MitkitError(f"{name}={value!r} must be an integer >= {low}")
@@ -578,7 +627,9 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
     seed : seed of the synthetic signal and of the untrained stand-in.
     stages : also time each stage of mitkit (in the ``mitkit-full`` process, see :func:`stage_timings`).
     keep_embeddings : passed to ``transcribe`` (None: its default, which streams files over 5 minutes).
-    threads : torch threads in the mitkit processes (None: torch's default for this machine).
+    threads : CPU threads of torch (mitkit) and onnxruntime (basic-pitch); None: each library's
+        default for this machine (one per core). On a busy machine fewer threads than cores can be
+        much faster: an intra-op thread that waits for a descheduled sibling stalls every layer.
     isolate : one fresh process per system and length (needed for a clean peak RSS). With False
         everything runs here and ``peak_rss_mib`` is None.
     progress : a progress bar over the measurements.
@@ -700,7 +751,8 @@ def format_results(results: dict) -> str:
     K = cfg["instruments"]
     labels = {**SYSTEM_LABELS, "mitkit-amt": "mitkit AMT-only (K=1)", "mitkit-full": f"mitkit full (K={K})"}
     load = machine.get("load_before"), machine.get("load_after")
-    threads = sorted({r["threads"] for r in rows if r.get("threads")})
+    threads = ", ".join(f"{labels[r['system']].split(' (')[0]} {r['threads'] or 'default'}"
+                        for r in {r["system"]: r for r in rows}.values())
     lines = [
         "## mitkit bench",
         "",
@@ -709,7 +761,7 @@ def format_results(results: dict) -> str:
                                              f"onset {model['thresholds']['onset_threshold']:.4f}, "
                                              f"frame {model['thresholds']['frame_threshold']:.4f})"),
         f"- audio: {results['audio']['source']}, clip {results['audio']['clip_seconds']:.1f} s",
-        f"- machine: {machine['cpu']}, {machine['cpu_count']} CPUs, torch threads {threads or '–'}, "
+        f"- machine: {machine['cpu']}, {machine['cpu_count']} CPUs, threads: {threads}; "
         f"load average {_num(load[0] and load[0][0], '.2f')} before, {_num(load[1] and load[1][0], '.2f')} after; "
         + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
         f"- protocol: {cfg['warmup']} warm-up call(s) on ≤ {cfg['warmup_seconds']:g} s, then the median of "
@@ -729,7 +781,8 @@ def format_results(results: dict) -> str:
                       f"full ≤ {t['full_ratio']:g}×)", "",
                   "| audio | AMT-only | full |", "|---:|---:|---:|"]
         for e in results["ratios"]:
-            lines.append(f"| {_length(e['seconds'])} | {_num(e['amt'], '.2f')}× | {_num(e['full'], '.2f')}× |")
+            lines.append(f"| {_length(e['seconds'])} | {_num(e['amt'], '.2f')}{'×' * (e['amt'] is not None)} "
+                         f"| {_num(e['full'], '.2f')}{'×' * (e['full'] is not None)} |")
     staged = [r for r in rows if r.get("stages")]
     if staged:
         lines += ["", f"Stage breakdown of mitkit full (K={K}), median seconds (share of the stage sum); "

@@ -136,6 +136,76 @@ def _cmd_bench(args):
         print(f"wrote {write_results(results, args.out, overwrite=args.overwrite)}")
 
 
+def _add_evaluate_command(sub):
+    """``mitkit evaluate``: a checkpoint and the baselines side by side on a benchmark (:mod:`mitkit.systems`)."""
+    import os
+
+    from .systems import BENCHMARK_ENV, COUNT_MODES, SYSTEM_NAMES
+
+    def _cmd_evaluate(args):
+        import json
+
+        from .evaluate import format_markdown_table
+        from .systems import evaluate_systems
+
+        if args.benchmark is None:
+            raise MitkitError(f"--benchmark must be given (or ${BENCHMARK_ENV} set): build the chorale benchmark "
+                              "with `mitkit chorale-bench --out DIR`, or pass a folder of audio + MIDI pairs")
+        out = Path(args.out) if args.out else None
+        if out is not None and out.exists() and not args.overwrite:
+            raise MitkitError(f"--out={args.out!r} must not exist already: pass --overwrite to replace it")
+        if args.limit is not None and args.limit < 1:
+            raise MitkitError(f"--limit={args.limit} must be a positive number of mixes")
+        report = evaluate_systems(args.benchmark, systems=args.systems, checkpoint=args.checkpoint, count=args.count,
+                                  limit=args.limit, device=args.device)
+        print(format_markdown_table(report["results"]))
+        if report["thresholds"] is not None:
+            source = ("tuned, from the checkpoint" if report["thresholds_tuned"]
+                      else "mitkit defaults: the checkpoint has none")
+            print(f"\nmitkit thresholds ({source}): {report['thresholds']}")
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # numpy scalars (e.g. in a checkpoint's thresholds) as plain numbers
+            out.write_text(json.dumps(report, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+                           + "\n")
+            print(f"wrote {out}")
+
+    def _systems(value):
+        from .systems import parse_system_names
+        try:
+            return parse_system_names(value)
+        except MitkitError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    default = os.environ.get(BENCHMARK_ENV) or None
+    p = sub.add_parser(
+        "evaluate", help="accuracy of a model and the baselines on a benchmark (markdown table, JSON)",
+        description="Run mitkit (the bundled model or --checkpoint, with the checkpoint's tuned thresholds) and the "
+                    "baselines on every mix of a benchmark; print a markdown table of frame / note / separation F1, "
+                    "instrument-count accuracy and real-time factor per number of parts, and optionally write "
+                    "everything (per-mix records included) as JSON. Systems: mitkit = note-level clustering, with "
+                    "the true part count (oracle) and/or an estimated one (auto); mitkit-frame = frame-level "
+                    "clustering; pitch-order and random = mitkit's notes split by pitch rank or at random; "
+                    "basic-pitch = Spotify's basic-pitch 0.4.0 (ONNX), instrument-agnostic.",
+        epilog=f"The benchmark: build the chorale benchmark with `mitkit chorale-bench --out DIR` (renders "
+               f"test-split chorales with FluidSynth), then pass --benchmark DIR or set {BENCHMARK_ENV}=DIR. "
+               f"A folder of audio files with same-named MIDI files (one part per instrument) works too.")
+    p.add_argument("--checkpoint", default=None, help="model checkpoint (.pt) to evaluate (default: the bundled model)")
+    p.add_argument("--benchmark", default=default, metavar="DIR",
+                   help=f"benchmark folder (index.json from `mitkit chorale-bench`, or audio + MIDI pairs); "
+                        f"default: ${BENCHMARK_ENV}" + (f" = {default}" if default else " (not set)"))
+    p.add_argument("--systems", type=_systems, default="all", metavar="NAMES",
+                   help=f"comma-separated systems among {','.join(SYSTEM_NAMES)}, or 'all' (default)")
+    p.add_argument("--count", choices=COUNT_MODES, default="both",
+                   help="part count given to mitkit's note-level system: the true one (oracle), estimated (auto; "
+                        "reports count accuracy) or both (default); the other systems always get the true count")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="evaluate only the first N mixes")
+    p.add_argument("--device", default="cpu", help="torch device of the mitkit network (default: cpu)")
+    p.add_argument("--out", "-o", default=None, help="also write the results as JSON to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.set_defaults(func=_cmd_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mitkit", description="Lightweight multi-instrument music transcription: "
                                      "notes grouped into one track per instrument.")
@@ -205,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", default=None, help="also write the results as JSON to this file")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=_cmd_bench)
+    _add_evaluate_command(sub)
     return parser
 
 

@@ -474,7 +474,8 @@ class StemBank:
     ----------
     pieces : list of dict
         Per piece: ``id``, ``audio`` float32 ``(K, n_samples)``, ``frames`` and ``onsets`` uint8
-        ``(K, 84, T)``, ``classes`` (K names), ``programs``, ``notes`` (K arrays ``(N, 4)``).
+        ``(K, 84, T)``, ``classes`` and ``instruments`` (K names each), ``programs``, ``notes`` (K arrays
+        ``(N, 4)``).
     """
 
     def __init__(self, root, split: str, *, sources=None, max_pieces: int | None = None, progress: bool = True):
@@ -503,6 +504,7 @@ class StemBank:
                 "frames": np.stack([r[0] for r in rolls]).astype(np.uint8),  # (K, 84, T)
                 "onsets": np.stack([r[1] for r in rolls]).astype(np.uint8),
                 "classes": [s["class"] for s in e["stems"]], "programs": [s["program"] for s in e["stems"]],
+                "instruments": [s.get("instrument", s["class"]) for s in e["stems"]],
                 "notes": notes,
             })
 
@@ -546,8 +548,10 @@ class MixtureDataset:
     Examples
     --------
     >>> bank = StemBank("/work/data/synth-v1", "validation", max_pieces=4)  # doctest: +SKIP
-    >>> item = MixtureDataset(bank, augment=False)[0]  # doctest: +SKIP
-    >>> plot_mixture_rolls(item["audio"], item["frames"][:item["n_instruments"]])  # doctest: +SKIP
+    >>> ds = MixtureDataset(bank, augment=False)  # doctest: +SKIP
+    >>> item = ds[0]  # doctest: +SKIP
+    >>> plot_mixture_rolls(item["audio"], item["frames"][:item["n_instruments"]],
+    ...                    names=ds.instrument_names(item))  # doctest: +SKIP
     """
 
     def __init__(self, bank: StemBank, *, clip_frames: int = 900, max_instruments: int = 4, seed: int = 0,
@@ -566,6 +570,11 @@ class MixtureDataset:
 
     def __len__(self) -> int:
         return self.length
+
+    def instrument_names(self, item: dict) -> list[str]:
+        """Instrument names of an item's slots (``n_instruments`` of them), e.g. for a plot legend."""
+        piece = next(p for p in self.bank.pieces if p["id"] == item["piece"])
+        return [piece["instruments"][int(k)] for k in item["stems"][:item["n_instruments"]]]
 
     def __getitem__(self, i: int) -> dict:
         if not 0 <= i < self.length:
@@ -668,9 +677,14 @@ def plot_mixture_rolls(audio, frames, *, names=None, sr: int = SAMPLE_RATE, titl
 
 # ---- chorale benchmark ---------------------------------------------------------------------------
 
+def split_chorales(split: str = "test") -> list[str]:
+    """Corpus names of the chorales whose tune falls in ``split`` (sorted)."""
+    return sorted(r for r in scores.chorale_names() if split_of(chorale_group(r)) == split)
+
+
 def test_chorales() -> list[str]:
     """Corpus names of the chorales whose tune falls in the test split (sorted)."""
-    return sorted(r for r in scores.chorale_names() if split_of(chorale_group(r)) == "test")
+    return split_chorales("test")
 
 
 _PAIRS = ((0, 3), (0, 1), (1, 2), (2, 3), (0, 2), (1, 3))  # 2-part subsets, outer voices first
@@ -678,8 +692,11 @@ _TRIPLES = ((0, 1, 3), (0, 2, 3), (0, 1, 2), (1, 2, 3))
 
 
 def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seconds: float = 30.0,
-                            soundfont: str = "FluidR3_GM", progress: bool = True) -> dict:
+                            soundfont: str = "FluidR3_GM", split: str = "test", progress: bool = True) -> dict:
     """Render the fixed chorale benchmark from test-split chorales into ``out`` (``index.json``).
+
+    ``split="validation"`` builds the same kind of benchmark from validation chorales, for tuning
+    thresholds (:mod:`mitkit.tuning`) without touching the test pieces.
 
     For each of ``n_chorales`` test chorales (a seeded choice among those BACH10's instruments can play),
     two renderings of a ≤ ``max_seconds`` excerpt: ``"bach10"`` (violin, clarinet, tenor sax, bassoon)
@@ -695,7 +712,9 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     (root / "mixes").mkdir(parents=True, exist_ok=True)
     (root / "stems").mkdir(parents=True, exist_ok=True)
     rng0 = np.random.default_rng([seed, 4242])
-    cands = test_chorales()
+    if split not in SPLITS:
+        raise MitkitError(f"split={split!r} must be one of {SPLITS}")
+    cands = test_chorales() if split == "test" else split_chorales(split)
     order = rng0.permutation(len(cands))
     bach10 = [inst.BY_NAME[n] for n in inst.ENSEMBLES["bach10"]]
     bach10_classes = {i.cls for i in bach10}
@@ -752,7 +771,7 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         warnings.warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})",
                       stacklevel=2)
     index = {"format": BENCH_FORMAT, "version": BENCH_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
-             "mixes": mixes}
+             "split": split, "mixes": mixes}
     _atomic_write_json(root / "index.json", index)
     return index
 
@@ -798,6 +817,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-chorales", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=30.0)
+    p.add_argument("--split", choices=SPLITS, default="test",
+                   help="take chorales from this split (validation: for tuning thresholds)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -816,7 +837,7 @@ def synth_main(args) -> int:
 def bench_main(args) -> int:
     """Run ``mitkit chorale-bench`` from parsed arguments."""
     index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, seed=args.seed,
-                                    max_seconds=args.max_seconds, progress=not args.quiet)
+                                    max_seconds=args.max_seconds, split=args.split, progress=not args.quiet)
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
 

@@ -1,0 +1,253 @@
+"""Synthetic data with FluidSynth and music21: label/audio alignment, mix = sum of stems, determinism,
+the synth command (shards, resume), StemBank/MixtureDataset and the chorale benchmark.
+
+Kept fast: one tiny dataset is rendered once per module (a few seconds); rendering tests use short notes.
+"""
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fluidsynth")
+pytest.importorskip("music21")
+
+from mitkit import data, instruments as inst, render, scores  # noqa: E402
+from mitkit.constants import FRAME_RATE, HOP_LENGTH, MIDI_MIN, N_PITCHES, SAMPLE_RATE, midi_to_hz  # noqa: E402
+from mitkit.errors import MitkitError  # noqa: E402
+
+try:
+    render.soundfont_path("FluidR3_GM")
+except MitkitError as exc:  # pragma: no cover - depends on the machine
+    pytest.skip(str(exc), allow_module_level=True)
+
+DRY = render.Room(reverb_level=0.0, chorus_nr=0)
+
+
+def test_chorale_to_parts_in_seconds():
+    parts = scores.score_to_parts(scores.load_score("bach/bwv253"), np.random.default_rng(0),
+                                  vocal_only=True, bpm_range=(60, 60))
+    assert [p.name for p in parts] == list(scores.VOCAL_PARTS)
+    for p in parts:
+        assert p.notes[:, 0].min() >= 0 and np.all(p.notes[:, 1] > p.notes[:, 0])
+    # 40 quarter notes at about 60 bpm (slow drift, fermata holds) last roughly 40-60 s
+    end = max(p.notes[:, 1].max() for p in parts)
+    assert 35 < end < 70
+
+
+def test_jobs_and_groups_are_deterministic():
+    import itertools
+
+    a = list(itertools.islice(data.plan_jobs(5), 30))
+    b = list(itertools.islice(data.plan_jobs(5), 30))
+    assert a == b and len({j.id for j in a}) == 30
+    assert {j.source for j in a} == {"chorale", "score", "random"}
+    assert a != list(itertools.islice(data.plan_jobs(6), 30))
+    quartet = data.score_group("beethoven/opus18no1/movement1.mxl")
+    assert quartet == data.score_group("beethoven/opus18no1/movement3.mxl") == "score-beethoven/opus18no1"
+    assert data.chorale_group("bach/bwv253") == data.chorale_group("bach/bwv253")
+
+
+# ---- rendering ---------------------------------------------------------------------------------------
+
+def _salience(x, pitches, n_fft=2048):
+    """Harmonic-sum salience (P, T) of a mono signal at frames centred on t * HOP_LENGTH."""
+    pad = np.pad(x, (n_fft // 2, n_fft // 2))
+    T = len(x) // HOP_LENGTH + 1
+    idx = np.arange(T)[:, None] * HOP_LENGTH + np.arange(n_fft)[None]
+    S = np.abs(np.fft.rfft(pad[idx] * np.hanning(n_fft), axis=1))  # (T, n_fft/2+1)
+    f = np.fft.rfftfreq(n_fft, 1 / SAMPLE_RATE)
+    out = np.zeros((len(pitches), T))
+    for i, p in enumerate(pitches):
+        for h in range(1, 7):  # six harmonics: a weak fundamental (bassoon) is not an octave error
+            k = int(np.argmin(np.abs(f - h * midi_to_hz(p))))
+            out[i] += 0.9 ** h * S[:, k - 1:k + 2].max(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("program", [40, 0, 70])  # violin, piano, bassoon
+def test_rendered_energy_lands_on_labelled_pitch_and_frames(program):
+    ins = inst.instrument(program)
+    pitches = [p for p in (50, 57, 62, 67, 72, 76, 81) if ins.low <= p <= ins.high][:4]
+    notes = np.array([[0.3 + 0.8 * i, 0.9 + 0.8 * i, p, 100] for i, p in enumerate(pitches)])
+    style = render.StemStyle(program=program, reverb_send=0)
+    x = render.render_stems([(notes, style)], room=DRY, tail_s=0.5)[0]
+    T = data.n_frames_for(len(x))
+    fr, on = data.note_rolls(notes, T)
+    cand = np.arange(min(pitches) - 6, max(pitches) + 7)
+    sal = _salience(x, cand)
+    for on_s, off_s, p, _ in notes:
+        s, e = int(round(on_s * FRAME_RATE)), int(round(off_s * FRAME_RATE))
+        assert fr[int(p) - MIDI_MIN, s:e].all() and on[int(p) - MIDI_MIN, s] == 1
+        # inside the note, the labelled pitch has the largest harmonic salience
+        winner = cand[np.argmax(sal[:, s + 5:e - 3].mean(axis=1))]
+        assert winner == p
+        # energy rises at the labelled onset frame (within the 2048-sample window's reach, ±5 frames)
+        row = sal[list(cand).index(p)]
+        assert row[s - 8] < 0.1 * row[s + 5:e - 3].mean()
+        first = s - 8 + int(np.argmax(row[s - 8:e] > 0.3 * row[s + 5:e - 3].mean()))
+        assert abs(first - s) <= 5
+
+
+def test_mixing_stems_equals_rendering_the_mix():
+    rng = np.random.default_rng(3)
+    room = render.random_room(rng)
+    room.chorus_nr, room.chorus_level = 3, 2.0  # effects on: they are shared, and linear
+    parts = []
+    for ins, base in ((inst.instrument(40), 72), (inst.instrument(71), 64), (inst.instrument(0), 48)):
+        notes = np.array([[0.1 + 0.4 * i, 0.5 + 0.4 * i, base + i % 3, 90] for i in range(6)])
+        style = render.random_style(ins, rng)
+        style.chorus_send = 40
+        parts.append((notes, style))
+    stems = render.render_stems(parts, room=room)
+    mix = render.render_mix(parts, room=room)
+    assert stems.shape[1] == mix.shape[0]
+    snr = 10 * np.log10(np.sum(mix ** 2) / np.sum((stems.sum(0) - mix) ** 2))
+    # FluidSynth reuses voice objects across programs in one synthesizer, which perturbs a few onset
+    # samples slightly (≈ -50 dB); with one program per synthesizer the sum is exact to float rounding.
+    assert snr > 40
+    same = [(n, render.StemStyle(program=40, reverb_send=30)) for n, _ in parts[:2]]
+    s2 = render.render_stems(same, room=room)
+    np.testing.assert_allclose(s2.sum(0), render.render_mix(same, room=room), atol=1e-6)
+
+
+def test_render_errors():
+    with pytest.raises(MitkitError, match="soundfont='Nope' must be one of"):
+        render.soundfont_path("Nope")
+    with pytest.raises(MitkitError, match="offset_s > onset_s"):
+        render.render_stems([(np.array([[1.0, 0.5, 60, 80]]), render.StemStyle(program=0))])
+    with pytest.raises(MitkitError, match="velocities in 1..127"):
+        render.render_stems([(np.array([[0.0, 0.5, 60, 0]]), render.StemStyle(program=0))])
+    with pytest.raises(MitkitError, match="at least one"):
+        render.render_stems([])
+
+
+def test_augmentation_keeps_shape_and_is_seeded():
+    x = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
+    a = render.augment_mixture(x, np.random.default_rng(1), eq_prob=1, noise_prob=1)
+    b = render.augment_mixture(x, np.random.default_rng(1), eq_prob=1, noise_prob=1)
+    assert a.shape == x.shape and a.dtype == np.float32 and np.array_equal(a, b) and not np.allclose(a, x)
+    flat = render.apply_eq(x, np.ones(2501, np.float32))
+    np.testing.assert_allclose(flat, x, atol=1e-5)
+    with pytest.raises(MitkitError, match="gains.shape"):
+        render.apply_eq(x, np.ones(10, np.float32))
+
+
+# ---- the synth command and the datasets --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny dataset: shard 1 of 2 of seed 11 (about 40 s of stem audio)."""
+    root = tmp_path_factory.mktemp("synth")
+    man = data.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
+    return root, man
+
+
+def test_synth_writes_manifest_and_respects_shards(tiny):
+    root, man = tiny
+    assert man["format"] == "mitkit-stems" and man["sample_rate"] == SAMPLE_RATE and man["pieces"]
+    on_disk = json.loads((root / "manifest.json").read_text())
+    assert [p["id"] for p in on_disk["pieces"]] == [p["id"] for p in man["pieces"]]
+    for p in man["pieces"]:
+        assert int(p["id"].rsplit("-", 1)[1]) % 2 == 1  # shard 1/2 renders odd job indices only
+        assert p["split"] == data.split_of(p["group"])
+        classes = [s["class"] for s in p["stems"]]
+        assert len(set(classes)) == len(classes)
+        import soundfile as sf
+
+        lengths = {sf.info(str(root / s["file"])).frames for s in p["stems"]}
+        assert lengths == {p["n_samples"]}  # stems of a piece are sample-aligned
+        for s in p["stems"]:
+            ins = inst.instrument(s["program"])
+            pitches = [n[2] for n in s["notes"]]
+            assert ins.low <= min(pitches) and max(pitches) <= ins.high
+            assert max(n[1] for n in s["notes"]) < p["duration"]
+
+
+def test_synth_resumes_without_rerendering(tiny):
+    root, man = tiny
+    stamps = {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()}
+    again = data.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
+    assert [p["id"] for p in again["pieces"]] == [p["id"] for p in man["pieces"]]
+    assert {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()} == stamps
+
+
+def test_render_job_is_deterministic(tmp_path):
+    job = data.Job(index=3, id="random-notes-s9-000003", source="random", ref="", seed=9)
+    a = data.render_job(job, tmp_path / "a")
+    b = data.render_job(job, tmp_path / "b")
+    assert a == b
+    import soundfile as sf
+
+    for s in a["stems"]:
+        xa, _ = sf.read(str(tmp_path / "a" / s["file"]))
+        xb, _ = sf.read(str(tmp_path / "b" / s["file"]))
+        assert np.array_equal(xa, xb) and np.abs(xa).max() > 0.01
+    c = data.render_job(data.Job(4, "random-notes-s9-000004", "random", "", 9), tmp_path / "c")
+    assert c["stems"][0]["notes"] != a["stems"][0]["notes"]
+
+
+def test_stem_bank_and_mixture_dataset(tiny):
+    root, man = tiny
+    split = man["pieces"][0]["split"]
+    bank = data.StemBank(root, split, progress=False)
+    piece = bank.pieces[0]
+    K, n = piece["audio"].shape
+    assert piece["frames"].shape == (K, N_PITCHES, data.n_frames_for(n))
+    ds = data.MixtureDataset(bank, clip_frames=200, max_instruments=4, seed=2, length=6,
+                             gain_range=(1.0, 1.0), augment=False)
+    for i in range(len(ds)):
+        item = ds[i]
+        assert item["audio"].shape == (200 * HOP_LENGTH,) and item["audio"].dtype == np.float32
+        assert item["frames"].shape == item["onsets"].shape == (4, N_PITCHES, 200)
+        k = item["n_instruments"]
+        assert 1 <= k <= min(4, K) and not item["frames"][k:].any()
+        p = next(q for q in bank.pieces if q["id"] == item["piece"])
+        s0 = item["start_frame"]
+        chosen = item["stems"][:k]
+        assert len({p["classes"][c] for c in chosen}) == k
+        ref = p["audio"][chosen, s0 * HOP_LENGTH:(s0 + 200) * HOP_LENGTH].sum(0)
+        np.testing.assert_allclose(item["audio"][:len(ref)], ref, atol=1e-6)  # gains 1: the mix is the sum
+        fr = p["frames"][chosen, :, s0:s0 + 200]
+        assert np.array_equal(item["frames"][:k, :, :fr.shape[2]], fr)
+    aug = data.MixtureDataset(bank, clip_frames=200, seed=2, length=3)
+    assert np.array_equal(aug[1]["audio"], aug[1]["audio"])  # item i is a function of (seed, i)
+    other = data.MixtureDataset(bank, clip_frames=200, seed=3, length=3)
+    assert not np.array_equal(aug[1]["audio"], other[1]["audio"])
+    names = ds.instrument_names(item)
+    assert len(names) == k and all(n in inst.BY_NAME for n in names)
+    fig = data.plot_mixture_rolls(item["audio"], item["frames"][:k], names=names)
+    assert len(fig.data) == 1 + 2 * k
+
+
+def test_dataset_errors(tmp_path, tiny):
+    with pytest.raises(MitkitError, match="must hold manifest.json"):
+        data.load_manifest(tmp_path)
+    with pytest.raises(MitkitError, match="split='dev' must be one of"):
+        data.StemBank(tiny[0], "dev")
+    with pytest.raises(MitkitError, match="hours=0 must be > 0"):
+        data.synth(tmp_path, hours=0)
+    with pytest.raises(MitkitError, match="shard=2/2 must satisfy"):
+        data.synth(tmp_path, hours=1, shard=(2, 2))
+    with pytest.raises(MitkitError, match="audio_format='mp3' must be one of"):
+        data.synth(tmp_path, hours=1, audio_format="mp3")
+
+
+def test_chorale_benchmark_uses_test_chorales_only(tmp_path, monkeypatch):
+    # a short chorale list (bwv253's tune is in the test split) keeps this fast
+    monkeypatch.setattr(scores, "chorale_names", lambda: ("bach/bwv269", "bach/bwv253", "bach/bwv347"))
+    index = data.build_chorale_benchmark(tmp_path, n_chorales=1, max_seconds=8.0, progress=False)
+    assert index["format"] == "mitkit-benchmark" and len(index["mixes"]) == 6
+    assert data.load_benchmark(tmp_path) == index
+    import soundfile as sf
+
+    for m in index["mixes"]:
+        assert data.split_of(data.chorale_group(m["chorale"])) == "test"
+        assert len(m["parts"]) == m["n_parts"] and m["duration"] <= 8.0
+        x, sr = sf.read(str(tmp_path / m["audio"]))
+        assert sr == SAMPLE_RATE and len(x) / sr <= 8.0
+        if m["instrumentation"] == "bach10":
+            assert {p["program"] for p in m["parts"]} <= {40, 71, 66, 70}
+        else:
+            assert not {p["class"] for p in m["parts"]} & {"violin", "clarinet", "saxophone", "bassoon"}
+        stems = [sf.read(str(tmp_path / p["stem"]))[0] for p in m["parts"]]
+        np.testing.assert_allclose(m["gain"] * np.sum(stems, axis=0), x, atol=3e-4)  # the mix is the sum of its parts
