@@ -59,6 +59,7 @@ import logging
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -262,7 +263,8 @@ def load_bench_model(checkpoint=None, *, seed: int = 0) -> BenchModel:
     model, ckpt = load_model(checkpoint)  # the very object (cached) that transcribe() uses
     name = str(bundled_checkpoint_path()) if checkpoint is None else str(checkpoint)
     trained = ckpt.get("trained", True)  # the untrained stand-in's file says False
-    description = ckpt.get("description") or f"checkpoint {name} (mitkit {ckpt.get('mitkit_version')})"
+    step = f", step {ckpt['step']}" if "step" in ckpt else ""
+    description = ckpt.get("description") or f"checkpoint {name} (mitkit {ckpt.get('mitkit_version')}{step})"
     return BenchModel(model, None if checkpoint is None else str(checkpoint), _checkpoint_thresholds(ckpt),
                       description, trained=bool(trained))
 
@@ -298,12 +300,16 @@ def calibrate_thresholds(Y_F: np.ndarray, Y_O: np.ndarray, *, frame_fraction: fl
 
 
 def _prepare_model(checkpoint, workdir: Path, clip: np.ndarray, seed: int) -> tuple[BenchModel, dict]:
-    """Load the model once in the parent; write the untrained stand-in to ``workdir`` so that
-    ``transcribe`` in the measurement processes loads exactly the same network and thresholds."""
-    from .checkpoint import save_checkpoint
+    """Load the model once in the parent and give the measurement processes a private copy of it:
+    the untrained stand-in is written to ``workdir``, and the bundled checkpoint is copied there, so
+    every process of one run loads the same network and thresholds even if the bundled file is
+    replaced meanwhile (it is while a training run updates it)."""
+    from .checkpoint import bundled_checkpoint_path, save_checkpoint
     from .inference import predict
     from .model import parameter_count
     bm = load_bench_model(checkpoint, seed=seed)
+    if bm.trained and checkpoint is None:
+        bm.checkpoint = str(shutil.copyfile(bundled_checkpoint_path(), workdir / "bundled.pt"))
     if not bm.trained and bm.checkpoint is None:
         post = predict(bm.model, clip[:int(30 * C.SAMPLE_RATE)], with_timbre=False)
         bm.thresholds = calibrate_thresholds(post.frames, post.onsets)
@@ -631,7 +637,8 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
         default for this machine (one per core). On a busy machine fewer threads than cores can be
         much faster: an intra-op thread that waits for a descheduled sibling stalls every layer.
     isolate : one fresh process per system and length (needed for a clean peak RSS). With False
-        everything runs here and ``peak_rss_mib`` is None.
+        everything runs here (``threads`` then sets this process's thread counts) and
+        ``peak_rss_mib`` is None.
     progress : a progress bar over the measurements.
 
     Returns

@@ -174,25 +174,46 @@ def note_embeddings(notes, Y_F, V) -> np.ndarray:
     return out / np.maximum(norms, _EPS)
 
 
-def affinity_matrix(E) -> np.ndarray:
-    """Affinity between notes: ``A_ij = exp(cos(e_i, e_j))``.
+def affinity_matrix(E, *, temperature: float = 1.0) -> np.ndarray:
+    """Affinity between notes: ``A_ij = exp(cos(e_i, e_j) / temperature)``.
+
+    The default ``temperature=1`` is the paper's ``exp(cos)``. A lower temperature sharpens the
+    affinity; on the synthetic clusters of ``scripts/auto_k_study.py`` spectral clustering with
+    ``temperature=0.2`` recovered the true partition more often than with 1.0 (e.g. mean ARI
+    0.97 vs 0.87 for vMF clusters with kappa = 20); tune it on real validation data before
+    changing a default.
 
     Parameters
     ----------
     E : array_like, shape (N, D)
         Note embeddings (rows are L2-normalised here, so any non-zero length is fine).
+    temperature : float in [0.01, 100], default 1.0
 
     Returns
     -------
     np.ndarray, shape (N, N), float64
-        Symmetric, values in [1/e, e], diagonal e for non-zero rows.
+        Symmetric; with ``temperature=1`` values lie in [1/e, e] and the diagonal is e
+        (for non-zero rows).
 
     Notebook: 03_embeddings_and_clustering
     """
     E = _check_embeddings(E)
-    C = np.clip(E @ E.T, -1.0, 1.0)  # (N, N) cosine similarity
-    C = (C + C.T) / 2  # exact symmetry despite rounding
-    return np.exp(C)
+    temperature = _check_temperature(temperature)
+    return np.exp(_cosine(E) / temperature)
+
+
+def _check_temperature(temperature) -> float:
+    if (isinstance(temperature, bool) or not isinstance(temperature, numbers.Real)
+            or not 0.01 <= temperature <= 100):
+        raise MitkitError(f"temperature={temperature!r} must be a number in [0.01, 100]")
+    return float(temperature)
+
+
+def _cosine(E: np.ndarray) -> np.ndarray:
+    """(N, N) cosine similarity of unit rows, exactly symmetric, clipped to [-1, 1]."""
+    C = E @ E.T
+    C = (C + C.T) / 2
+    return np.clip(C, -1.0, 1.0)
 
 
 def order_labels_by_pitch(labels, pitches=None) -> np.ndarray:
@@ -235,9 +256,9 @@ def order_labels_by_pitch(labels, pitches=None) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # clustering
 # ---------------------------------------------------------------------------------------------
-def _spectral_labels(E: np.ndarray, K: int, random_state) -> np.ndarray:
+def _spectral_labels(E: np.ndarray, K: int, random_state, temperature: float) -> np.ndarray:
     """Spectral clustering of unit rows ``E`` into K >= 2 clusters (K < N)."""
-    A = affinity_matrix(E)
+    A = affinity_matrix(E, temperature=temperature)
     model = SpectralClustering(n_clusters=K, affinity="precomputed", assign_labels="cluster_qr",
                                random_state=random_state)
     with warnings.catch_warnings():
@@ -245,8 +266,10 @@ def _spectral_labels(E: np.ndarray, K: int, random_state) -> np.ndarray:
         return model.fit_predict(A).astype(np.int64)
 
 
-def _cluster(E, n_clusters, *, max_clusters, random_state, pitches, what: str) -> np.ndarray:
+def _cluster(E, n_clusters, *, max_clusters, random_state, pitches, what: str,
+             temperature: float = 1.0) -> np.ndarray:
     max_clusters = _check_max_clusters(max_clusters)
+    temperature = _check_temperature(temperature)
     K = _check_n_clusters(n_clusters, max_clusters)
     E = _check_embeddings(E)
     N = E.shape[0]
@@ -263,12 +286,154 @@ def _cluster(E, n_clusters, *, max_clusters, random_state, pitches, what: str) -
         raise MitkitError(f"instruments={K} must be at most the number of {what} found ({N})")
     if K == 1:
         return np.zeros(N, dtype=np.int64)
-    labels = np.arange(N, dtype=np.int64) if K == N else _spectral_labels(E, K, random_state)
+    labels = (np.arange(N, dtype=np.int64) if K == N
+              else _spectral_labels(E, K, random_state, temperature))
     return order_labels_by_pitch(labels, pitches)
 
 
+# ---------------------------------------------------------------------------------------------
+# estimating the number of instruments
+# ---------------------------------------------------------------------------------------------
+#: Temperature of the sharpened affinity used to *estimate* K (not to cluster).
+AUTO_K_TEMPERATURE = 0.2
+#: An eigenvalue counts as a cluster when below this fraction of the bulk level.
+AUTO_K_BULK_FRACTION = 0.75
+#: Silhouette tolerance: the largest K whose silhouette is within this of the best one wins.
+AUTO_K_SILHOUETTE_TOLERANCE = 0.06
+#: Eigenvalues past the largest K that define the bulk level (their median).
+_AUTO_K_BULK_EIGENVALUES = 8
+#: At most this many points enter the estimate (a seeded random subsample beyond).
+AUTO_K_MAX_POINTS = 1000
+
+
+def _cluster_qr(U: np.ndarray) -> np.ndarray:
+    """Labels from a spectral embedding ``U`` (N, k) by column-pivoted QR (Damle et al., 2019)."""
+    from scipy.linalg import qr, svd
+
+    k = U.shape[1]
+    _, _, piv = qr(U.T, pivoting=True)
+    ut, _, vt = svd(U[piv[:k], :].T)
+    return np.abs(U @ (ut @ vt.conj())).argmax(axis=1)
+
+
+def _silhouette(Dist: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a precomputed distance matrix; -1 when fewer than 2 clusters."""
+    from sklearn.metrics import silhouette_score
+
+    if np.unique(labels).size < 2:
+        return -1.0
+    return float(silhouette_score(Dist, labels, metric="precomputed"))
+
+
+def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: bool | None = None,
+                        random_state=0, return_details: bool = False):
+    """Estimate the number of instruments K from note embeddings (or their affinity).
+
+    The rule (mitkit's own; measured in ``scripts/auto_k_study.py``):
+
+    1. Sharpen the affinity: ``W_ij = exp((cos_ij - 1) / 0.2)`` with a zero diagonal (the
+       paper's ``exp(cos)`` is too flat for counting; the zero diagonal keeps isolated outlier
+       notes from looking like clusters of their own).
+    2. Eigenvalues ``λ_1 = 0 <= λ_2 <= …`` of the normalised Laplacian
+       ``L = I - D^{-1/2} W D^{-1/2}``. Well-separated clusters give K eigenvalues near 0; the
+       others form a flat *bulk*. Bulk level ``b`` = median of ``λ_{k+2} … λ_{k+9}``, with
+       ``k = k_max``. ``K_bulk`` = number of eigenvalues below ``0.75 · b`` (at least 1).
+    3. ``K_bulk = 1`` gives K = 1 (the affinity has no cluster structure: a single instrument).
+       Otherwise, for k = 2..K_bulk the notes are split by spectral clustering (cluster-QR on the
+       first k eigenvectors) and scored by the silhouette (cosine distance between embeddings).
+       K is the largest k whose silhouette is within 0.06 of the best: the eigenvalues propose
+       how many groups there could be, the silhouette removes groups that are elongations of one
+       cluster (e.g. a timbre that drifts with register) rather than clusters.
+
+    ``k_max = min(max_clusters, N // 3)``: at least 3 notes per instrument on average, so fewer
+    than 6 notes always give K = 1. Above 1000 notes a seeded random subsample of 1000 is used.
+
+    Parameters
+    ----------
+    E : array_like, shape (N, D) or (N, N)
+        Note embeddings, or their affinity ``exp(cos)`` from :func:`affinity_matrix` (with
+        ``temperature=1``).
+    max_clusters : int >= 1, default MAX_INSTRUMENTS (8)
+        Cap of the estimate.
+    precomputed : bool, optional
+        True: ``E`` is an affinity ``exp(cos)``; False: embeddings. Default: an affinity when
+        ``E`` is square, symmetric, positive and has ``e`` on its diagonal.
+    random_state : int, default 0
+        Seed of the subsample.
+    return_details : bool, default False
+        Also return a dict with the eigenvalues, bulk level, K_bulk and silhouettes.
+
+    Returns
+    -------
+    int
+        Estimated K in 1..max_clusters (and the details dict when asked).
+
+    Notes
+    -----
+    Accuracy on synthetic von Mises–Fisher clusters (12-d, 300 notes, cluster means at cosine
+    <= 0.5) is tabulated by ``python scripts/auto_k_study.py``: exact on well-separated clusters
+    (kappa >= 30, mean cosine to the centre >= 0.83), degrading as clusters overlap.
+
+    Notebook: 03_embeddings_and_clustering
+    """
+    max_clusters = _check_max_clusters(max_clusters)
+    X = np.asarray(E)
+    if precomputed is None:
+        precomputed = bool(
+            X.ndim == 2 and X.shape[0] == X.shape[1] and X.shape[0] > 0
+            and np.issubdtype(X.dtype, np.floating) and np.isfinite(X).all()
+            and np.allclose(X, X.T) and (X > 0).all() and np.allclose(np.diag(X), np.e))
+    if precomputed:
+        if X.ndim != 2 or X.shape[0] != X.shape[1]:
+            raise MitkitError(f"E.shape={X.shape} must be square (N, N) for an affinity")
+        X = X.astype(np.float64)
+        if not np.isfinite(X).all() or (X <= 0).any():
+            raise MitkitError("E (an affinity exp(cos)) must be finite and positive")
+        C = np.clip(np.log(X), -1.0, 1.0)  # back to cosine similarity
+        C = (C + C.T) / 2
+    else:
+        C = None
+        X = _check_embeddings(X)
+    N = X.shape[0]
+    details = {"n_points": N}
+    k_max = min(max_clusters, N // 3)
+    if k_max <= 1:
+        return (1, details) if return_details else 1
+    if N > AUTO_K_MAX_POINTS:
+        idx = np.sort(np.random.default_rng(random_state).choice(N, AUTO_K_MAX_POINTS,
+                                                                  replace=False))
+        C = C[np.ix_(idx, idx)] if C is not None else None
+        X = X[idx]
+        N = idx.size
+    if C is None:
+        C = _cosine(X)
+
+    W = np.exp((C - 1.0) / AUTO_K_TEMPERATURE)  # (N, N) sharpened affinity
+    np.fill_diagonal(W, 0.0)
+    scale = 1.0 / np.sqrt(np.maximum(W.sum(axis=1), _EPS))
+    M = W * scale[:, None] * scale[None, :]  # D^-1/2 W D^-1/2
+    n_eig = min(N, k_max + 1 + _AUTO_K_BULK_EIGENVALUES)
+    mu, U = eigh(M, subset_by_index=[N - n_eig, N - 1])
+    lam = 1.0 - mu[::-1]  # ascending Laplacian eigenvalues
+    U = U[:, ::-1] * scale[:, None]  # spectral embedding, as in sklearn
+    bulk = float(np.median(lam[k_max + 1:]))
+    k_bulk = int(np.clip(np.sum(lam[:k_max + 1] < AUTO_K_BULK_FRACTION * bulk), 1, k_max))
+    details.update(eigenvalues=lam, bulk=bulk, k_bulk=k_bulk, silhouettes={})
+    if k_bulk == 1:
+        return (1, details) if return_details else 1
+    Dist = np.clip(1.0 - C, 0.0, None)
+    np.fill_diagonal(Dist, 0.0)
+    sil = {k: _silhouette(Dist, _cluster_qr(U[:, :k])) for k in range(2, k_bulk + 1)}
+    best = max(sil.values())
+    K = max(k for k, v in sil.items() if v >= best - AUTO_K_SILHOUETTE_TOLERANCE)
+    details["silhouettes"] = sil
+    logger.debug("estimate_n_clusters: N=%d bulk=%.3f K_bulk=%d silhouettes=%s -> K=%d",
+                 N, bulk, k_bulk, sil, K)
+    return (K, details) if return_details else K
+
+
 def cluster_notes(E, n_clusters, *, max_clusters: int = MAX_INSTRUMENTS, random_state=0,
-                  pitches=None) -> np.ndarray:
+                  pitches=None, temperature: float = 1.0) -> np.ndarray:
     """Assign each note to one of K instruments by spectral clustering of its embedding.
 
     Parameters
@@ -285,6 +450,8 @@ def cluster_notes(E, n_clusters, *, max_clusters: int = MAX_INSTRUMENTS, random_
     pitches : array_like, shape (N,), optional
         MIDI pitch of each note. When given, tracks are numbered by mean pitch, highest first
         (track 0 = top voice); otherwise by order of first appearance.
+    temperature : float, default 1.0
+        Temperature of the affinity (:func:`affinity_matrix`); 1.0 is the paper's ``exp(cos)``.
 
     Returns
     -------
@@ -308,7 +475,7 @@ def cluster_notes(E, n_clusters, *, max_clusters: int = MAX_INSTRUMENTS, random_
     Notebook: 03_embeddings_and_clustering
     """
     return _cluster(E, n_clusters, max_clusters=max_clusters, random_state=random_state,
-                    pitches=pitches, what="notes")
+                    pitches=pitches, what="notes", temperature=temperature)
 
 
 # ---------------------------------------------------------------------------------------------

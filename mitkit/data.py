@@ -115,6 +115,20 @@ def note_rolls(notes, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
     return frames, onsets
 
 
+
+def rolls_to_notes(frames: np.ndarray, onsets: np.ndarray) -> np.ndarray:
+    """Notes ``(N, 4)`` [onset_s, offset_s, pitch, velocity=100] read back from one instrument's rolls
+    ``(84, T)``: a note starts at each onset and lasts while the frame roll stays on, up to the next
+    onset of the same pitch. The inverse of :func:`note_rolls` up to frame rounding."""
+    notes = []
+    for p, t in zip(*np.nonzero(onsets > 0.5)):
+        end = t + 1
+        while end < frames.shape[1] and frames[p, end] > 0.5 and onsets[p, end] <= 0.5:
+            end += 1
+        notes.append((t / FRAME_RATE, end / FRAME_RATE, MIDI_MIN + p, 100.0))
+    notes.sort()
+    return np.array(notes, float).reshape(-1, 4)
+
 # ---- jobs: what to render ------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -236,9 +237,12 @@ class Trainer:
         cfg = self.cfg
         self.model.train()
         gen = torch.Generator().manual_seed(cfg.seed + self.step)
-        started = time.time()
+        # wall time and audio seen accumulate across resumed runs
+        started = time.time() - (self.history[-1]["wall_s"] if self.history else 0.0)
+        audio_seconds = self.history[-1]["audio_h"] * 3600 if self.history else 0.0
+        limit_at = time.time() + time_limit if time_limit is not None else None
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress or self.rank, desc="train")
-        running, n_running, audio_seconds = {}, 0, 0.0
+        running, n_running = {}, 0
         while self.step < cfg.steps:
             n_items = (cfg.steps - self.step) * cfg.batch_size
             for batch in self._loader(self.train_set, self.step * cfg.batch_size * self.world, n_items):
@@ -258,7 +262,7 @@ class Trainer:
                 n_running += 1
                 bar.update(1)
                 bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
-                out_of_time = time_limit is not None and time.time() - started > time_limit
+                out_of_time = limit_at is not None and time.time() > limit_at
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps or out_of_time:
                     row = {"step": self.step, "wall_s": round(time.time() - started, 1),
                            "audio_h": round(audio_seconds / 3600, 3),
@@ -272,7 +276,7 @@ class Trainer:
                     running, n_running = {}, 0
                 if self.step >= cfg.steps or out_of_time:
                     break
-            if time_limit is not None and time.time() - started > time_limit:
+            if limit_at is not None and time.time() > limit_at:
                 break
         bar.close()
         return self.history
@@ -294,6 +298,30 @@ class Trainer:
                 w.writeheader()
             w.writerow(row)
         log.info(json.dumps(row))
+
+
+@torch.no_grad()
+def mixture_scores(model, dataset, *, n_items: int = 8, thresholds: dict | None = None) -> dict:
+    """Mean frame and onset-only note F1 of ``model`` on the first ``n_items`` mixtures of ``dataset``
+    (a :class:`~mitkit.data.MixtureDataset`), all instruments pooled. A quick check of a training run."""
+    import warnings
+
+    from .data import rolls_to_notes
+    from .evaluate import merge_tracks, transcription_metrics
+    from .inference import predict
+    from .notes import create_notes, notes_to_seconds
+
+    model.eval()
+    scores = []
+    for i in range(min(n_items, len(dataset))):
+        item = dataset[i]
+        ref = merge_tracks([rolls_to_notes(f, o) for f, o in zip(item["frames"], item["onsets"]) if o.any()])
+        post = predict(model, item["audio"], with_timbre=False)
+        est = notes_to_seconds(create_notes(post.frames, post.onsets, **(thresholds or {})))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an empty estimate scores 0 with a warning
+            scores.append(transcription_metrics(ref, est))
+    return {k: float(np.mean([s[k] for s in scores])) for k in ("frame_f1", "note_f1")}
 
 
 def _prefixed_state(model: nn.Module, sub: nn.Module) -> dict:

@@ -1,0 +1,132 @@
+import json
+import warnings
+
+import numpy as np
+import pretty_midi
+import pytest
+import soundfile as sf
+import torch
+
+import mitkit
+from mitkit import constants as C
+from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.cli import main
+from mitkit.errors import MitkitError
+from mitkit.evaluate import merge_tracks, separation_metrics, transcription_metrics
+from mitkit.export import read_json
+from mitkit.model import MitNet, ModelConfig
+
+
+@pytest.fixture(scope="module")
+def example_result():
+    return mitkit.transcribe(mitkit.example_path(), instruments=4)
+
+
+def test_bundled_model_on_bundled_example(example_result):
+    """Regression bar for the shipped model on its shipped example (a test-split chorale)."""
+    truth = mitkit.example_truth()
+    parts = [p["notes"] for p in truth["parts"]]
+    est = [tr.to_array() for tr in example_result.tracks]
+    assert example_result.instruments == 4
+    assert transcription_metrics(merge_tracks(parts), merge_tracks(est))["note_f1"] > 0.7
+    assert separation_metrics(parts, est)["separation_f1"] > 0.6
+    ckpt = load_checkpoint()
+    assert set(ckpt["thresholds"]) >= {"onset_threshold", "frame_threshold"}
+    assert example_result.thresholds["onset_threshold"] == ckpt["thresholds"]["onset_threshold"]
+
+
+def test_result_keeps_what_notebooks_need(example_result):
+    t = example_result
+    post = t.posteriorgrams
+    assert post.frames.shape == post.onsets.shape == (84, post.n_frames)
+    assert post.embeddings.shape == (12, 84, post.n_frames)
+    assert t.embeddings.shape == (len(t.notes), 12) and len(t.labels) == len(t.notes)
+    for tr in t.tracks:
+        for n in tr.notes:
+            assert 0 <= n.onset < n.offset <= t.duration + 0.1 and C.MIDI_MIN <= n.pitch <= C.MIDI_MAX
+            assert 1 <= n.velocity <= 127
+
+
+def test_midi_and_json_round_trip(example_result, tmp_path):
+    t = example_result
+    t.to_json(tmp_path / "x.json")
+    back = read_json(tmp_path / "x.json")
+    assert [len(tr.notes) for tr in back.tracks] == [len(tr.notes) for tr in t.tracks]
+    np.testing.assert_allclose(back.tracks[0].to_array(), t.tracks[0].to_array(), atol=1e-5)
+    d = json.loads((tmp_path / "x.json").read_text())
+    assert {"audio", "duration", "instruments", "tracks"} <= set(d) and d["instruments"] == 4
+    assert set(d["tracks"][0]["notes"][0]) == {"onset", "offset", "pitch", "velocity"}
+    t.to_midi(tmp_path / "x.mid")
+    pm = pretty_midi.PrettyMIDI(str(tmp_path / "x.mid"))
+    assert len(pm.instruments) == 4
+    assert [len(i.notes) for i in pm.instruments] == [len(tr.notes) for tr in t.tracks]
+    assert abs(pm.instruments[0].notes[0].start - t.tracks[0].notes[0].onset) < 1e-3
+    with pytest.raises(MitkitError, match="must not exist"):
+        t.to_json(tmp_path / "x.json")
+    t.to_json(tmp_path / "x.json", overwrite=True)
+
+
+def test_one_instrument_and_long_audio_paths_agree():
+    y = mitkit.load_audio(mitkit.example_path())
+    whole = mitkit.transcribe(y, sr=C.SAMPLE_RATE, instruments=1)
+    assert whole.instruments == 1 and whole.embeddings is None
+    streamed = mitkit.transcribe(y, sr=C.SAMPLE_RATE, instruments=3, keep_embeddings=False)
+    kept = mitkit.transcribe(y, sr=C.SAMPLE_RATE, instruments=3, keep_embeddings=True)
+    assert streamed.posteriorgrams.embeddings is None
+    assert len(streamed.notes) == len(kept.notes) == len(whole.notes)
+    assert (streamed.embeddings * kept.embeddings).sum(1).min() > 0.999
+
+
+def test_silence_and_bad_k():
+    with pytest.warns(UserWarning, match="silent"):
+        t = mitkit.transcribe(np.zeros(C.SAMPLE_RATE), sr=C.SAMPLE_RATE, instruments=2)
+    assert t.tracks == [] and t.instruments == 0
+    for bad in (0, 9, -1, "two", 2.5, True):
+        with pytest.raises(MitkitError, match="instruments="):
+            mitkit.transcribe(np.ones(100), sr=C.SAMPLE_RATE, instruments=bad)
+    short = np.sin(2 * np.pi * 440 * np.arange(C.SAMPLE_RATE // 2) / C.SAMPLE_RATE).astype(np.float32) * 0.5
+    with pytest.raises(MitkitError, match="at most the number of notes"):
+        mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=8)
+
+
+def test_checkpoint_errors(tmp_path):
+    other = MitNet(ModelConfig(timbre_channels=8))
+    # weights of one configuration under another's config, and a config field this version lacks
+    wrong = save_checkpoint(tmp_path / "wrong.pt", {"model": other.state_dict(), "model_config": ModelConfig().to_dict()})
+    future = save_checkpoint(tmp_path / "future.pt", {"model": other.state_dict(),
+                                                      "model_config": {**other.config.to_dict(), "attention": True}})
+    for path in (wrong, future):
+        with pytest.raises(MitkitError, match="must match this mitkit's model"):
+            mitkit.transcribe(np.ones(1000), sr=C.SAMPLE_RATE, checkpoint=path)
+    torch.save({"format": "mitkit-checkpoint", "format_version": 99, "mitkit_version": "9.9"}, tmp_path / "new.pt")
+    with pytest.raises(MitkitError, match="format_version=99"):
+        load_checkpoint(tmp_path / "new.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(MitkitError, match="must be a mitkit checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    with pytest.raises(MitkitError, match="must exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_cli_transcribe(tmp_path, capsys):
+    audio = tmp_path / "mix.wav"
+    y, sr = sf.read(mitkit.example_path())
+    sf.write(audio, np.stack([y[: sr * 8]] * 2, axis=1), sr, subtype="PCM_16")  # stereo WAV
+    out = tmp_path / "out"
+    assert main(["transcribe", str(audio), "--instruments", "3", "--out", str(out), "--report"]) == 0
+    assert {p.name for p in out.iterdir()} == {"mix.mid", "mix.json", "mix.html"}
+    assert json.loads((out / "mix.json").read_text())["instruments"] == 3
+    assert "plotly" in (out / "mix.html").read_text()[:20000].lower()
+    assert main(["transcribe", str(audio), "--out", str(out)]) == 2  # refuses to overwrite
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["transcribe", str(audio), "--out", str(out), "--overwrite", "-k", "1"]) == 0
+    assert main(["transcribe", str(tmp_path / "nope.wav"), "--out", str(out)]) == 2
+    assert "must exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["transcribe", str(audio), "--out", str(out), "--instruments", "12"])
+
+
+def test_cli_demo(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "-k", "4"]) == 0
+    printed = capsys.readouterr().out
+    assert "note F1" in printed and (tmp_path / "example.html").exists()
