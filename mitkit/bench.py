@@ -70,6 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from . import __version__
 from . import constants as C
@@ -530,6 +531,7 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
         for _ in range(warmup):
             run(warm)
     rss_before = peak_rss_mib()
+    load_before = _load_average()
     times, n_notes = [], None
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -538,7 +540,7 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
     row = {"system": system, "seconds": duration, "times": times, "time": _median(times),
            "rtf": _median(times) / duration, "peak_rss_mib": peak_rss_mib(), "rss_before_mib": rss_before,
            "n_notes": n_notes, "threads": n_threads, "repeats": repeats, "isolated": False,
-           "torch_loaded": "torch" in sys.modules}
+           "torch_loaded": "torch" in sys.modules, "load": [load_before, _load_average()]}
     if system == "mitkit-full":
         from .inference import CHUNK_FRAMES
         from .transcribe import KEEP_EMBEDDINGS_SECONDS
@@ -577,6 +579,11 @@ def _run_isolated(spec: dict) -> dict:
 
 
 # ---- the whole benchmark -----------------------------------------------------------------------
+
+def _load_average() -> float | None:
+    """The 1-minute load average (runnable processes), or None where the OS has none."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
 
 def _machine() -> dict:
     import torch
@@ -660,13 +667,16 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
     rows = []
     with tempfile.TemporaryDirectory(prefix="mitkit-bench-") as workdir:
         bm, model_info = _prepare_model(checkpoint, Path(workdir), clip, seed)
+        # every measurement loops this very clip, even if the bundled example appears or changes meanwhile
+        clip_path = Path(workdir) / "clip.wav"
+        sf.write(clip_path, clip, C.SAMPLE_RATE, subtype="FLOAT")
         jobs = [(system, length) for length in lengths for system in systems]
         bar = tqdm(jobs, disable=not progress, desc="bench", unit="run")
         for system, length in bar:
             bar.set_postfix_str(f"{system} {length:g} s")
             spec = {"system": system, "seconds": length, "checkpoint": bm.checkpoint, "instruments": int(instruments),
                     "repeats": int(long_repeats if length > long_seconds else repeats), "warmup": int(warmup),
-                    "audio": None if audio is None else str(audio), "seed": seed, "stages": stages,
+                    "audio": str(clip_path), "seed": seed, "stages": stages,
                     "keep_embeddings": keep_embeddings, "threads": threads}
             if isolate:
                 row = _run_isolated(spec)
@@ -773,15 +783,18 @@ def format_results(results: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()),
         f"- protocol: {cfg['warmup']} warm-up call(s) on ≤ {cfg['warmup_seconds']:g} s, then the median of "
         f"{cfg['repeats']} timed calls ({cfg['long_repeats']} above {_length(cfg['long_seconds'])}); "
-        f"RTF = time / duration; peak RSS of a fresh process per system and length"
+        f"RTF = time / duration; peak RSS of a fresh process per system and length; load = 1-minute load "
+        f"average before → after the timed calls (above {machine['cpu_count']} the CPUs were shared)"
         + ("" if cfg["isolated"] else " (NOT isolated: peak RSS not measured)"),
         "",
-        "| audio | system | time (s) | RTF | peak RSS (MiB) | notes |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| audio | system | time (s) | RTF | peak RSS (MiB) | notes | load |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
+        load = row.get("load") or [None, None]
         lines.append(f"| {_length(row['seconds'])} | {labels[row['system']]} | {row['time']:.3f} | {row['rtf']:.4f} "
-                     f"| {_num(row['peak_rss_mib'], '.0f')} | {_num(row['n_notes'], 'd')} |")
+                     f"| {_num(row['peak_rss_mib'], '.0f')} | {_num(row['n_notes'], 'd')} "
+                     f"| {_num(load[0], '.1f')}→{_num(load[1], '.1f')} |")
     if any(e["amt"] is not None or e["full"] is not None for e in results["ratios"]):
         t = results["targets"]
         lines += ["", f"Time ratio mitkit / basic-pitch (targets: AMT-only ≤ {t['amt_ratio']:g}×, "

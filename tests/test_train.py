@@ -37,7 +37,7 @@ class ToneMixtures(torch.utils.data.Dataset):
 
 
 def _trainer(tmp_path, steps, name="run"):
-    cfg = TrainConfig.preset("tiny", steps=steps, batch_size=2, clip_frames=CLIP, eval_every=2, val_batches=1,
+    cfg = TrainConfig.preset("tiny", stage="joint", steps=steps, batch_size=2, clip_frames=CLIP, eval_every=2, val_batches=1,
                              num_workers=0, threads=1)
     return Trainer(cfg, tmp_path / name, device="cpu", train_set=ToneMixtures(10 ** 6, 0),
                    val_set=ToneMixtures(2, 99))
