@@ -70,3 +70,20 @@ def test_resume_continues_exactly(tmp_path):
 def test_bad_preset():
     with pytest.raises(MitkitError, match="preset='huge'"):
         TrainConfig.preset("huge")
+
+
+def test_distributed_two_cpu_processes(tmp_path):
+    """torchrun with 2 gloo processes: both ranks end with the same weights, rank 0 checkpoints."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    worker = Path(__file__).with_name("ddp_worker.py")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
+           str(worker), str(tmp_path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    a, b = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    for k in a:  # parameters agree; BatchNorm statistics are per rank (DDP re-broadcasts them each step)
+        if "running_" not in k and "num_batches" not in k:
+            assert torch.allclose(a[k], b[k], atol=1e-6), k
+    assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()

@@ -1,0 +1,18 @@
+"""Run by tests/test_train.py under torchrun: a 2-step DDP training on tone mixtures (CPU, gloo)."""
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_train import ToneMixtures, CLIP  # noqa: E402
+
+from mitkit.train import TrainConfig, Trainer  # noqa: E402
+
+run = sys.argv[1]
+cfg = TrainConfig.preset("tiny", stage="joint", steps=2, batch_size=2, clip_frames=CLIP, eval_every=2,
+                         val_batches=1, num_workers=0, threads=1)
+trainer = Trainer(cfg, run, device="cpu", train_set=ToneMixtures(10 ** 6, 0), val_set=ToneMixtures(4, 99))
+trainer.run(progress=False)
+torch.save(trainer.model.state_dict(), os.path.join(run, f"rank{trainer.rank}.pt"))
+torch.distributed.destroy_process_group()
