@@ -201,21 +201,15 @@ class Mitkit:
         return self._note_level(self.shared.get(audio, sr=sr), k)
 
     def _note_level(self, t: Any, k: int | str) -> list[np.ndarray]:
-        from .clustering import cluster_notes
         from .notes import notes_to_seconds
 
         if len(t.notes) == 0:
             return _pad([], k)
-        table = notes_to_seconds(t.notes)  # (N, 4), same order as t.notes, t.labels and t.embeddings
-        if k == "auto":
-            labels, n_tracks = t.labels, t.instruments
-        elif k == 1:
-            labels, n_tracks = np.zeros(len(table), int), 1
-        elif len(table) <= k:
-            labels, n_tracks = np.arange(len(table)), k
-        else:
-            labels, n_tracks = cluster_notes(t.embeddings, k, random_state=self.random_state), k
-        return [table[labels == j] for j in range(n_tracks)]
+        if k != "auto" and len(t.notes) <= k:  # too few notes to cluster: one note per track
+            table = notes_to_seconds(t.notes)
+            return _pad([table[i:i + 1] for i in range(len(table))], k)
+        regrouped = t if k == "auto" else t.regroup(k, random_state=self.random_state)
+        return _pad([track.to_array() for track in regrouped.tracks], k)
 
     def __repr__(self) -> str:
         return (f"Mitkit(name={self.name!r}, checkpoint={self.checkpoint!r}, instruments={self.instruments!r}, "

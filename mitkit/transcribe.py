@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +92,22 @@ class Transcription:
         ``pretty_midi.PrettyMIDI`` object."""
         from .export import to_pretty_midi, write_midi
         return to_pretty_midi(self) if path is None else write_midi(self, path, overwrite=overwrite)
+
+    def regroup(self, instruments, *, random_state: int = 0) -> "Transcription":
+        """The same notes clustered into another number of tracks (1 … 8 or ``"auto"``), without
+        running the network again. Needs the note embeddings (a result made with ``instruments != 1``).
+
+        Notebook: 03_embeddings_and_clustering
+        """
+        instruments = _check_instruments(instruments)
+        if instruments != 1 and self.embeddings is None:
+            raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
+        if instruments != "auto" and instruments > len(self.notes):
+            raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(self.notes)})")
+        labels = np.zeros(len(self.notes), int) if instruments == 1 else \
+            cluster_notes(self.embeddings, instruments, random_state=random_state, pitches=self.notes["pitch"])
+        result = replace(self, tracks=[])
+        return _assemble(self.notes, labels, self.embeddings, result)
 
     def __repr__(self):
         n = sum(len(t.notes) for t in self.tracks)
@@ -200,7 +216,7 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
             else _streamed_note_embeddings(model, y, notes, post, progress)
         if instruments != "auto" and instruments > len(notes):
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
-        labels = cluster_notes(E, instruments, random_state=random_state)
+        labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"])
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)

@@ -11,7 +11,7 @@ register would.
 
 Usage::
 
-    python scripts/auto_k_study.py            # ≈ 2 min on 2 cores
+    python scripts/auto_k_study.py            # ≈ 4–6 min on 2 shared cores
     python scripts/auto_k_study.py --reps 4   # quicker, noisier
 """
 from __future__ import annotations

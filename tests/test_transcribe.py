@@ -130,3 +130,14 @@ def test_cli_demo(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "-k", "4"]) == 0
     printed = capsys.readouterr().out
     assert "note F1" in printed and (tmp_path / "example.html").exists()
+
+
+def test_regroup_reuses_embeddings(example_result):
+    again = example_result.regroup(4)
+    assert [tr.to_array().tolist() for tr in again.tracks] == [tr.to_array().tolist() for tr in example_result.tracks]
+    two = example_result.regroup(2)
+    assert two.instruments == 2 and sum(len(t.notes) for t in two.tracks) == len(example_result.notes)
+    means = [np.mean([n.pitch for n in tr.notes]) for tr in two.tracks]
+    assert means[0] > means[1]  # track 0 is the higher voice
+    with pytest.raises(MitkitError, match="instruments=9"):
+        example_result.regroup(9)
