@@ -341,7 +341,7 @@ class _StageClock:
 
 
 def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thresholds: dict | None = None,
-                  random_state: int = 0, return_outputs: bool = False) -> dict:
+                  random_state: int = 0, return_outputs: bool = False, precision: str = "auto") -> dict:
     """Seconds spent in each stage of mitkit's pipeline on one waveform.
 
     Runs the same chunks as :func:`mitkit.inference.predict` (same σ pass, same context, the branches
@@ -375,7 +375,7 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
     import torch
 
     from .frontend import EnergyNorm
-    from .inference import CHUNK_FRAMES, CONTEXT_FRAMES, _segment, chunk_spans, clip_scale
+    from .inference import CHUNK_FRAMES, CONTEXT_FRAMES, _segment, chunk_spans, clip_scale, use_bf16
     from .notes import create_notes
 
     if isinstance(instruments, bool) or not isinstance(instruments, (int, np.integer)) \
@@ -388,6 +388,7 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
     if with_timbre:
         from .clustering import cluster_notes, note_embeddings
     device = next(model.parameters()).device
+    bf16 = use_bf16(precision)
     y_t = torch.as_tensor(np.ascontiguousarray(y), device=device)
     n_frames = model.cqt.n_frames(y_t.shape[-1])
     spans = chunk_spans(n_frames, CHUNK_FRAMES)
@@ -408,12 +409,15 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
             with clock("cqt"):
                 P = EnergyNorm.power(model.cqt(seg[None]))  # (1, 288, T_seg)
             with clock("amt"):
-                frame_logit, onset_logit = model.amt(model.stack(model.amt_norm(P, sigma_t)))  # (1, 84, T_seg) each
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    frame_logit, onset_logit = model.amt(model.stack(model.amt_norm(P, sigma_t)))  # (1, 84, T_seg)
+                frame_logit, onset_logit = frame_logit.float(), onset_logit.float()
                 Y_F[:, start:stop] = torch.sigmoid(frame_logit[0, :, centre]).cpu().numpy()
                 Y_O[:, start:stop] = torch.sigmoid(onset_logit[0, :, centre]).cpu().numpy()
             if with_timbre:
                 with clock("timbre"):
-                    v = model.timbre(model.stack(model.timbre_norm(P, sigma_t)))  # (1, 12, 84, T_seg)
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                        v = model.timbre(model.stack(model.timbre_norm(P, sigma_t))).float()  # (1, 12, 84, T_seg)
                     V[:, :, start:stop] = v[0, :, :, centre].cpu().numpy()
     with clock("notes"):
         notes = create_notes(Y_F, Y_O, **(thresholds or {}))
@@ -423,14 +427,15 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
             with clock("clustering"):
                 with clock("note_embeddings"):
                     E = note_embeddings(notes, Y_F, V)  # (N, 12)
-                labels = cluster_notes(E, instruments, random_state=random_state)
+                labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"])
         else:
             warnings.warn(f"{len(notes)} notes found, fewer than instruments={instruments}: clustering not timed",
                           stacklevel=2)
     out = {stage: clock.seconds.get(stage) for stage in STAGES}
     out["note_embeddings"] = clock.seconds.get("note_embeddings")
     out["total"] = sum(v for v in (out[s] for s in STAGES) if v is not None)
-    out.update(duration=len(y) / C.SAMPLE_RATE, n_frames=n_frames, n_chunks=len(spans), n_notes=len(notes))
+    out.update(duration=len(y) / C.SAMPLE_RATE, n_frames=n_frames, n_chunks=len(spans), n_notes=len(notes),
+               precision="bf16" if bf16 else "fp32")
     if return_outputs:
         out["outputs"] = {"Y_F": Y_F, "Y_O": Y_O, "V": V, "notes": notes, "labels": labels}
     return out

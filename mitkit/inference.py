@@ -74,10 +74,34 @@ def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
     return float(energy.std())
 
 
+def use_bf16(precision: str) -> bool:
+    """Resolve ``precision`` ("auto", "bf16" or "fp32") for the network's branches on this machine."""
+    from .errors import MitkitError
+    from .model import native_bf16
+    if precision not in ("auto", "bf16", "fp32"):
+        raise MitkitError(f"precision={precision!r} must be 'auto', 'bf16' or 'fp32'")
+    return precision == "bf16" or (precision == "auto" and native_bf16())
+
+
 @torch.no_grad()
-def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = True,
+def run_chunks(model, audio: torch.Tensor, *, sigma: float, with_amt: bool = True, with_timbre: bool = True,
+               bf16: bool = False, chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
+               progress: bool = False):
+    """Yield ``(start, stop, outputs)`` for consecutive chunks; ``outputs`` holds the centre frames of
+    ``frame_logit``/``onset_logit`` ``(84, t)`` and ``V`` ``(12, 84, t)`` as tensors."""
+    n_frames = model.cqt.n_frames(audio.shape[-1])
+    spans = chunk_spans(n_frames, chunk_frames)
+    for start, stop in tqdm(spans, disable=not progress or len(spans) == 1, desc="network", unit="chunk"):
+        seg, offset = _segment(audio, start, stop, context_frames)
+        out = model(seg[None], sigma=torch.tensor([sigma], device=audio.device), with_amt=with_amt,
+                    with_timbre=with_timbre, bf16=bf16)
+        yield start, stop, {k: v[0, ..., offset:offset + stop - start] for k, v in out.items()}
+
+
+@torch.no_grad()
+def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = True, precision: str = "auto",
             chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
-            progress: bool = False, on_chunk=None) -> Posteriorgrams:
+            progress: bool = False) -> Posteriorgrams:
     """Posteriorgrams (and embeddings) for a mono 22,050 Hz waveform of any length.
 
     Parameters
@@ -85,34 +109,44 @@ def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = T
     model : MitNet, in eval mode.
     audio : float32 waveform ``(N,)``.
     with_timbre : run the timbre branch.
-    keep_embeddings : keep V ``(12, 84, T)`` for the whole file (about 4 kB per frame); when False,
-        ``on_chunk`` is the only way to see V.
-    on_chunk : optional callable ``(start, stop, Y_F_chunk, V_chunk)`` called for every chunk's centre
-        frames, e.g. to aggregate note embeddings without keeping V.
+    keep_embeddings : keep V ``(12, 84, T)`` for the whole file (about 4 kB per frame).
+    precision : "auto" (bfloat16 branches where the CPU has native bf16, else float32), "bf16" or "fp32".
     """
+    bf16 = use_bf16(precision)
     device = next(model.parameters()).device
     audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
     n_frames = model.cqt.n_frames(audio.shape[-1])
-    spans = chunk_spans(n_frames, chunk_frames)
-    if len(spans) == 1:
-        sigma = EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None])))
+    if n_frames <= chunk_frames:
+        sigma = float(EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None]))))
     else:
         sigma = clip_scale(model, audio, chunk_frames=chunk_frames, context_frames=context_frames)
-    sigma = float(sigma)
     Y_F = np.empty((C.N_PITCHES, n_frames), dtype=np.float32)
     Y_O = np.empty_like(Y_F)
     V = np.empty((model.config.embedding_dim, C.N_PITCHES, n_frames), np.float32) \
         if with_timbre and keep_embeddings else None
-    for start, stop in tqdm(spans, disable=not progress or len(spans) == 1, desc="network", unit="chunk"):
-        seg, offset = _segment(audio, start, stop, context_frames)
-        out = model(seg[None], sigma=torch.tensor([sigma], device=device), with_timbre=with_timbre)
-        centre = slice(offset, offset + stop - start)
-        Y_F[:, start:stop] = torch.sigmoid(out["frame_logit"][0, :, centre]).cpu().numpy()
-        Y_O[:, start:stop] = torch.sigmoid(out["onset_logit"][0, :, centre]).cpu().numpy()
-        if with_timbre:
-            v = out["V"][0, :, :, centre].cpu().numpy()
-            if V is not None:
-                V[:, :, start:stop] = v
-            if on_chunk is not None:
-                on_chunk(start, stop, Y_F[:, start:stop], v)
+    for start, stop, out in run_chunks(model, audio, sigma=sigma, with_timbre=V is not None, bf16=bf16,
+                                       chunk_frames=chunk_frames, context_frames=context_frames, progress=progress):
+        Y_F[:, start:stop] = torch.sigmoid(out["frame_logit"]).cpu().numpy()
+        Y_O[:, start:stop] = torch.sigmoid(out["onset_logit"]).cpu().numpy()
+        if V is not None:
+            V[:, :, start:stop] = out["V"].cpu().numpy()
     return Posteriorgrams(Y_F, Y_O, V, sigma)
+
+
+@torch.no_grad()
+def stream_note_embeddings(model, audio, notes, post: Posteriorgrams, *, precision: str = "auto",
+                           chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
+                           progress: bool = False) -> np.ndarray:
+    """Note embeddings ``(N, 12)`` without keeping V: a timbre-only pass over the chunks sums
+    ``Y_F·V`` over each note's frames (Y_F and σ come from ``post``); then L2-normalised."""
+    device = next(model.parameters()).device
+    audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
+    sums = np.zeros((len(notes), model.config.embedding_dim))
+    rows = notes["pitch"] - C.MIDI_MIN
+    for start, stop, out in run_chunks(model, audio, sigma=post.sigma, with_amt=False, bf16=use_bf16(precision),
+                                       chunk_frames=chunk_frames, context_frames=context_frames, progress=progress):
+        V = out["V"].cpu().numpy()  # (12, 84, t) for frames [start, stop)
+        for i in np.flatnonzero((notes["start"] < stop) & (notes["end"] > start)):
+            a, b = max(notes["start"][i], start), min(notes["end"][i], stop)
+            sums[i] += V[:, rows[i], a - start:b - start] @ post.frames[rows[i], a:b]
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)

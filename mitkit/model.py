@@ -146,17 +146,31 @@ class MitNet(nn.Module):
         """The parameter-free part shared by both branches: ``log(P) − log σ`` ``(B, 288, T)``."""
         return EnergyNorm().to(audio.device).normalise(self.cqt(audio))
 
-    def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True):
+    def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True,
+                bf16: bool = False):
         X = self.cqt(audio)  # (B, 288, T) complex
         P = EnergyNorm.power(X)
         if sigma is None:
             sigma = EnergyNorm.clip_scale(P)
+        S_amt = self.stack(self.amt_norm(P, sigma)) if with_amt else None  # (B, 8, 252, T)
+        S_timbre = self.stack(self.timbre_norm(P, sigma)) if with_timbre else None
         out = {}
-        if with_amt:
-            out["frame_logit"], out["onset_logit"] = self.amt(self.stack(self.amt_norm(P, sigma)))
-        if with_timbre:
-            out["V"] = self.timbre(self.stack(self.timbre_norm(P, sigma)))
-        return out
+        # the branches' convolutions may run in bfloat16 (inference on CPUs with native bf16: about 2x
+        # faster, posteriors within 0.005); the CQT and the log stay in float32 for their dynamic range
+        with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
+            if with_amt:
+                out["frame_logit"], out["onset_logit"] = self.amt(S_amt)
+            if with_timbre:
+                out["V"] = self.timbre(S_timbre)
+        return {k: v.float() for k, v in out.items()}
+
+
+def native_bf16() -> bool:
+    """True when this CPU computes bfloat16 convolutions natively (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def parameter_count(model: nn.Module) -> dict:

@@ -74,10 +74,11 @@ NOTE_DTYPE = np.dtype([("start", "i8"), ("end", "i8"), ("pitch", "i8"), ("amplit
 
 DEFAULT_ONSET_THRESHOLD = 0.5  # onset posterior a peak must reach to start a note
 DEFAULT_FRAME_THRESHOLD = 0.3  # frame posterior at which a frame counts as active
-# The paper keeps notes longer than ≈ 7.5 frames (≈ 87 ms); as an integer count of frames this is
-# "at least 8 frames" (8 / FRAME_RATE ≈ 92.9 ms).
+# The paper keeps notes longer than ≈ 7.5 frames (≈ 87 ms); as an integer count of frames
+# this is "at least 8 frames" (8 / FRAME_RATE ≈ 92.9 ms).
 DEFAULT_MIN_NOTE_FRAMES = 8
-DEFAULT_ENERGY_TOLERANCE = 11  # inactive frames (≈ 128 ms) that end a note; shorter gaps are bridged
+# inactive frames (≈ 128 ms) that end a note; shorter gaps are bridged
+DEFAULT_ENERGY_TOLERANCE = 11
 
 _N_DIFF = 2  # onset inference: rise measured over the last 1 and 2 frames (basic-pitch's n_diff)
 _WALK_CHUNK = 64  # first look-ahead of a walk, in frames; doubled while the note goes on
@@ -87,7 +88,7 @@ _WALK_CHUNK = 64  # first look-ahead of a walk, in frames; doubled while the not
 # validation helpers
 # ---------------------------------------------------------------------------------------------
 def _check_posteriorgram(name: str, X) -> np.ndarray:
-    """Return ``X`` as a float32 ``(N_PITCHES, T)`` array in [0, 1] or raise :class:`MitkitError`."""
+    """Return ``X`` as float32 ``(N_PITCHES, T)`` in [0, 1], or raise :class:`MitkitError`."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] != N_PITCHES:
         raise MitkitError(f"{name}.shape={X.shape} must be ({N_PITCHES}, T)")
@@ -378,6 +379,17 @@ def create_notes(
     # ---- 2. second pass: strongest remaining active frame first ----------------------------------
     if second_pass and active.any():
         flat = np.flatnonzero(active)  # C order: p-major, as np.argmax would scan
+        # A walk never crosses `energy_tolerance` inactive frames and claims only shrink the
+        # active set, so a seed can only yield a note inside its current "segment" (active frames
+        # of one row joined across shorter gaps). Seeds in segments shorter than min_note_frames
+        # can never make a note, and dropping them changes nothing else: skip them (speed only).
+        rows_, frames_ = np.divmod(flat, T)
+        new_seg = np.ones(flat.size, dtype=bool)
+        new_seg[1:] = (rows_[1:] != rows_[:-1]) | (np.diff(frames_) - 1 >= energy_tolerance)
+        seg_id = np.cumsum(new_seg) - 1
+        last_of_seg = np.append(new_seg[1:], True)
+        span = frames_[last_of_seg] - frames_[new_seg] + 1  # per segment, in frames
+        flat = flat[span[seg_id] >= min_note_frames]
         order = np.argsort(-Y_F.ravel()[flat], kind="stable")
         active_flat = active.reshape(-1)  # a view: claims show up here
         rev = active[:, ::-1]  # reversed-time view for the backward walk
@@ -400,9 +412,13 @@ def create_notes(
     notes["start"] = starts
     notes["end"] = ends
     notes["pitch"] = np.asarray(pitches) + MIDI_MIN
-    # mean of Y_F over each note's frames at its pitch (float64 accumulator)
-    for i, (s, e, p) in enumerate(zip(starts, ends, pitches)):
-        notes["amplitude"][i] = Y_F[p, s:e].mean(dtype=np.float64)
+    # mean of Y_F over each note's frames at its pitch, from running sums of the rows used
+    rows = np.asarray(pitches)
+    used, row_of = np.unique(rows, return_inverse=True)
+    csum = np.zeros((used.size, T + 1))  # (rows used, T + 1) float64
+    np.cumsum(Y_F[used], axis=1, dtype=np.float64, out=csum[:, 1:])
+    s_, e_ = notes["start"], notes["end"]
+    notes["amplitude"] = (csum[row_of, e_] - csum[row_of, s_]) / (e_ - s_)
     notes = notes[np.lexsort((notes["pitch"], notes["start"]))]
     logger.debug("create_notes: %d notes from T=%d frames", notes.size, T)
     return notes

@@ -131,7 +131,7 @@ def sonify(notes, sr: int = C.SAMPLE_RATE, *, program: int | None = None, soundf
     Warns
     -----
     UserWarning
-        When ``notes`` is empty: the result is silence (``duration`` long, else empty).
+        When ``notes`` is empty: the result is silence (``duration`` long, else ``tail_s``).
 
     Examples
     --------

@@ -20,7 +20,7 @@ from .audio import is_silent, load_audio
 from .checkpoint import load_checkpoint
 from .clustering import cluster_frames, cluster_notes, note_embeddings, notes_from_frame_clusters
 from .errors import MitkitError
-from .inference import CHUNK_FRAMES, Posteriorgrams, predict
+from .inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
 from .model import MitNet, ModelConfig
 from .notes import NOTE_DTYPE, create_notes
 
@@ -151,7 +151,8 @@ def _check_instruments(instruments):
 def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None, clustering: str = "note",
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
-               keep_embeddings: bool | None = None, device: str = "cpu", progress: bool = False,
+               keep_embeddings: bool | None = None, device: str = "cpu", precision: str = "auto",
+               progress: bool = False,
                random_state: int = 0) -> Transcription:
     """Transcribe an ensemble recording into one track of notes per instrument.
 
@@ -165,6 +166,8 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
     onset_threshold, frame_threshold, min_note_frames, energy_tolerance : note creation settings
         (probabilities in [0, 1]; frames of 11.6 ms); None takes the checkpoint's tuned values.
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
+    precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
+        posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
     progress : show a progress bar over chunks of long audio.
 
     Returns
@@ -197,11 +200,11 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
         keep_embeddings = duration <= KEEP_EMBEDDINGS_SECONDS
     with_timbre = instruments != 1
     one_pass = with_timbre and (keep_embeddings or len(y) <= CHUNK_FRAMES * C.HOP_LENGTH)
-    post = predict(model, y, with_timbre=one_pass, keep_embeddings=True, progress=progress)
+    post = predict(model, y, with_timbre=one_pass, precision=precision, progress=progress)
     empty.posteriorgrams = post
     if clustering == "frame":
         if post.embeddings is None:
-            post = predict(model, y, with_timbre=True, keep_embeddings=True, progress=progress)
+            post = predict(model, y, with_timbre=True, precision=precision, progress=progress)
             empty.posteriorgrams = post
         return _frame_level(post, instruments, thresholds, empty, random_state)
 
@@ -213,28 +216,13 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
         labels, E = np.zeros(len(notes), int), None
     else:
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
-            else _streamed_note_embeddings(model, y, notes, post, progress)
+            else stream_note_embeddings(model, y, notes, post, precision=precision, progress=progress)
         if instruments != "auto" and instruments > len(notes):
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
         labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"])
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)
-
-
-def _streamed_note_embeddings(model, y, notes, post, progress):
-    """Note embeddings without keeping V: a second chunked pass sums ``Y_F·V`` over each note's frames."""
-    sums = np.zeros((len(notes), model.config.embedding_dim))
-    rows = notes["pitch"] - C.MIDI_MIN
-
-    def accumulate(start, stop, Y_F, V):  # Y_F (84, t), V (12, 84, t) for frames [start, stop)
-        hit = np.flatnonzero((notes["start"] < stop) & (notes["end"] > start))
-        for i in hit:
-            a, b = max(notes["start"][i], start) - start, min(notes["end"][i], stop) - start
-            sums[i] += V[:, rows[i], a:b] @ Y_F[rows[i], a:b]
-
-    predict(model, y, with_timbre=True, keep_embeddings=False, progress=progress, on_chunk=accumulate)
-    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
 
 def _frame_level(post, instruments, thresholds, result, random_state):

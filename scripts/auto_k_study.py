@@ -74,7 +74,8 @@ def run(reps: int, n_notes: int, seed: int, outliers: float = 0.0, drift: float 
 def print_table(title: str, hits: dict, balances, kappas, spreads: dict) -> None:
     print(f"\n{title}")
     print("accuracy of mitkit's rule (in brackets: classic eigengap on the same Laplacian)")
-    header = f"{'sizes':10s} {'kappa':>5s} {'cos':>5s} | " + " ".join(f"{'K=' + str(k):>11s}" for k in KS)
+    header = (f"{'sizes':10s} {'kappa':>5s} {'cos':>5s} | "
+              + " ".join(f"{'K=' + str(k):>11s}" for k in KS))
     print(header + f" | {'all':>11s}")
     print("-" * len(header) + "-" * 14)
     for balanced in balances:
@@ -85,8 +86,9 @@ def print_table(title: str, hits: dict, balances, kappas, spreads: dict) -> None
                 all_m += m
                 all_g += g
                 row.append(f"{np.mean(m):.2f} ({np.mean(g):.2f})")
-            print(f"{'balanced' if balanced else 'imbalanced':10s} {kappa:5d} {spreads[kappa]:5.2f} | "
-                  + " ".join(row) + f" | {np.mean(all_m):.2f} ({np.mean(all_g):.2f})")
+            name = "balanced" if balanced else "imbalanced"
+            total = f"{np.mean(all_m):.2f} ({np.mean(all_g):.2f})"
+            print(f"{name:10s} {kappa:5d} {spreads[kappa]:5.2f} | " + " ".join(row) + f" | {total}")
 
 
 def main(argv=None) -> None:

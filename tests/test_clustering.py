@@ -26,7 +26,7 @@ def rng():
     return np.random.default_rng(20250)
 
 
-# ---- note embeddings and affinity ------------------------------------------------------------------
+# ---- note embeddings and affinity ---------------------------------------------------------------
 def test_note_embeddings_hand_computed():
     T = 6
     Y_F = np.zeros((P, T), np.float32)
@@ -73,7 +73,7 @@ def test_order_labels_by_pitch():
     np.testing.assert_array_equal(order_labels_by_pitch(labels), [0, 0, 1, 1, 2, -1])
 
 
-# ---- clustering with a given K -------------------------------------------------------------------
+# ---- clustering with a given K ------------------------------------------------------------------
 @pytest.mark.parametrize("K", [2, 3, 4, 5])
 def test_known_k_recovered_exactly(K):
     E, y = make_synthetic_embeddings([40] * K, kappa=100, random_state=K)
@@ -139,14 +139,15 @@ def test_note_embeddings_bad_input():
         note_embeddings(np.array([(5, 12, 60, 1.0)], NOTE_DTYPE), Y_F, V)
 
 
-# ---- automatic estimate of K ------------------------------------------------------------------------
+# ---- automatic estimate of K --------------------------------------------------------------------
 @pytest.mark.parametrize("K", [1, 2, 3, 4, 5])
 def test_auto_k_easy_balanced(K):
     E, _ = make_synthetic_embeddings([60] * K, kappa=50, random_state=100 + K)
     assert estimate_n_clusters(E) == K
 
 
-@pytest.mark.parametrize("sizes", [[150, 40], [120, 60, 25], [90, 70, 50, 30], [80, 60, 40, 30, 20]])
+@pytest.mark.parametrize("sizes", [[150, 40], [120, 60, 25], [90, 70, 50, 30],
+                                   [80, 60, 40, 30, 20]])
 def test_auto_k_easy_imbalanced(sizes):
     E, _ = make_synthetic_embeddings(sizes, kappa=50, random_state=len(sizes))
     assert estimate_n_clusters(E) == len(sizes)
@@ -174,7 +175,7 @@ def test_auto_k_bad_input():
         estimate_n_clusters(np.ones((4, 3)), max_clusters=0)
 
 
-# ---- frame-level clustering ---------------------------------------------------------------------------
+# ---- frame-level clustering ---------------------------------------------------------------------
 def two_instrument_scene(rng, T=120):
     """Instrument A (high notes) with embedding direction a, B (low notes) with direction b."""
     D = EMBEDDING_DIM

@@ -34,3 +34,17 @@ def test_chunked_inference_matches_whole_file(rng):
     np.testing.assert_allclose(chunked.onsets, whole.onsets, atol=1e-5)
     # the timbre branch normalises over each chunk, so embeddings agree closely but not exactly
     assert (chunked.embeddings * whole.embeddings).sum(0).mean() > 0.98
+
+
+def test_bf16_branches_stay_close_to_fp32(rng):
+    from mitkit.transcribe import load_model
+    model, _ = load_model()
+    y = mitkit_example_excerpt()
+    a, b = predict(model, y, precision="fp32"), predict(model, y, precision="bf16")
+    assert np.abs(a.frames - b.frames).max() < 0.03 and np.abs(a.onsets - b.onsets).max() < 0.03
+    assert (a.embeddings * b.embeddings).sum(0).mean() > 0.99
+
+
+def mitkit_example_excerpt(seconds=5):
+    import mitkit
+    return mitkit.load_audio(mitkit.example_path())[: seconds * C.SAMPLE_RATE]

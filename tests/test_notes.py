@@ -33,7 +33,7 @@ def triples(notes):
     return [tuple(int(v) for v in n) for n in notes[["start", "end", "pitch"]].tolist()]
 
 
-# ---- hand-written cases ------------------------------------------------------------------------
+# ---- hand-written cases -------------------------------------------------------------------------
 def test_single_note_exact_bounds_and_amplitude():
     Y_F, Y_O = grams()
     Y_F[36, 10:40] = 0.9
@@ -202,7 +202,7 @@ def test_zero_frames_warns_and_returns_empty():
     assert notes.size == 0 and notes.dtype == NOTE_DTYPE
 
 
-# ---- a slow, literal implementation of the documented algorithm ----------------------------------
+# ---- a slow, literal implementation of the documented algorithm ---------------------------------
 def reference_notes(Y_F, Y_O, onset_threshold=0.5, frame_threshold=0.3, min_note_frames=8,
                     energy_tolerance=11, infer_onsets=True, second_pass=True):
     Pn, T = Y_F.shape
@@ -291,7 +291,7 @@ def test_matches_literal_reference_implementation(rng, kw):
         assert got == sorted(got, key=lambda n: (n[0], n[2]))
 
 
-# ---- conversions ----------------------------------------------------------------------------------
+# ---- conversions --------------------------------------------------------------------------------
 def test_notes_to_seconds_hand_computed():
     notes = np.array([(0, 86, 60, 0.5), (10, 20, 107, 0.0), (5, 6, 24, 1.0)], dtype=NOTE_DTYPE)
     out = notes_to_seconds(notes)
@@ -311,7 +311,7 @@ def test_seconds_round_trip():
     assert seconds_to_notes(np.zeros((0, 4))).dtype == NOTE_DTYPE
 
 
-# ---- error paths ------------------------------------------------------------------------------------
+# ---- error paths --------------------------------------------------------------------------------
 def test_bad_posteriorgrams_raise():
     Y_F, Y_O = grams()
     with pytest.raises(MitkitError, match=r"Y_F.shape=\(83, 100\) must be \(84, T\)"):

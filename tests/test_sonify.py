@@ -1,0 +1,120 @@
+"""Tests of mitkit.sonify: hand-checked lengths and spectra, error paths, the FluidSynth voice."""
+import numpy as np
+import pytest
+
+from mitkit import constants as C
+from mitkit.errors import MitkitError
+from mitkit.sonify import PEAK, RELEASE_S, sonify, sonify_tracks
+
+SR = 8000
+
+
+def test_length_is_last_offset_plus_tail():
+    y = sonify(np.array([[0.0, 0.5, 69, 100], [0.25, 1.0, 60, 100]]), sr=SR)
+    assert y.dtype == np.float32
+    assert y.shape == (int(np.ceil((1.0 + RELEASE_S) * SR)),)
+
+
+def test_duration_sets_length_and_cuts_notes():
+    y = sonify(np.array([[0.0, 2.0, 69, 100]]), sr=SR, duration=0.5)
+    assert y.shape == (4000,)
+    assert np.abs(y).max() > 0.01
+
+
+def test_silence_before_onset_and_after_release():
+    y = sonify(np.array([[0.5, 1.0, 69, 127]]), sr=SR, duration=2.0)
+    assert np.all(y[: int(0.5 * SR)] == 0)
+    assert np.all(y[int((1.0 + RELEASE_S) * SR) + 1:] == 0)
+    assert np.abs(y[int(0.6 * SR):int(0.9 * SR)]).max() > 0.05
+
+
+def test_fundamental_is_the_strongest_partial():
+    y = sonify(np.array([[0.0, 1.0, 69, 127]]), sr=SR)  # A4 = 440 Hz
+    spectrum = np.abs(np.fft.rfft(y[:SR]))  # 1 s window: 1 Hz per bin
+    assert abs(int(np.argmax(spectrum)) - 440) <= 1
+    assert spectrum[880] > 0.1 * spectrum[440]  # a harmonic tone, not a pure sine
+
+
+def test_amplitude_follows_velocity():
+    loud = sonify(np.array([[0.0, 0.5, 60, 127]]), sr=SR)
+    soft = sonify(np.array([[0.0, 0.5, 60, 32]]), sr=SR)
+    np.testing.assert_allclose(soft, loud * 32 / 127, atol=1e-6)
+    assert np.abs(loud).max() <= PEAK + 1e-6
+
+
+def test_partials_above_nyquist_margin_are_dropped():
+    y = sonify(np.array([[0.0, 0.5, C.MIDI_MAX, 100]]), sr=SR)  # 3951 Hz: only the fundamental is below 0.45 sr
+    assert np.isfinite(y).all()
+    y = sonify(np.array([[0.0, 0.5, 127, 100]]), sr=SR)  # 12.5 kHz: nothing audible at 8 kHz
+    assert np.all(y == 0)
+
+
+def test_accepts_a_track():
+    from mitkit.transcribe import Note, Track
+    track = Track(0, [Note(0.0, 0.5, 60, 90)])
+    np.testing.assert_array_equal(sonify(track, sr=SR), sonify(track.to_array(), sr=SR))
+
+
+def test_empty_notes_warn_and_return_silence():
+    with pytest.warns(UserWarning, match="empty"):
+        y = sonify(np.zeros((0, 4)), sr=SR, duration=1.0)
+    assert y.shape == (SR,) and not y.any()
+    with pytest.warns(UserWarning):
+        assert sonify([], sr=SR).shape == (int(np.ceil(RELEASE_S * SR)),)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"sr": 44.1}, "sr="),
+    ({"sr": 10}, "sr="),
+    ({"program": 128}, "program=128"),
+    ({"program": True}, "program=True"),
+    ({"program": 0, "soundfont": "Other"}, "soundfont='Other'"),
+    ({"duration": -1.0}, "duration=-1.0"),
+    ({"tail_s": -0.1}, "tail_s=-0.1"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(MitkitError, match=match):
+        sonify(np.array([[0.0, 0.5, 60, 90]]), **kwargs)
+
+
+@pytest.mark.parametrize("notes, match", [
+    (np.array([[0.5, 0.2, 60, 90]]), "offset"),
+    (np.array([[0.0, 0.5, 60]]), "shape"),
+    (np.array([[0.0, 0.5, 0.5, 90]]), "midi_pitch"),
+])
+def test_bad_notes(notes, match):
+    with pytest.raises(MitkitError, match=match):
+        sonify(notes, sr=SR)
+
+
+def test_fluidsynth_voice():
+    pytest.importorskip("fluidsynth")
+    notes = np.array([[0.0, 0.4, 69, 100], [0.4, 0.8, 72, 0.4]])  # a velocity below 1 is raised to 1
+    y = sonify(notes, sr=16000, program=40, duration=1.0)
+    assert y.shape == (16000,) and y.dtype == np.float32
+    assert np.abs(y[:6400]).max() > 1e-3
+    again = sonify(notes, sr=16000, program=40, duration=1.0)
+    np.testing.assert_array_equal(y, again)  # deterministic
+
+
+def test_sonify_tracks_aligns_lengths():
+    a = np.array([[0.0, 0.5, 72, 90]])
+    b = np.array([[0.25, 1.0, 48, 90]])
+    ys = sonify_tracks([a, b, np.zeros((0, 4))], sr=SR)
+    assert ys.shape == (3, int(round((1.0 + RELEASE_S) * SR)))
+    np.testing.assert_array_equal(ys[0], sonify(a, SR, duration=1.0 + RELEASE_S))
+    assert not ys[2].any()
+
+
+def test_sonify_tracks_from_a_transcription():
+    from mitkit.transcribe import Note, Track, Transcription
+    t = Transcription(tracks=[Track(0, [Note(0.0, 0.5, 72, 90)], program=40),
+                              Track(1, [Note(0.0, 0.5, 48, 90)], program=70)], duration=0.75)
+    ys = sonify_tracks(t, sr=SR)
+    assert ys.shape == (2, 6000)
+    with pytest.raises(MitkitError, match="len\\(programs\\)=1"):
+        sonify_tracks(t, sr=SR, programs=[None])
+    with pytest.raises(MitkitError, match="programs='x'"):
+        sonify_tracks(t, sr=SR, programs="x")
+    with pytest.raises(MitkitError, match="list of note arrays"):
+        sonify_tracks(np.zeros((2, 4)), sr=SR)
