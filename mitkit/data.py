@@ -255,7 +255,11 @@ def _write_audio(path: Path, x: np.ndarray, audio_format: str) -> None:
 
     fmt, subtype = AUDIO_FORMATS[audio_format]
     tmp = path.with_name(".tmp-" + path.name)
-    sf.write(str(tmp), np.clip(x, -1.0, 1.0), SAMPLE_RATE, format=fmt, subtype=subtype)
+    x = np.clip(x, -1.0, 1.0)
+    # written in blocks: libsndfile's Vorbis encoder crashed on single writes of long stems (≈ 2 M samples)
+    with sf.SoundFile(str(tmp), "w", SAMPLE_RATE, 1, format=fmt, subtype=subtype) as f:
+        for i in range(0, len(x), 1 << 15):
+            f.write(x[i:i + (1 << 15)])
     os.replace(tmp, path)
 
 
