@@ -794,18 +794,6 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     return index
 
 
-def load_benchmark(root) -> dict:
-    """Read a chorale benchmark's ``index.json``."""
-    path = Path(root) / "index.json"
-    if not path.exists():
-        raise MitkitError(f"root={str(root)!r} must hold index.json (run `mitkit chorale-bench`)")
-    with open(path) as f:
-        index = json.load(f)
-    if index.get("format") != BENCH_FORMAT:
-        raise MitkitError(f"index format={index.get('format')!r} must be {BENCH_FORMAT!r}")
-    return index
-
-
 # ---- command line --------------------------------------------------------------------------------
 
 def _parse_shard(text: str) -> tuple[int, int]:
