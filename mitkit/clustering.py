@@ -304,7 +304,9 @@ AUTO_K_TEMPERATURE = 0.2
 #: An eigenvalue counts as a cluster when below this fraction of the bulk level.
 AUTO_K_BULK_FRACTION = 0.75
 #: Silhouette tolerance: the largest K whose silhouette is within this of the best one wins.
-AUTO_K_SILHOUETTE_TOLERANCE = 0.06
+#: 0 (the best silhouette wins) on real embeddings: on the 36 validation chorale mixes (2-4 parts) the
+#: count was right on 58 % with 0 and 50 % with 0.06, which overestimated (+0.39 parts on average).
+AUTO_K_SILHOUETTE_TOLERANCE = 0.0
 #: One-cluster veto: λ_2 above this fraction of the bulk level and the first eigengap the largest.
 AUTO_K_SHALLOW_FRACTION = 0.5
 #: Eigenvalues past the largest K that define the bulk level (their median).

@@ -132,8 +132,9 @@ def stacked_pitch(audio, *, sr: int = C.SAMPLE_RATE, silence_db: float = 40.0) -
 
     Sum the EnergyNorm log power of the stacked channels h = 1 … 7 (all harmonics of a candidate pitch
     at once) and take the best stacked bin: ``MIDI_MIN + (bin − 1) / 3``. The h = 0.5 channel is left
-    out: it belongs to the octave *below*. Frames whose energy is more than ``silence_db`` dB below the
-    loudest frame give NaN.
+    out: it belongs to the octave *below*. Only candidates whose 7th harmonic is still inside the CQT
+    are considered (MIDI ≤ 86): above that the stack is zero-padded, and a padded 0 would beat every
+    real (negative) log value. Frames more than ``silence_db`` dB below the loudest frame give NaN.
 
     Returns
     -------
@@ -147,7 +148,8 @@ def stacked_pitch(audio, *, sr: int = C.SAMPLE_RATE, silence_db: float = 40.0) -
         X = CQT(sr=sr)(torch.as_tensor(np.asarray(audio, np.float32)))
         S = HarmonicStacking()(EnergyNorm().normalise(X))[0].numpy()  # (8, 252, T)
         E = EnergyNorm.power(X)[0].sum(0).numpy()  # (T,)
-    score = S[[i for i, h in enumerate(C.HARMONICS) if h >= 1]].sum(0)  # (252, T)
+    n_valid = C.N_BINS - max(C.HARMONIC_SHIFTS)  # stacked bins whose every harmonic lies inside the CQT
+    score = S[[i for i, h in enumerate(C.HARMONICS) if h >= 1], :n_valid].sum(0)  # (n_valid, T)
     midi = C.MIDI_MIN + (np.argmax(score, axis=0) - 1) / C.BINS_PER_SEMITONE
     quiet = E < E.max() * 10 ** (-silence_db / 10)
     return np.where(quiet, np.nan, midi)
@@ -197,29 +199,57 @@ def focal_optimum(prior: float, alpha: float, gamma: float = 1.0, *, n: int = 20
     return float(p[np.argmin(loss)])
 
 
-def _reference_notes(item) -> np.ndarray:
-    """All instruments' notes of a :class:`~mitkit.data.MixtureDataset` item, pooled, ``(N, 4)`` seconds."""
+def reference_notes(item) -> np.ndarray:
+    """All instruments' notes of a :class:`~mitkit.data.MixtureDataset` item, pooled, ``(N, 4)`` seconds
+    ``[onset_s, offset_s, pitch, 100]`` (read back with :func:`mitkit.data.rolls_to_notes`).
+
+    A note already sounding in the clip's first frame starts at 0 s (the clip cut its onset off).
+
+    Notebook: 02_training
+    """
     from .data import rolls_to_notes
     from .evaluate import merge_tracks
 
-    tracks = [rolls_to_notes(f, o) for f, o in zip(item["frames"], item["onsets"]) if np.any(o)]
+    tracks = []
+    for f, o in zip(item["frames"], item["onsets"]):
+        f, o = np.asarray(f), np.asarray(o).copy()
+        if not f.any():
+            continue
+        o[:, 0] = np.maximum(o[:, 0], f[:, 0])
+        tracks.append(rolls_to_notes(f, o))
     return merge_tracks(tracks) if tracks else np.zeros((0, 4))
 
 
-def _score(ref, Y_F, Y_O, thresholds) -> tuple[dict, int]:
+def _score(ref, Y_F, Y_O, thresholds) -> tuple[dict, np.ndarray]:
     from .evaluate import transcription_metrics
     from .notes import create_notes, notes_to_seconds
 
     est = notes_to_seconds(create_notes(Y_F, Y_O, **(thresholds or {})))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # an empty estimate or reference scores 0 with a warning
-        return transcription_metrics(ref, est), len(est)
+        return transcription_metrics(ref, est), est
+
+
+def ghost_notes(ref, est) -> int:
+    """Estimated notes that overlap no reference note of the same pitch: notes where nothing sounds.
+
+    ``ref`` and ``est`` are note arrays ``(N, 4)`` [onset_s, offset_s, pitch, …]. A note split in two, or
+    one with a late onset, overlaps its reference note and is *not* a ghost (it still lowers note precision).
+
+    Notebook: 02_training
+    """
+    ref, est = np.asarray(ref, float).reshape(-1, 4), np.asarray(est, float).reshape(-1, 4)
+    count = 0
+    for on, off, pitch in est[:, :3]:
+        same = ref[np.round(ref[:, 2]) == round(pitch)]
+        count += not np.any((same[:, 0] < off) & (same[:, 1] > on))
+    return int(count)
 
 
 def transcription_report(model, dataset, *, n_items: int = 4, thresholds: dict | None = None) -> dict:
     """Frame and note precision/recall/F1 (means over the first ``n_items`` mixtures of ``dataset``) and
-    note counts: ``n_ref``, ``n_est`` and ``ghost_notes`` (estimated notes that match no reference note,
-    onset-only, 50 ms): a longer version of :func:`mitkit.train.mixture_scores`.
+    note counts summed over them: ``n_ref``, ``n_est`` and ``ghost_notes`` (:func:`ghost_notes`).
+    A longer version of :func:`mitkit.train.mixture_scores`.
 
     Notebook: 02_training
     """
@@ -229,12 +259,11 @@ def transcription_report(model, dataset, *, n_items: int = 4, thresholds: dict |
     rows, n_ref, n_est, ghosts = [], 0, 0, 0
     for i in range(min(n_items, len(dataset))):
         item = dataset[i]
-        ref = _reference_notes(item)
+        ref = reference_notes(item)
         post = predict(model, item["audio"], with_timbre=False)
-        m, k = _score(ref, post.frames, post.onsets, thresholds)
+        m, est = _score(ref, post.frames, post.onsets, thresholds)
         rows.append(m)
-        n_ref, n_est = n_ref + len(ref), n_est + k
-        ghosts += int(round(k * (1 - m["note_precision"]))) if len(ref) else k
+        n_ref, n_est, ghosts = n_ref + len(ref), n_est + len(est), ghosts + ghost_notes(ref, est)
     keys = ("frame_precision", "frame_recall", "frame_f1", "note_precision", "note_recall", "note_f1")
     out = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     return {**out, "n_ref": n_ref, "n_est": n_est, "ghost_notes": ghosts}
@@ -339,7 +368,7 @@ def threshold_sweep(model, dataset, thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.
     for i in range(min(n_items, len(dataset))):
         item = dataset[i]
         post = predict(model, item["audio"], with_timbre=False)
-        posts.append((_reference_notes(item), post.frames, post.onsets))
+        posts.append((reference_notes(item), post.frames, post.onsets))
     out = {}
     for th in thresholds:
         rows = [_score(ref, Y_F, Y_O, {"frame_threshold": th, "onset_threshold": onset_threshold})[0]
@@ -351,11 +380,13 @@ def threshold_sweep(model, dataset, thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.
 def gain_sensitivity(model, audio, gains=(0.1, 10.0)) -> dict:
     """Exercise 02.3: how far the frame posteriorgram Y_F moves when the input is scaled by each gain.
 
-    EnergyNorm divides by the clip's own σ, so a trained model should barely notice the gain.
+    EnergyNorm divides by the clip's own σ, so only the bins near the ``ε`` floor (faint partials, reverb
+    tails, silence) look different to the network after scaling.
 
     Returns
     -------
-    dict of gain → max |ΔY_F| over all pitches and frames.
+    dict of gain → {"mean": mean |ΔY_F|, "max": max |ΔY_F|, "changed": share of bins whose side of 0.5
+    changed}.
 
     Notebook: 02_training
     """
@@ -364,111 +395,9 @@ def gain_sensitivity(model, audio, gains=(0.1, 10.0)) -> dict:
     model.eval()
     x = np.asarray(audio, np.float32)
     ref = predict(model, x, with_timbre=False).frames
-    return {g: float(np.abs(predict(model, x * float(g), with_timbre=False).frames - ref).max()) for g in gains}
-
-
-
-# =====================================================================================================
-# 03_embeddings_and_clustering
-# =====================================================================================================
-
-def part_track_confusion(part_labels, track_labels, *, n_parts: int | None = None,
-                         n_tracks: int | None = None) -> np.ndarray:
-    """How the notes of each true instrument are spread over the estimated tracks.
-
-    Parameters
-    ----------
-    part_labels : int array ``(N,)``: true part of each note (:func:`mitkit.plots.reference_labels`),
-        -1 for a note that matches no reference note.
-    track_labels : int array ``(N,)``: estimated track of each note (e.g. from
-        :func:`mitkit.clustering.cluster_notes`).
-    n_parts, n_tracks : sizes of the matrix (default: the largest label + 1).
-
-    Returns
-    -------
-    np.ndarray, int64, shape ``(n_parts + 1, n_tracks)``: entry ``[p, k]`` counts the notes of part p in
-    track k; the last row counts the unmatched notes.
-
-    Examples
-    --------
-    >>> part_track_confusion([0, 0, 1, -1], [0, 1, 1, 1]).tolist()
-    [[1, 1], [0, 1], [0, 1]]
-
-    Notebook: 03_embeddings_and_clustering
-    """
-    parts = np.asarray(part_labels, dtype=np.int64)
-    tracks = np.asarray(track_labels, dtype=np.int64)
-    if parts.shape != tracks.shape or parts.ndim != 1:
-        raise MitkitError(f"part_labels.shape={parts.shape} and track_labels.shape={tracks.shape} must be "
-                          "equal (N,)")
-    if tracks.size and tracks.min() < 0:
-        raise MitkitError("track_labels must be >= 0 (every note is in a track)")
-    n_parts = int(parts.max()) + 1 if n_parts is None and parts.size else int(n_parts or 0)
-    n_tracks = int(tracks.max()) + 1 if n_tracks is None and tracks.size else int(n_tracks or 0)
-    out = np.zeros((n_parts + 1, n_tracks), dtype=np.int64)
-    np.add.at(out, (np.where(parts < 0, n_parts, parts), tracks), 1)
-    return out
-
-
-def temperature_study(notes, E, parts, temperatures=(0.1, 0.2, 0.5, 1.0, 2.0), *,
-                      n_clusters: int | None = None, random_state: int = 0) -> dict:
-    """Separation F1 of note-level clustering at several affinity temperatures ``A = exp(cos / τ)``.
-
-    Parameters
-    ----------
-    notes : ``(N, 4)`` estimated notes in seconds, rows in the order of ``E``.
-    E : ``(N, D)`` note embeddings.
-    parts : reference parts, list of ``(M_k, 4)`` arrays.
-    temperatures : the values of τ to try (each in [0.01, 100]).
-    n_clusters : K (default: the number of parts).
-
-    Returns
-    -------
-    dict of τ → separation F1 (:func:`mitkit.evaluate.separation_metrics`).
-
-    Notebook: 03_embeddings_and_clustering
-    """
-    from .clustering import cluster_notes
-    from .evaluate import as_note_array, separation_metrics
-    notes = as_note_array(notes)
-    E = np.asarray(E)
-    if len(notes) != len(E):
-        raise MitkitError(f"len(notes)={len(notes)} must equal len(E)={len(E)}")
-    K = len(parts) if n_clusters is None else n_clusters
     out = {}
-    for tau in temperatures:
-        labels = cluster_notes(E, K, pitches=notes[:, 2], temperature=tau, random_state=random_state)
-        tracks = [notes[labels == k] for k in range(int(labels.max()) + 1)]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            out[tau] = separation_metrics(parts, tracks)["separation_f1"]
-    return out
-
-
-def auto_k_vs_excerpt(notes, E, seconds=(5, 10, 20, 30), *, max_clusters: int = C.MAX_INSTRUMENTS) -> dict:
-    """The automatic instrument count from the notes that start in the first ``s`` seconds.
-
-    Parameters
-    ----------
-    notes : ``(N, 4)`` notes in seconds, rows in the order of ``E``.
-    E : ``(N, D)`` note embeddings.
-    seconds : excerpt lengths.
-
-    Returns
-    -------
-    dict of s → (number of notes, estimated K) (:func:`mitkit.clustering.estimate_n_clusters`).
-
-    Notebook: 03_embeddings_and_clustering
-    """
-    from .clustering import estimate_n_clusters
-    from .evaluate import as_note_array
-    notes = as_note_array(notes)
-    E = np.asarray(E)
-    if len(notes) != len(E):
-        raise MitkitError(f"len(notes)={len(notes)} must equal len(E)={len(E)}")
-    out = {}
-    for s in seconds:
-        keep = notes[:, 0] < s
-        n = int(keep.sum())
-        out[s] = (n, estimate_n_clusters(E[keep], max_clusters=max_clusters) if n else 0)
+    for g in gains:
+        Y = predict(model, x * float(g), with_timbre=False).frames
+        d = np.abs(Y - ref)
+        out[g] = {"mean": float(d.mean()), "max": float(d.max()), "changed": float(np.mean((Y > 0.5) != (ref > 0.5)))}
     return out

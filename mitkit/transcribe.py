@@ -74,6 +74,7 @@ class Transcription:
     embeddings: np.ndarray | None = None
     thresholds: dict = field(default_factory=dict)
     clustering: str = "note"
+    affinity_temperature: float = 1.0  # of the clustering affinity exp(cos / t), from the checkpoint
 
     @property
     def instruments(self) -> int:
@@ -105,7 +106,8 @@ class Transcription:
         if instruments != "auto" and instruments > len(self.notes):
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(self.notes)})")
         labels = np.zeros(len(self.notes), int) if instruments == 1 else \
-            cluster_notes(self.embeddings, instruments, random_state=random_state, pitches=self.notes["pitch"])
+            cluster_notes(self.embeddings, instruments, random_state=random_state, pitches=self.notes["pitch"],
+                          temperature=self.affinity_temperature)
         result = replace(self, tracks=[])
         return _assemble(self.notes, labels, self.embeddings, result)
 
@@ -191,7 +193,8 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
                  "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
     thresholds.update({k: v for k, v in overrides.items() if v is not None})
     duration = len(y) / C.SAMPLE_RATE
-    empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering)
+    empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
+                          affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)))
     if is_silent(y):
         warnings.warn(f"audio {name or 'array'} is silent: no notes to transcribe", stacklevel=2)
         return empty
@@ -219,7 +222,8 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
             else stream_note_embeddings(model, y, notes, post, precision=precision, progress=progress)
         if instruments != "auto" and instruments > len(notes):
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
-        labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"])
+        labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
+                               temperature=empty.affinity_temperature)
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)
