@@ -401,3 +401,251 @@ def gain_sensitivity(model, audio, gains=(0.1, 10.0)) -> dict:
         d = np.abs(Y - ref)
         out[g] = {"mean": float(d.mean()), "max": float(d.max()), "changed": float(np.mean((Y > 0.5) != (ref > 0.5)))}
     return out
+
+
+# =====================================================================================================
+# 03_embeddings_and_clustering
+# =====================================================================================================
+
+def part_track_confusion(part_labels, track_labels, *, n_parts: int | None = None,
+                         n_tracks: int | None = None) -> np.ndarray:
+    """How the notes of each true instrument are spread over the estimated tracks.
+
+    Parameters
+    ----------
+    part_labels : int array ``(N,)``: true part of each note (:func:`mitkit.plots.reference_labels`),
+        -1 for a note that matches no reference note.
+    track_labels : int array ``(N,)``: estimated track of each note (e.g. from
+        :func:`mitkit.clustering.cluster_notes`).
+    n_parts, n_tracks : sizes of the matrix (default: the largest label + 1).
+
+    Returns
+    -------
+    np.ndarray, int64, shape ``(n_parts + 1, n_tracks)``: entry ``[p, k]`` counts the notes of part p in
+    track k; the last row counts the unmatched notes.
+
+    Examples
+    --------
+    >>> part_track_confusion([0, 0, 1, -1], [0, 1, 1, 1]).tolist()
+    [[1, 1], [0, 1], [0, 1]]
+
+    Notebook: 03_embeddings_and_clustering
+    """
+    parts = np.asarray(part_labels, dtype=np.int64)
+    tracks = np.asarray(track_labels, dtype=np.int64)
+    if parts.shape != tracks.shape or parts.ndim != 1:
+        raise MitkitError(f"part_labels.shape={parts.shape} and track_labels.shape={tracks.shape} must be "
+                          "equal (N,)")
+    if tracks.size and tracks.min() < 0:
+        raise MitkitError(f"track_labels min={tracks.min()} must be >= 0 (every note is in a track)")
+    n_parts = (int(parts.max()) + 1 if parts.size else 0) if n_parts is None else int(n_parts)
+    n_tracks = (int(tracks.max()) + 1 if tracks.size else 0) if n_tracks is None else int(n_tracks)
+    if parts.size and (parts.max() >= n_parts or tracks.max() >= n_tracks):
+        raise MitkitError(f"labels must be below n_parts={n_parts} and n_tracks={n_tracks}")
+    out = np.zeros((n_parts + 1, n_tracks), dtype=np.int64)
+    np.add.at(out, (np.where(parts < 0, n_parts, parts), tracks), 1)
+    return out
+
+
+def temperature_study(notes, E, parts, temperatures=(0.1, 0.2, 0.5, 1.0, 2.0), *,
+                      n_clusters: int | None = None, random_state: int = 0) -> dict:
+    """Separation F1 of note-level clustering at several affinity temperatures ``A = exp(cos / τ)``.
+
+    Parameters
+    ----------
+    notes : ``(N, 4)`` estimated notes in seconds, rows in the order of ``E``.
+    E : ``(N, D)`` note embeddings.
+    parts : reference parts, list of ``(M_k, 4)`` arrays.
+    temperatures : the values of τ to try (each in [0.01, 100]).
+    n_clusters : K (default: the number of parts).
+
+    Returns
+    -------
+    dict of τ → separation F1 (:func:`mitkit.evaluate.separation_metrics`).
+
+    Notebook: 03_embeddings_and_clustering
+    """
+    from .clustering import cluster_notes
+    from .evaluate import as_note_array, separation_metrics
+    notes = as_note_array(notes)
+    E = np.asarray(E)
+    if len(notes) != len(E):
+        raise MitkitError(f"len(notes)={len(notes)} must equal len(E)={len(E)}")
+    K = len(parts) if n_clusters is None else n_clusters
+    out = {}
+    for tau in temperatures:
+        labels = cluster_notes(E, K, pitches=notes[:, 2], temperature=tau, random_state=random_state)
+        tracks = [notes[labels == k] for k in range(int(labels.max()) + 1)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            out[tau] = separation_metrics(parts, tracks)["separation_f1"]
+    return out
+
+
+def auto_k_vs_excerpt(notes, E, seconds=(5, 10, 20, 30), *, max_clusters: int = C.MAX_INSTRUMENTS) -> dict:
+    """The automatic instrument count from the notes that start in the first ``s`` seconds.
+
+    Parameters
+    ----------
+    notes : ``(N, 4)`` notes in seconds, rows in the order of ``E``.
+    E : ``(N, D)`` note embeddings.
+    seconds : excerpt lengths.
+
+    Returns
+    -------
+    dict of s → (number of notes, estimated K) (:func:`mitkit.clustering.estimate_n_clusters`).
+
+    Notebook: 03_embeddings_and_clustering
+    """
+    from .clustering import estimate_n_clusters
+    from .evaluate import as_note_array
+    notes = as_note_array(notes)
+    E = np.asarray(E)
+    if len(notes) != len(E):
+        raise MitkitError(f"len(notes)={len(notes)} must equal len(E)={len(E)}")
+    out = {}
+    for s in seconds:
+        keep = notes[:, 0] < s
+        n = int(keep.sum())
+        out[s] = (n, estimate_n_clusters(E[keep], max_clusters=max_clusters) if n else 0)
+    return out
+
+
+# =====================================================================================================
+# 04_speed_benchmarks
+# =====================================================================================================
+
+def fit_time_model(rows, system: str = "mitkit-full") -> dict:
+    """Least-squares fit of ``time = fixed + per_second · duration`` to one system's benchmark rows.
+
+    Parameters
+    ----------
+    rows : ``run_bench(...)["rows"]`` (dicts with ``system``, ``seconds``, ``time``).
+    system : which system's rows to fit.
+
+    Returns
+    -------
+    dict with ``fixed_s`` (seconds per call), ``per_second`` (seconds per second of audio, the
+    asymptotic real-time factor) and ``predict`` (a function of the duration in seconds).
+
+    Examples
+    --------
+    >>> fit = fit_time_model([{"system": "s", "seconds": 10, "time": 1.5},
+    ...                       {"system": "s", "seconds": 60, "time": 4.0}], "s")
+    >>> round(fit["fixed_s"], 3), round(fit["per_second"], 3), round(fit["predict"](600), 1)
+    (1.0, 0.05, 31.0)
+
+    Notebook: 04_speed_benchmarks
+    """
+    mine = [r for r in rows if r["system"] == system]
+    if len({r["seconds"] for r in mine}) < 2:
+        raise MitkitError(f"system={system!r} must have rows at two or more lengths to fit a line "
+                          f"(found {len(mine)} rows)")
+    x = np.array([r["seconds"] for r in mine], dtype=float)
+    y = np.array([r["time"] for r in mine], dtype=float)
+    per_second, fixed = np.polyfit(x, y, 1)
+    return {"fixed_s": float(fixed), "per_second": float(per_second),
+            "predict": lambda seconds: float(fixed + per_second * seconds)}
+
+
+def thread_scaling(audio, model, threads=(1, 2), *, instruments: int = 4, thresholds: dict | None = None,
+                   repeats: int = 1) -> dict:
+    """Stage timings (:func:`mitkit.bench.stage_timings`) with each number of torch threads.
+
+    Each thread count gets one untimed warm-up call, then ``repeats`` timed calls (the one with the
+    smallest total is kept). torch's thread count is restored afterwards.
+
+    Returns
+    -------
+    dict of thread count → stage-timing dict (seconds per stage, ``total``, ...).
+
+    Notebook: 04_speed_benchmarks
+    """
+    from .bench import stage_timings
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise MitkitError(f"repeats={repeats!r} must be an integer >= 1")
+    before = torch.get_num_threads()
+    out = {}
+    try:
+        for n in threads:
+            torch.set_num_threads(int(n))
+            stage_timings(audio[:C.SAMPLE_RATE], model, instruments=instruments, thresholds=thresholds)
+            runs = [stage_timings(audio, model, instruments=instruments, thresholds=thresholds)
+                    for _ in range(repeats)]
+            out[int(n)] = min(runs, key=lambda r: r["total"])
+    finally:
+        torch.set_num_threads(before)
+    return out
+
+
+# =====================================================================================================
+# 05_transcribe_your_own_audio
+# =====================================================================================================
+
+def track_summary(transcription) -> list[dict]:
+    """One row per track: ``track`` (1-based), ``notes``, ``lowest`` and ``highest`` (note names),
+    ``sounding_s`` (summed note durations) and ``program`` (General MIDI).
+
+    Examples
+    --------
+    >>> from mitkit.transcribe import Note, Track, Transcription
+    >>> t = Transcription(tracks=[Track(0, [Note(0.0, 0.5, 60, 90), Note(0.5, 1.5, 72, 90)], program=40)],
+    ...                   duration=2.0)
+    >>> track_summary(t)
+    [{'track': 1, 'notes': 2, 'lowest': 'C4', 'highest': 'C5', 'sounding_s': 1.5, 'program': 40}]
+
+    Notebook: 05_transcribe_your_own_audio
+    """
+    import pretty_midi
+    rows = []
+    for tr in transcription.tracks:
+        pitches = [n.pitch for n in tr.notes]
+        rows.append({"track": tr.id + 1, "notes": len(tr.notes),
+                     "lowest": pretty_midi.note_number_to_name(min(pitches)) if pitches else None,
+                     "highest": pretty_midi.note_number_to_name(max(pitches)) if pitches else None,
+                     "sounding_s": round(sum(n.offset - n.onset for n in tr.notes), 3), "program": tr.program})
+    return rows
+
+
+def midi_roundtrip_error(transcription, path) -> float:
+    """Write ``transcription`` to a MIDI file at ``path`` (replacing it), read it back with pretty_midi
+    and return the largest onset or offset difference in seconds between written and read notes.
+
+    Pitches and note counts must survive exactly (a :class:`MitkitError` says so otherwise); times are
+    quantised to MIDI ticks (pretty_midi's default 220 ticks per beat at 120 bpm: ≈ 2.3 ms).
+
+    Notebook: 05_transcribe_your_own_audio
+    """
+    import pretty_midi
+    path = transcription.to_midi(path, overwrite=True)
+    back = pretty_midi.PrettyMIDI(str(path))
+    if len(back.instruments) != len(transcription.tracks):
+        raise MitkitError(f"MIDI tracks={len(back.instruments)} must equal the transcription's "
+                          f"{len(transcription.tracks)}")
+    worst = 0.0
+    for tr, inst in zip(transcription.tracks, back.instruments):
+        a = sorted((n.onset, n.offset, n.pitch) for n in tr.notes)
+        b = sorted((n.start, n.end, n.pitch) for n in inst.notes)
+        if len(a) != len(b) or [x[2] for x in a] != [x[2] for x in b]:
+            raise MitkitError(f"track {tr.id + 1}: notes must survive the MIDI round trip")
+        if a:
+            worst = max(worst, float(np.max(np.abs(np.array(a)[:, :2] - np.array(b)[:, :2]))))
+    return worst
+
+
+def transcribe_excerpt(source, start: float, stop: float, **kwargs):
+    """Transcribe seconds ``start`` … ``stop`` of a file (or array with ``sr=``) with
+    :func:`mitkit.transcribe`; note times are relative to ``start``.
+
+    Notebook: 05_transcribe_your_own_audio
+    """
+    from .audio import load_audio
+    from .transcribe import transcribe
+    sr = kwargs.pop("sr", None)
+    y = load_audio(source, sr=sr)
+    if not 0 <= start < stop:
+        raise MitkitError(f"start={start} and stop={stop} must satisfy 0 <= start < stop (seconds)")
+    a, b = int(round(start * C.SAMPLE_RATE)), min(int(round(stop * C.SAMPLE_RATE)), len(y))
+    if a >= len(y):
+        raise MitkitError(f"start={start} must be before the end of the audio ({len(y) / C.SAMPLE_RATE:.2f} s)")
+    return transcribe(y[a:b], sr=C.SAMPLE_RATE, **kwargs)
