@@ -261,8 +261,21 @@ def order_labels_by_pitch(labels, pitches=None) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # clustering
 # ---------------------------------------------------------------------------------------------
+#: Above this many notes, spectral clustering runs on a seeded subsample and the other notes join the
+#: cluster whose mean embedding is nearest: time and memory stay bounded (the affinity is N × N).
+CLUSTER_MAX_POINTS = 2000
+
+
 def _spectral_labels(E: np.ndarray, K: int, random_state, temperature: float) -> np.ndarray:
     """Spectral clustering of unit rows ``E`` into K >= 2 clusters (K < N)."""
+    if len(E) > CLUSTER_MAX_POINTS:
+        idx = np.random.default_rng(random_state).choice(len(E), CLUSTER_MAX_POINTS, replace=False)
+        sub = _spectral_labels(E[idx], K, random_state, temperature)
+        centroids = np.stack([E[idx][sub == k].mean(0) if np.any(sub == k) else np.zeros(E.shape[1])
+                              for k in range(K)])  # (K, D)
+        labels = np.argmax(E @ centroids.T, axis=1).astype(np.int64)
+        labels[idx] = sub
+        return labels
     A = affinity_matrix(E, temperature=temperature)
     model = SpectralClustering(n_clusters=K, affinity="precomputed", assign_labels="cluster_qr",
                                random_state=random_state)

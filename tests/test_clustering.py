@@ -223,3 +223,13 @@ def test_cluster_frames_silence_and_errors(rng):
         cluster_frames(Y_F, V, 3)
     with pytest.raises(MitkitError, match="label_map.shape"):
         notes_from_frame_clusters(Y_F, Y_F, np.zeros((P, 3), int), 2)
+
+
+def test_many_notes_cluster_on_a_subsample(monkeypatch):
+    import mitkit.clustering as cl
+    E, truth = cl.make_synthetic_embeddings([400, 300, 300], kappa=50, random_state=3)
+    full = cl.cluster_notes(E, 3)
+    monkeypatch.setattr(cl, "CLUSTER_MAX_POINTS", 200)
+    sub = cl.cluster_notes(E, 3)
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(truth, sub) > 0.95 and adjusted_rand_score(full, sub) > 0.95
