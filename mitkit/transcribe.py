@@ -150,7 +150,7 @@ def _check_instruments(instruments):
     return int(instruments)
 
 
-def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None, clustering: str = "note",
+def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=None, clustering: str = "note",
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
                keep_embeddings: bool | None = None, device: str = "cpu", precision: str = "auto",
@@ -161,7 +161,8 @@ def transcribe(source, *, sr: int | None = None, instruments=1, checkpoint=None,
     Parameters
     ----------
     source : path to an audio file, or a waveform array (then ``sr`` is required).
-    instruments : number of tracks K (1 … 8), or ``"auto"`` to estimate it from the embeddings.
+    instruments : number of tracks K (1 … 8), or ``"auto"`` (default) to estimate it from the embeddings;
+        1 skips the timbre branch (instrument-agnostic transcription, fastest).
     checkpoint : path of a checkpoint; None uses the bundled model.
     clustering : ``"note"`` (one vector per note; default) or ``"frame"`` (every active bin clustered,
         then notes made per cluster; the paper's comparison).
