@@ -9,6 +9,8 @@ sr : audio sample rate in Hz.
 hop : CQT hop length in samples; one *frame* is ``hop / sr`` seconds.
 F : CQT bins (288); F_s : bins after harmonic stacking (252); P : output pitches (84).
 T : frames. K : number of instruments (tracks). D : embedding dimension (12).
+
+Notebook: 01_cqt_and_energynorm (the CQT layout and the harmonic shifts)
 """
 import math
 

@@ -19,7 +19,7 @@ a note ``[onset_s, offset_s, pitch, velocity]`` is on in frames ``round(onset_s 
 Command line: ``python -m mitkit.data synth --out DIR --hours H --seed S --workers N [--shard i/N]
 [--audio-format flac|ogg]`` and ``python -m mitkit.data chorale-bench --out DIR``.
 
-Notebook: 01_data_and_labels
+Notebook: 02_training
 """
 from __future__ import annotations
 
@@ -119,7 +119,10 @@ def note_rolls(notes, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
 def rolls_to_notes(frames: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     """Notes ``(N, 4)`` [onset_s, offset_s, pitch, velocity=100] read back from one instrument's rolls
     ``(84, T)``: a note starts at each onset and lasts while the frame roll stays on, up to the next
-    onset of the same pitch. The inverse of :func:`note_rolls` up to frame rounding."""
+    onset of the same pitch. The inverse of :func:`note_rolls` up to frame rounding.
+
+    Notebook: 02_training
+    """
     notes = []
     for p, t in zip(*np.nonzero(onsets > 0.5)):
         end = t + 1
@@ -397,6 +400,8 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
     -------
     dict
         The merged manifest (also written to ``out/manifest.json``).
+
+    Notebook: 02_training
     """
     from tqdm.auto import tqdm
 
@@ -494,6 +499,8 @@ class StemBank:
         Per piece: ``id``, ``audio`` float32 ``(K, n_samples)``, ``frames`` and ``onsets`` uint8
         ``(K, 84, T)``, ``classes`` and ``instruments`` (K names each), ``programs``, ``notes`` (K arrays
         ``(N, 4)``).
+
+    Notebook: 02_training
     """
 
     def __init__(self, root, split: str, *, sources=None, max_pieces: int | None = None, progress: bool = True):
@@ -570,6 +577,8 @@ class MixtureDataset:
     >>> item = ds[0]  # doctest: +SKIP
     >>> plot_mixture_rolls(item["audio"], item["frames"][:item["n_instruments"]],
     ...                    names=ds.instrument_names(item))  # doctest: +SKIP
+
+    Notebook: 02_training
     """
 
     def __init__(self, bank: StemBank, *, clip_frames: int = 900, max_instruments: int = 4, seed: int = 0,
@@ -655,7 +664,7 @@ def plot_mixture_rolls(audio, frames, *, names=None, sr: int = SAMPLE_RATE, titl
     plotly.graph_objects.Figure
         Listen alongside with ``IPython.display.Audio(audio, rate=sr)``.
 
-    Notebook: 01_data_and_labels
+    Notebook: 02_training
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots

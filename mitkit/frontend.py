@@ -60,6 +60,8 @@ class CQT(nn.Module):
     output : complex64 ``(B, F=288, T)`` with ``T = N // hop_length + 1``; frame t is centred on
              sample ``t * hop_length``. A sinusoid of amplitude A at a bin's centre frequency gives
              magnitude ≈ A/2 in that bin.
+
+    Notebook: 01_cqt_and_energynorm
     """
 
     def __init__(self, sr: int = C.SAMPLE_RATE, hop_length: int = C.HOP_LENGTH, fmin: float = C.FMIN,
@@ -149,6 +151,8 @@ class HarmonicStacking(nn.Module):
     cropped to the 252 bins of the output pitch range and zero-padded where a shift runs out.
 
     Shapes: input ``(B, F=288, T)``; output ``(B, 8, 252, T)``.
+
+    Notebook: 01_cqt_and_energynorm
     """
 
     def __init__(self, shifts=C.HARMONIC_SHIFTS, n_out_bins: int = C.N_STACKED_BINS):
@@ -171,7 +175,10 @@ def cqt_frequencies() -> np.ndarray:
 
 
 def log_cqt(audio: np.ndarray, sr: int = C.SAMPLE_RATE) -> np.ndarray:
-    """Convenience for plots: ``log(|CQT|² + eps) − log σ`` of a mono waveform, ``(288, T)`` numpy."""
+    """Convenience for plots: ``log(|CQT|² + eps) − log σ`` of a mono waveform, ``(288, T)`` numpy.
+
+    Notebook: 01_cqt_and_energynorm
+    """
     with torch.no_grad():
         X = CQT(sr=sr)(torch.as_tensor(np.asarray(audio, dtype=np.float32)))
         return EnergyNorm().normalise(X)[0].numpy()

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from . import constants as C
 from .frontend import EnergyNorm
 
-CHUNK_FRAMES = 2584  # ≈ 30 s of frames per chunk
+CHUNK_FRAMES = 1723  # ≈ 20 s of frames per chunk: bounds the activations (≈ 0.5 GB at 30 s in the timbre branch)
 CONTEXT_FRAMES = 172  # ≈ 2 s each side: half the longest CQT kernel (0.8 s) plus the decimation filters
 
 
@@ -111,6 +111,8 @@ def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = T
     with_timbre : run the timbre branch.
     keep_embeddings : keep V ``(12, 84, T)`` for the whole file (about 4 kB per frame).
     precision : "auto" (bfloat16 branches where the CPU has native bf16, else float32), "bf16" or "fp32".
+
+    Notebook: 02_training, 04_speed_benchmarks
     """
     bf16 = use_bf16(precision)
     device = next(model.parameters()).device

@@ -19,7 +19,7 @@ class : timbre class name, e.g. ``"violin"``, ``"saxophone"``.
 polyphonic : the instrument plays chords in the random generator (keyboards, guitars, harp, ...).
 expressive : continuous-pitch instrument (strings, winds, brass, voice): gets vibrato and pitch scoops.
 
-Notebook: 01_data_and_labels
+Notebook: 02_training
 """
 from __future__ import annotations
 

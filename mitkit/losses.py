@@ -27,6 +27,8 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, *, alpha: float, gam
     logits, targets : tensors of one shape, e.g. ``(B, 84, T)``; targets in [0, 1].
     alpha : weight of the positive class (0.2 frames, 0.06 onsets).
     gamma : focusing exponent; 0 gives α-weighted binary cross-entropy.
+
+    Notebook: 02_training
     """
     p = torch.sigmoid(logits)
     log_p, log_not_p = F_.logsigmoid(logits), F_.logsigmoid(-logits)

@@ -131,6 +131,8 @@ class MitNet(nn.Module):
     ``forward(audio)`` takes a waveform ``(B, N)`` at 22,050 Hz and returns a dict with
     ``frame_logit``, ``onset_logit`` ``(B, 84, T)`` and, unless ``with_timbre=False``, ``V`` ``(B, 12, 84, T)``.
     ``sigma`` overrides the per-clip EnergyNorm scale (chunked inference passes the whole file's).
+
+    Notebook: 02_training
     """
 
     def __init__(self, config: ModelConfig | None = None):
@@ -178,6 +180,8 @@ def parameter_count(model: nn.Module) -> dict:
 
     Returns a dict with keys ``amt``, ``timbre``, ``trainable``, ``fixed`` (CQT kernels and filters,
     BatchNorm statistics).
+
+    Notebook: 02_training
     """
     def trainable(module):
         return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -54,7 +54,10 @@ def plot_piano_roll(transcription_or_tracks, *, names=None, title: str = "Transc
 
 
 def plot_posteriorgram(Y, *, title: str = "Frame posteriorgram Y_F", height: int = 360, zmax: float = 1.0):
-    """Heatmap of a posteriorgram ``(84, T)`` on MIDI pitch × seconds axes."""
+    """Heatmap of a posteriorgram ``(84, T)`` on MIDI pitch × seconds axes.
+
+    Notebook: 02_training
+    """
     Y = np.asarray(Y)
     t = np.arange(Y.shape[1]) / C.FRAME_RATE
     fig = go.Figure(go.Heatmap(z=Y, x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0, zmax=zmax,

@@ -20,7 +20,7 @@ the one that was played.
 
 Soundfont policy: FluidR3_GM and TimGM6mb only; other soundfonts are reserved for blind evaluation.
 
-Notebook: 01_data_and_labels
+Notebook: 01_cqt_and_energynorm (rendering single notes), 02_training (the synthetic data set)
 """
 from __future__ import annotations
 
@@ -305,6 +305,8 @@ def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = No
     >>> notes = np.array([[0.1, 0.6, 69, 90]])
     >>> render_stems([(notes, StemStyle(program=40))]).shape
     (1, 46305)
+
+    Notebook: 01_cqt_and_energynorm
     """
     room = room or Room()
     if not parts:

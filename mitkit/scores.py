@@ -16,7 +16,7 @@ masses, Monteverdi madrigals, Haydn/Mozart/Beethoven quartets, ...). Ties are me
 per piece and drifts slowly, fermatas are held a little longer, notes are released slightly early
 (articulation), and velocities follow a random walk with metrical accents.
 
-Notebook: 01_data_and_labels
+Notebook: 02_training
 """
 from __future__ import annotations
 

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
+    """Everything a training run needs; ``TrainConfig.preset("tiny" | "base", **overrides)``.
+
+    Notebook: 02_training
+    """
+
     data: str = "data/synth-v1"  # dataset folder made by `mitkit synth` (manifest.json inside)
     stage: str = "joint"  # "joint", "amt" or "timbre": which branches learn
     steps: int = 20000  # optimizer steps in total
@@ -101,6 +106,8 @@ class Trainer:
 
     A run folder holds ``last.pt`` (everything needed to resume), ``best.pt`` (the best validation
     state of each branch, with config and history) and ``log.csv``.
+
+    Notebook: 02_training
     """
 
     def __init__(self, cfg: TrainConfig, run_dir, *, device=None, train_set=None, val_set=None):
@@ -304,7 +311,10 @@ class Trainer:
 @torch.no_grad()
 def mixture_scores(model, dataset, *, n_items: int = 8, thresholds: dict | None = None) -> dict:
     """Mean frame and onset-only note F1 of ``model`` on the first ``n_items`` mixtures of ``dataset``
-    (a :class:`~mitkit.data.MixtureDataset`), all instruments pooled. A quick check of a training run."""
+    (a :class:`~mitkit.data.MixtureDataset`), all instruments pooled. A quick check of a training run.
+
+    Notebook: 02_training
+    """
     import warnings
 
     from .data import rolls_to_notes

@@ -135,7 +135,12 @@ def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
 
 
 def load_model(checkpoint=None, *, device: str = "cpu"):
-    """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached)."""
+    """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached).
+
+    The cached model is shared: copy it (``copy.deepcopy``) before changing its weights.
+
+    Notebook: 02_training
+    """
     return _cached_model(None if checkpoint is None else str(checkpoint), device)
 
 
