@@ -49,6 +49,8 @@ def load_audio(source, *, sr: int | None = None, target_sr: int = C.SAMPLE_RATE)
     >>> y = mitkit.load_audio(np.zeros((2, 44100)) + 0.1, sr=44100)
     >>> y.shape
     (22050,)
+
+    Notebook: 05_transcribe_your_own_audio
     """
     if isinstance(source, (str, os.PathLike)):
         y, sr = _read_file(Path(source))

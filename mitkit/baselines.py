@@ -329,6 +329,8 @@ def pitch_order_tracks(notes: Any, k: int, *, chord_tolerance: float = ONSET_TOL
     >>> notes = np.array([[0.0, 2.0, 60, 90], [0.0, 1.0, 72, 90], [1.0, 2.0, 55, 90]])
     >>> [t[:, 2].tolist() for t in pitch_order_tracks(notes, 2)]
     [[72.0], [60.0, 55.0]]
+
+    Notebook: 03_embeddings_and_clustering
     """
     k = _check_k(k)
     if not (np.isfinite(chord_tolerance) and chord_tolerance >= 0):

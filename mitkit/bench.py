@@ -371,6 +371,8 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
     >>> bm = load_bench_model()                                        # doctest: +SKIP
     >>> y, _ = bench_audio(10.0)                                       # doctest: +SKIP
     >>> stage_timings(y, bm.model, instruments=4, thresholds=bm.thresholds)  # doctest: +SKIP
+
+    Notebook: 04_speed_benchmarks
     """
     import torch
 
@@ -658,6 +660,8 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
     dict (JSON-serialisable) with ``rows`` (one per system and length, see :func:`measure_system`),
     ``ratios`` (see :func:`ratios`), ``checks`` (see :func:`check_targets`), ``memory_growth_mib``,
     ``targets``, ``model``, ``audio``, ``config``, ``machine``.
+
+    Notebook: 04_speed_benchmarks
     """
     from tqdm.auto import tqdm
 
@@ -851,6 +855,8 @@ def plot_bench(results: dict):
     Returns
     -------
     plotly.graph_objects.Figure
+
+    Notebook: 04_speed_benchmarks
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots

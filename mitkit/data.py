@@ -732,6 +732,8 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     are saved too (``stems/``) for listening and separation plots.
 
     Returns the index dict (format in ``CONTRACT.md``).
+
+    Notebook: 03_embeddings_and_clustering
     """
     from tqdm.auto import tqdm
 

@@ -438,6 +438,8 @@ def separation_metrics(
     >>> s = separation_metrics([a, b], [b, a])
     >>> s["separation_f1"], s["assignment"]
     (1.0, [(0, 1), (1, 0)])
+
+    Notebook: 03_embeddings_and_clustering
     """
     _check_positive(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance)
     refs = _as_track_list(ref_parts, "ref_parts")

@@ -43,7 +43,10 @@ def write_json(t, path, *, overwrite: bool = False) -> Path:
 
 
 def read_json(path):
-    """A :class:`~mitkit.transcribe.Transcription` (tracks only) from a file written by :func:`write_json`."""
+    """A :class:`~mitkit.transcribe.Transcription` (tracks only) from a file written by :func:`write_json`.
+
+    Notebook: 05_transcribe_your_own_audio
+    """
     from .transcribe import Note, Track, Transcription
     try:
         d = json.loads(Path(path).read_text())

@@ -181,7 +181,7 @@ def parameter_count(model: nn.Module) -> dict:
     Returns a dict with keys ``amt``, ``timbre``, ``trainable``, ``fixed`` (CQT kernels and filters,
     BatchNorm statistics).
 
-    Notebook: 02_training
+    Notebook: 02_training, 04_speed_benchmarks
     """
     def trainable(module):
         return sum(p.numel() for p in module.parameters() if p.requires_grad)

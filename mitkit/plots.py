@@ -53,29 +53,43 @@ def plot_piano_roll(transcription_or_tracks, *, names=None, title: str = "Transc
     return fig
 
 
+MAX_HEATMAP_COLUMNS = 1500  # heatmaps keep at most this many time columns (figures stay small in notebooks)
+
+
+def posteriorgram_heatmap(Y, **kwargs) -> go.Heatmap:
+    """Heatmap trace of a posteriorgram ``(84, T)`` in seconds × MIDI pitch; long inputs are reduced by
+    taking the maximum over groups of frames, so short notes stay visible."""
+    Y = np.asarray(Y, dtype=np.float32)
+    step = max(1, -(-Y.shape[1] // MAX_HEATMAP_COLUMNS))
+    if step > 1:
+        pad = (-Y.shape[1]) % step
+        Y = np.pad(Y, ((0, 0), (0, pad))).reshape(Y.shape[0], -1, step).max(axis=2)
+    t = np.arange(Y.shape[1]) * step / C.FRAME_RATE
+    return go.Heatmap(z=np.round(Y, 3), x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0,
+                      colorscale="Magma", **kwargs)
+
+
 def plot_posteriorgram(Y, *, title: str = "Frame posteriorgram Y_F", height: int = 360, zmax: float = 1.0):
     """Heatmap of a posteriorgram ``(84, T)`` on MIDI pitch × seconds axes.
 
     Notebook: 02_training
     """
-    Y = np.asarray(Y)
-    t = np.arange(Y.shape[1]) / C.FRAME_RATE
-    fig = go.Figure(go.Heatmap(z=Y, x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0, zmax=zmax,
-                               colorscale="Magma", colorbar=dict(title="p")))
+    fig = go.Figure(posteriorgram_heatmap(Y, zmax=zmax, colorbar=dict(title="p")))
     fig.update_layout(title=title, xaxis_title="time (s)", yaxis_title="MIDI pitch", height=height,
                       template="plotly_white")
     return fig
 
 
 def plot_transcription(transcription, *, title: str | None = None, height: int = 720):
-    """Two stacked panels sharing the time axis: the frame posteriorgram, and the notes coloured by track."""
+    """Two stacked panels sharing the time axis: the frame posteriorgram, and the notes coloured by track.
+
+    Notebook: 05_transcribe_your_own_audio
+    """
     post = transcription.posteriorgrams
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("frame posteriorgram Y_F", f"{transcription.instruments} tracks"))
     if post is not None:
-        t = np.arange(post.n_frames) / C.FRAME_RATE
-        fig.add_trace(go.Heatmap(z=post.frames, x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MAX + 1), zmin=0, zmax=1,
-                                 colorscale="Magma", showscale=False), row=1, col=1)
+        fig.add_trace(posteriorgram_heatmap(post.frames, zmax=1, showscale=False), row=1, col=1)
     add_piano_roll(fig, _as_track_arrays(transcription), row=2, col=1)
     fig.update_layout(title=title or f"mitkit: {transcription.audio or 'audio'}", height=height,
                       template="plotly_white")

@@ -64,6 +64,8 @@ class Transcription:
     notes : all notes, ``NOTE_DTYPE`` array in frames; ``labels`` : ``(N,)`` track of each note.
     embeddings : ``(N, 12)`` note embeddings, or None for one instrument.
     thresholds : the note-creation settings used.
+
+    Notebook: 05_transcribe_your_own_audio
     """
     tracks: list[Track]
     duration: float
@@ -98,7 +100,7 @@ class Transcription:
         """The same notes clustered into another number of tracks (1 … 8 or ``"auto"``), without
         running the network again. Needs the note embeddings (a result made with ``instruments != 1``).
 
-        Notebook: 03_embeddings_and_clustering
+        Notebook: 03_embeddings_and_clustering, 05_transcribe_your_own_audio
         """
         instruments = _check_instruments(instruments)
         if instruments != 1 and self.embeddings is None:
@@ -187,6 +189,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     >>> import mitkit
     >>> t = mitkit.transcribe(mitkit.example_path(), instruments=4)  # doctest: +SKIP
     >>> [len(track.notes) for track in t.tracks]  # doctest: +SKIP
+
+    Notebook: 05_transcribe_your_own_audio
     """
     instruments = _check_instruments(instruments)
     if clustering not in ("note", "frame"):
