@@ -1,6 +1,6 @@
 """Baselines that mitkit is compared with, each behind the :class:`mitkit.evaluate.System` interface.
 
-Notebook: 05_evaluation
+Notebook: 03_embeddings_and_clustering
 
 Transcription
     :class:`BasicPitch` / :func:`basic_pitch_transcribe`: Spotify's basic-pitch 0.4.0, instrument-agnostic

@@ -4,7 +4,7 @@ This module is the task specification of mitkit's evaluation protocol (``../shar
 "Evaluation protocol"). Every metric comes from ``mir_eval``; this module only converts mitkit's note
 arrays into mir_eval's conventions, validates them, matches tracks to parts, and aggregates.
 
-Notebook: 05_evaluation
+Notebook: 03_embeddings_and_clustering
 
 Conventions
 -----------

@@ -5,7 +5,7 @@ This is mitkit's own implementation of the post-processing popularised by Spotif
 (arXiv 2509.12712). It is plain NumPy/SciPy, separate from the network, and fast enough for a
 10-minute file (T ≈ 51,700 frames) in well under a second.
 
-Notebook: 02_notes_from_posteriorgrams
+Notebook: 02_training
 
 Conventions
 -----------
@@ -192,7 +192,7 @@ def add_inferred_onsets(Y_F: np.ndarray, Y_O: np.ndarray) -> np.ndarray:
     np.ndarray, shape (P, T), float32 in [0, 1]
         The combined onset map.
 
-    Notebook: 02_notes_from_posteriorgrams
+    Notebook: 02_training
     """
     Y_F = np.asarray(Y_F, dtype=np.float32)
     Y_O = np.asarray(Y_O, dtype=np.float32)
@@ -332,7 +332,7 @@ def create_notes(
     >>> create_notes(Y_F, Y_O)[["start", "end", "pitch"]].tolist()
     [(10, 40, 60)]
 
-    Notebook: 02_notes_from_posteriorgrams
+    Notebook: 02_training
     """
     Y_F = _check_posteriorgram("Y_F", Y_F)
     Y_O = _check_posteriorgram("Y_O", Y_O)

@@ -1,6 +1,6 @@
 """mitkit's own systems for evaluation, and the side-by-side comparison that ``mitkit evaluate`` runs.
 
-Notebook: 05_evaluation
+Notebook: 03_embeddings_and_clustering
 
 Every system follows :class:`mitkit.evaluate.System` (audio in, one note array per instrument out) and is
 scored by :func:`mitkit.evaluate.evaluate_benchmark` with the protocol of ``DESIGN.md`` ("Evaluation
