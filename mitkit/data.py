@@ -124,7 +124,9 @@ def rolls_to_notes(frames: np.ndarray, onsets: np.ndarray) -> np.ndarray:
     Notebook: 02_training
     """
     notes = []
-    for p, t in zip(*np.nonzero(onsets > 0.5)):
+    starts = onsets > 0.5
+    starts[:, 0] |= frames[:, 0] > 0.5  # a note already sounding when the clip begins starts at 0 s
+    for p, t in zip(*np.nonzero(starts)):
         end = t + 1
         while end < frames.shape[1] and frames[p, end] > 0.5 and onsets[p, end] <= 0.5:
             end += 1

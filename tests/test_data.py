@@ -100,3 +100,13 @@ def test_split_of_is_deterministic_and_proportional():
     frac = {s: splits.count(s) / len(keys) for s in data.SPLITS}
     assert abs(frac["train"] - 0.8) < 0.03 and abs(frac["test"] - 0.1) < 0.03
     assert data.split_of("chorale-bwv253") == data.split_of("chorale-bwv253")
+
+
+def test_rolls_to_notes_inverts_note_rolls():
+    from mitkit.data import note_rolls, rolls_to_notes
+    notes = np.array([[0.0, 0.5, 60, 90], [0.3, 0.8, 64, 90], [0.5, 0.9, 60, 90]])
+    frames, onsets = note_rolls(notes, 100)
+    back = rolls_to_notes(frames, onsets)
+    np.testing.assert_allclose(back[:, :3], notes[:, :3], atol=1.0 / 86)  # within a frame
+    late = rolls_to_notes(frames[:, 10:], onsets[:, 10:])  # a clip that starts inside the first note
+    assert late[0, 0] == 0.0 and late[0, 2] == 60 and len(late) == 3
