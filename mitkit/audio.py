@@ -8,7 +8,6 @@ resampling uses soxr's high-quality mode.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -96,10 +95,3 @@ def is_silent(y: np.ndarray) -> bool:
     """True when the waveform's RMS is below ``SILENCE_RMS``."""
     return y.size == 0 or float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))) < SILENCE_RMS
 
-
-def warn_if_silent(y: np.ndarray, name: str = "audio") -> bool:
-    """Warn and return True if ``y`` is silent; callers then return an empty result."""
-    if is_silent(y):
-        warnings.warn(f"{name} is silent (RMS < {SILENCE_RMS}): no notes to transcribe", stacklevel=3)
-        return True
-    return False

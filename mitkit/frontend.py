@@ -169,11 +169,6 @@ class HarmonicStacking(nn.Module):
         return torch.stack(channels, dim=1)
 
 
-def cqt_frequencies() -> np.ndarray:
-    """Centre frequency in Hz of each of the 288 CQT bins."""
-    return np.asarray(C.CQT_FREQUENCIES)
-
-
 def log_cqt(audio: np.ndarray, sr: int = C.SAMPLE_RATE) -> np.ndarray:
     """Convenience for plots: ``log(|CQT|² + eps) − log σ`` of a mono waveform, ``(288, T)`` numpy.
 

@@ -144,10 +144,6 @@ class MitNet(nn.Module):
         self.amt = AMTBranch(self.config)
         self.timbre = TimbreBranch(self.config)
 
-    def features(self, audio: torch.Tensor) -> torch.Tensor:
-        """The parameter-free part shared by both branches: ``log(P) − log σ`` ``(B, 288, T)``."""
-        return EnergyNorm().to(audio.device).normalise(self.cqt(audio))
-
     def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True,
                 bf16: bool = False):
         X = self.cqt(audio)  # (B, 288, T) complex

@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,6 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import __version__
 from .checkpoint import load_checkpoint, save_checkpoint
 from .losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, timbre_loss
 from .model import MitNet, ModelConfig
@@ -340,7 +339,3 @@ def _prefixed_state(model: nn.Module, sub: nn.Module) -> dict:
     prefix = next(name for name, m in model.named_modules() if m is sub)
     return {f"{prefix}.{k}": v for k, v in sub.state_dict().items()}
 
-
-def config_from_dict(d: dict) -> TrainConfig:
-    names = {f.name for f in fields(TrainConfig)}
-    return TrainConfig(**{k: v for k, v in d.items() if k in names})

@@ -27,8 +27,14 @@ FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
 MIN_NOTE_GRID = (6, 8, 11)
 
 
+def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
+    """The network's outputs for every mix, computed once and shared by the tuning steps."""
+    model = model.to(device).eval()
+    return [predict(model, load_audio(mix.audio), with_timbre=with_timbre) for mix in mixes]
+
+
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
-                    device: str = "cpu") -> tuple[dict, dict]:
+                    device: str = "cpu", posteriorgrams=None) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
 
     Parameters
@@ -41,11 +47,8 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``.
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
-    model = model.to(device).eval()
-    cases = []
-    for mix in mixes:
-        post = predict(model, load_audio(mix.audio), with_timbre=False)
-        cases.append((post, merge_tracks(mix.parts)))
+    posteriorgrams = posteriorgrams or mix_posteriorgrams(model, mixes, device=device)
+    cases = [(post, merge_tracks(mix.parts)) for mix, post in zip(mixes, posteriorgrams)]
     best, best_key = None, (-1.0, -1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # empty estimates at extreme thresholds warn; they just score 0
@@ -65,7 +68,7 @@ TEMPERATURE_GRID = (1.0, 0.5, 0.3, 0.2)
 
 
 def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds: dict | None = None,
-                              device: str = "cpu") -> tuple[float, dict]:
+                              device: str = "cpu", posteriorgrams=None) -> tuple[float, dict]:
     """Choose the temperature of the clustering affinity ``exp(cos / t)`` that maximises the mean
     separation F1 (true number of parts) over validation ``mixes``; 1.0 is the paper's ``exp(cos)``.
 
@@ -74,10 +77,9 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     from .clustering import cluster_notes, note_embeddings
     from .evaluate import separation_metrics
 
-    model = model.to(device).eval()
+    posteriorgrams = posteriorgrams or mix_posteriorgrams(model, mixes, with_timbre=True, device=device)
     cases = []
-    for mix in mixes:
-        post = predict(model, load_audio(mix.audio))
+    for mix, post in zip(mixes, posteriorgrams):
         notes = create_notes(post.frames, post.onsets, **(thresholds or {}))
         if len(notes) > mix.n_parts:
             cases.append((mix, notes, note_embeddings(notes, post.frames, post.embeddings)))
@@ -101,8 +103,10 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     ckpt = load_checkpoint(path)
     mixes = load_benchmark(validation_benchmark)[:limit]
     model = model_from_checkpoint(ckpt, str(path))
-    thresholds, metrics = tune_thresholds(model, mixes, device=device)
-    temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds, device=device)
+    posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)  # one network pass
+    thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams)
+    temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
+                                                        posteriorgrams=posteriorgrams)
     ckpt["thresholds"] = thresholds
     ckpt["affinity_temperature"] = temperature
     ckpt["metrics"] = {**ckpt.get("metrics", {}), **metrics, **separation}

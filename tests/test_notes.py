@@ -19,11 +19,6 @@ from mitkit.notes import (
 P = N_PITCHES
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
-
-
 def grams(T=100):
     return np.zeros((P, T), np.float32), np.zeros((P, T), np.float32)
 
