@@ -84,7 +84,7 @@ def _cmd_train(args):
     overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
-                                   "eval_every": args.eval_every}.items() if v is not None}
+                                   "eval_every": args.eval_every, "init": args.init}.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:
@@ -235,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="dataset folder (with manifest.json)")
     p.add_argument("--run", required=True, help="run folder for checkpoints (last.pt, best.pt) and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
+    p.add_argument("--init", default=None, metavar="CHECKPOINT",
+                   help="start from this checkpoint's weights ('bundled': the shipped model) to fine-tune")
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps (overrides the preset)")
     p.add_argument("--batch-size", type=int, default=None, help="mixtures per step and process")
     p.add_argument("--stage", choices=("joint", "amt", "timbre"), default=None, help="which branches learn")

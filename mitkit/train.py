@@ -58,6 +58,7 @@ class TrainConfig:
     seed: int = 0  # seeds the model, the mixtures and the sampling of bins
     threads: int = 0  # torch CPU threads (0: torch's default)
     model: dict = field(default_factory=dict)  # ModelConfig overrides
+    init: str = ""  # checkpoint whose weights start the run (fine-tuning; "bundled" = the shipped model)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "TrainConfig":
@@ -124,7 +125,10 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed clip shapes: let cuDNN pick its fastest kernels
         torch.manual_seed(cfg.seed)
-        self.model = MitNet(ModelConfig(**cfg.model)).to(self.device)
+        self.model = MitNet(ModelConfig(**cfg.model))
+        if cfg.init:
+            self._load_init(cfg.init)
+        self.model.to(self.device)
         self.branches = {"amt": [self.model.amt, self.model.amt_norm],
                          "timbre": [self.model.timbre, self.model.timbre_norm]}
         active = {"joint": ("amt", "timbre"), "amt": ("amt",), "timbre": ("timbre",)}[cfg.stage]
@@ -156,6 +160,17 @@ class Trainer:
         self.train_set, self.val_set = train_set, val_set
         self.step, self.history = 0, []
         self.best = {name: {"loss": math.inf, "state": None, "step": 0} for name in active}
+
+    def _load_init(self, init: str):
+        """Start from another checkpoint's weights (its model config must match ``cfg.model``)."""
+        from .checkpoint import bundled_checkpoint_path
+        from .errors import MitkitError
+        path = bundled_checkpoint_path() if init == "bundled" else Path(init)
+        ckpt = load_checkpoint(path)
+        if ckpt["model_config"] != self.model.config.to_dict():
+            raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
+                              f"{ckpt['model_config']} differs from {self.model.config.to_dict()}")
+        self.model.load_state_dict(ckpt["model"])
 
     # ---- data --------------------------------------------------------------------------------
     def _loader(self, dataset, start_item: int, n_items: int):
@@ -250,6 +265,14 @@ class Trainer:
         limit_at = time.time() + time_limit if time_limit is not None else None
         bar = tqdm(total=cfg.steps, initial=self.step, disable=not progress or self.rank, desc="train")
         running, n_running = {}, 0
+        if cfg.init and self.step == 0 and not self.history:
+            # score the starting weights, so a fine-tune only replaces a branch by something better
+            val = self.validate()
+            row = {"step": 0, "wall_s": 0.0, "audio_h": 0.0, **{f"train_{k[4:]}": math.nan for k in val}, **val,
+                   **{f"lr_{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}}
+            self._after_validation(row)
+            self.history.append(row)
+            self._log_row(row)
         while self.step < cfg.steps:
             n_items = (cfg.steps - self.step) * cfg.batch_size
             for batch in self._loader(self.train_set, self.step * cfg.batch_size * self.world, n_items):

@@ -109,6 +109,7 @@ class Transcription:
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(self.notes)})")
         labels = np.zeros(len(self.notes), int) if instruments == 1 else \
             cluster_notes(self.embeddings, instruments, random_state=random_state, pitches=self.notes["pitch"],
+                          amplitudes=self.notes["amplitude"],
                           temperature=self.affinity_temperature)
         result = replace(self, tracks=[])
         return _assemble(self.notes, labels, self.embeddings, result)
@@ -233,6 +234,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         if instruments != "auto" and instruments > len(notes):
             raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
         labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
+                               amplitudes=notes["amplitude"],
                                temperature=empty.affinity_temperature)
     if not keep_embeddings:
         post.embeddings = None

@@ -87,7 +87,8 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     for t in grid:
         f1 = []
         for mix, notes, E in cases:
-            labels = cluster_notes(E, mix.n_parts, temperature=t, pitches=notes["pitch"])
+            labels = cluster_notes(E, mix.n_parts, temperature=t, pitches=notes["pitch"],
+                                   amplitudes=notes["amplitude"])
             table = notes_to_seconds(notes)
             f1.append(separation_metrics(mix.parts, [table[labels == k] for k in range(mix.n_parts)])["separation_f1"])
         scores[t] = float(np.mean(f1))

@@ -8,11 +8,13 @@ from mitkit.clustering import (
     affinity_matrix,
     cluster_frames,
     cluster_notes,
+    core_notes,
     estimate_n_clusters,
     make_synthetic_embeddings,
     note_embeddings,
     notes_from_frame_clusters,
     order_labels_by_pitch,
+    sample_vmf,
 )
 from mitkit.constants import EMBEDDING_DIM, MAX_INSTRUMENTS, MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
@@ -233,3 +235,43 @@ def test_many_notes_cluster_on_a_subsample(monkeypatch):
     sub = cl.cluster_notes(E, 3)
     from sklearn.metrics import adjusted_rand_score
     assert adjusted_rand_score(truth, sub) > 0.95 and adjusted_rand_score(full, sub) > 0.95
+
+
+# ---- confident ("core") notes -------------------------------------------------------------------
+def _instruments_with_ghost_notes(seed):
+    """Two instruments (40 strong notes each, directions at cosine 0.6) and 15 weak ghost notes that
+    point elsewhere: the failure seen on validation mixes, where the ghosts took a cluster of their own."""
+    rng = np.random.default_rng(seed)
+    axis = np.eye(EMBEDDING_DIM)
+    a, b = axis[0], 0.6 * axis[0] + 0.8 * axis[1]
+    ghost = 0.2 * axis[0] + 0.1 * axis[1] + np.sqrt(0.95) * axis[2]
+    E = np.vstack([sample_vmf(a, 200, 40, rng), sample_vmf(b, 200, 40, rng), sample_vmf(ghost, 60, 15, rng)])
+    amplitudes = np.r_[rng.uniform(0.7, 1.0, 80), rng.uniform(0.4, 0.55, 15)]
+    return E, amplitudes, np.r_[np.zeros(40), np.ones(40)]
+
+
+def test_core_notes_threshold_and_minimum():
+    assert core_notes(np.linspace(0.3, 0.9, 100)).tolist() == list(range(50, 100))
+    few = np.r_[np.full(5, 0.9), np.linspace(0.1, 0.5, 40)]  # 5 confident notes: the 24 strongest instead
+    assert core_notes(few).tolist() == [*range(5), *range(26, 45)]
+    assert core_notes([0.2, 0.1]).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_weak_notes_join_clusters_instead_of_forming_one(seed):
+    E, amplitudes, truth = _instruments_with_ghost_notes(seed)
+    plain = cluster_notes(E, 2, temperature=0.3)
+    core = cluster_notes(E, 2, temperature=0.3, amplitudes=amplitudes)
+    assert adjusted_rand_score(truth, plain[:80]) < 0.1  # ghosts split off, the instruments merge
+    assert adjusted_rand_score(truth, core[:80]) == 1.0
+    assert set(core[80:]) <= {0, 1}
+    assert cluster_notes(E, "auto", amplitudes=amplitudes).max() + 1 == 2
+    assert cluster_notes(E, "auto").max() + 1 == 3
+
+
+def test_cluster_notes_bad_amplitudes():
+    E, amplitudes, _ = _instruments_with_ghost_notes(0)
+    with pytest.raises(MitkitError, match="amplitudes.shape"):
+        cluster_notes(E, 2, amplitudes=amplitudes[:-1])
+    with pytest.raises(MitkitError, match="amplitudes.shape"):
+        cluster_notes(E, 2, amplitudes=np.full(len(E), np.nan))

@@ -36,9 +36,10 @@ class ToneMixtures(torch.utils.data.Dataset):
         return {"audio": audio.astype(np.float32), "frames": frames, "onsets": onsets, "n_instruments": 2}
 
 
-def _trainer(tmp_path, steps, name="run"):
-    cfg = TrainConfig.preset("tiny", stage="joint", steps=steps, batch_size=2, clip_frames=CLIP, eval_every=2, val_batches=1,
-                             num_workers=0, threads=1)
+def _trainer(tmp_path, steps, name="run", **overrides):
+    cfg = TrainConfig.preset("tiny", **{"stage": "joint", "steps": steps, "batch_size": 2, "clip_frames": CLIP,
+                                        "eval_every": 2, "val_batches": 1, "num_workers": 0, "threads": 1,
+                                        **overrides})
     return Trainer(cfg, tmp_path / name, device="cpu", train_set=ToneMixtures(10 ** 6, 0),
                    val_set=ToneMixtures(2, 99))
 
@@ -65,6 +66,31 @@ def test_resume_continues_exactly(tmp_path):
     second.run(progress=False)
     for (k, a), b in zip(straight.model.state_dict().items(), second.model.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), k
+
+
+def test_init_fine_tunes_from_a_checkpoint(tmp_path):
+    """A timbre-only fine-tune starts from the given weights, scores them at step 0, leaves the AMT
+    branch untouched and never keeps a worse timbre branch than it started with."""
+    _trainer(tmp_path, 2, "pre").run(progress=False)
+    start = load_checkpoint(tmp_path / "pre" / "best.pt")["model"]
+    tuned = _trainer(tmp_path, 2, "fine", stage="timbre", init=str(tmp_path / "pre" / "best.pt"))
+    for k, v in tuned.model.state_dict().items():
+        assert torch.equal(v, start[k]), k
+    history = tuned.run(progress=False)
+    assert [row["step"] for row in history] == [0, 2]
+    assert (tmp_path / "fine" / "log.csv").read_text().count("\n") == 3  # one header, one row per validation
+    best = load_checkpoint(tmp_path / "fine" / "best.pt")
+    assert best["train_config"]["init"].endswith("best.pt")
+    assert best["metrics"]["best_timbre_val_loss"] <= history[0]["val_timbre"]
+    for k, v in best["model"].items():
+        if k.startswith("amt"):
+            assert torch.equal(v, start[k]), k
+
+
+def test_init_must_match_the_model(tmp_path):
+    _trainer(tmp_path, 2, "pre").run(progress=False)
+    with pytest.raises(MitkitError, match="must hold the model this run trains"):
+        _trainer(tmp_path, 2, "wide", init=str(tmp_path / "pre" / "best.pt"), model={"embedding_dim": 8})
 
 
 def test_bad_preset():
