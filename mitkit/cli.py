@@ -19,20 +19,21 @@ from .errors import MitkitError
 
 
 def _instruments(value: str):
-    if value == "auto":
+    if value in ("auto", "voices"):
         return value
     try:
         k = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--instruments={value!r} must be an integer 1..8 or 'auto'") from None
+        raise argparse.ArgumentTypeError(f"--instruments={value!r} must be an integer 1..8, 'auto' or 'voices'") from None
     if not 1 <= k <= 8:
-        raise argparse.ArgumentTypeError(f"--instruments={k} must be between 1 and 8, or 'auto'")
+        raise argparse.ArgumentTypeError(f"--instruments={k} must be between 1 and 8, 'auto' or 'voices'")
     return k
 
 
 def _add_transcription_options(p):
     p.add_argument("--instruments", "-k", type=_instruments, default="auto",
-                   help="number of instruments (tracks) K, 1..8, or 'auto' to estimate it (default: auto)")
+                   help="number of instruments (tracks) K, 1..8; 'auto' estimates it from timbre (default); "
+                        "'voices' counts notes sounding at once (for instruments that play one note at a time)")
     p.add_argument("--checkpoint", default=None,
                    help="model checkpoint (.pt) to use instead of the bundled model")
     p.add_argument("--clustering", choices=("note", "frame"), default="note",
@@ -184,8 +185,8 @@ def _add_evaluate_command(sub):
                     "baselines on every mix of a benchmark; print a markdown table of frame / note / separation F1, "
                     "instrument-count accuracy and real-time factor per number of parts, and optionally write "
                     "everything (per-mix records included) as JSON. Systems: mitkit = note-level clustering, with "
-                    "the true part count (oracle) and/or an estimated one (auto); mitkit-frame = frame-level "
-                    "clustering; pitch-order and random = mitkit's notes split by pitch rank or at random; "
+                    "the true part count (oracle), an estimated one (auto) or the number of simultaneous voices "
+                    "(voices); mitkit-frame = frame-level clustering; pitch-order and random = mitkit's notes split by pitch rank or at random; "
                     "basic-pitch = Spotify's basic-pitch 0.4.0 (ONNX), instrument-agnostic.",
         epilog=f"The benchmark: build the chorale benchmark with `mitkit chorale-bench --out DIR` (renders "
                f"test-split chorales with FluidSynth), then pass --benchmark DIR or set {BENCHMARK_ENV}=DIR. "
@@ -196,9 +197,11 @@ def _add_evaluate_command(sub):
                         f"default: ${BENCHMARK_ENV}" + (f" = {default}" if default else " (not set)"))
     p.add_argument("--systems", type=_systems, default="all", metavar="NAMES",
                    help=f"comma-separated systems among {','.join(SYSTEM_NAMES)}, or 'all' (default)")
-    p.add_argument("--count", choices=COUNT_MODES, default="both",
-                   help="part count given to mitkit's note-level system: the true one (oracle), estimated (auto; "
-                        "reports count accuracy) or both (default); the other systems always get the true count")
+    p.add_argument("--count", choices=COUNT_MODES, default="all",
+                   help="part count given to mitkit's note-level system: the true one (oracle), estimated from "
+                        "timbre (auto), counted as simultaneous voices (voices), oracle+auto (both) or all three "
+                        "(all, default); auto and voices report count accuracy; the other systems always get "
+                        "the true count")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="evaluate only the first N mixes")
     p.add_argument("--device", default="cpu", help="torch device of the mitkit network (default: cpu)")
     p.add_argument("--out", "-o", default=None, help="also write the results as JSON to this file")
@@ -226,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="transcribe the bundled example and compare with its ground truth")
     p.add_argument("--out", "-o", default="mitkit-demo", help="output folder (default: ./mitkit-demo)")
-    p.add_argument("--instruments", "-k", type=_instruments, default="auto", help="K, 1..8 or 'auto' (default)")
+    p.add_argument("--instruments", "-k", type=_instruments, default="auto", help="K, 1..8, 'auto' (default) or 'voices'")
     p.add_argument("--overwrite", action="store_true", help="replace earlier demo outputs")
     p.set_defaults(func=_cmd_demo)
 

@@ -9,6 +9,9 @@ from .export import write_report
 from .transcribe import transcribe
 
 
+_HOW_COUNTED = {"auto": "estimated from timbre", "voices": "counted as simultaneous voices"}
+
+
 def run_demo(out: Path = Path("mitkit-demo"), *, instruments="auto", overwrite: bool = False):
     """Transcribe the bundled example, print what was found and how it scores, write MIDI/JSON/HTML."""
     truth = example_truth()
@@ -19,7 +22,7 @@ def run_demo(out: Path = Path("mitkit-demo"), *, instruments="auto", overwrite: 
     agnostic = transcription_metrics(merge_tracks(parts), merge_tracks([tr.to_array() for tr in t.tracks]))
     separation = separation_metrics(parts, [tr.to_array() for tr in t.tracks])
     print(f"example: {truth['description']} ({t.duration:.1f} s)")
-    print(f"instruments: {t.instruments} found ({'estimated' if instruments == 'auto' else 'given'}), "
+    print(f"instruments: {t.instruments} found ({_HOW_COUNTED.get(instruments, 'given')}), "
           f"{len(parts)} in the score")
     for tr in t.tracks:
         pitches = [n.pitch for n in tr.notes]

@@ -8,8 +8,8 @@ protocol"). The systems that :func:`evaluate_systems` knows by name:
 
 ``mitkit``
     note-level clustering (:func:`mitkit.transcribe`), with K = the true number of parts (oracle count,
-    labelled ``mitkit``) and/or with ``instruments="auto"`` (labelled ``mitkit (auto K)``, reports
-    ``instrument_count_accuracy``).
+    labelled ``mitkit``), with ``instruments="auto"`` (labelled ``mitkit (auto K)``) and with
+    ``instruments="voices"`` (``mitkit (voices K)``); the last two report ``instrument_count_accuracy``.
 ``mitkit-frame``
     frame-level clustering (``clustering="frame"``), oracle K.
 ``pitch-order``
@@ -23,7 +23,7 @@ Every mitkit system uses the note-creation thresholds stored in the checkpoint (
 split, never on the evaluated set); basic-pitch uses its own defaults.
 
 Shared network pass
-    Note creation does not depend on K, so the note-level systems (``mitkit`` with either count,
+    Note creation does not depend on K, so the note-level systems (``mitkit`` with any count,
     ``pitch-order``, ``random``) share one :func:`mitkit.transcribe` call per mix (``instruments="auto"``,
     which runs both branches): :class:`SharedTranscriptions` keeps its notes and note embeddings, and a
     system with oracle K re-clusters the same embeddings with the same seed, which is exactly what
@@ -73,10 +73,13 @@ __all__ = [
 ]
 
 SYSTEM_NAMES = ("mitkit", "mitkit-frame", "pitch-order", "random", "basic-pitch")  # in table order
-COUNT_MODES = ("oracle", "auto", "both")  # which count(s) the `mitkit` system is evaluated with
+COUNT_MODES = ("oracle", "auto", "voices", "both", "all")  # count(s) the `mitkit` system is evaluated with
+_COUNTS_OF_MODE = {"oracle": ("oracle",), "auto": ("auto",), "voices": ("voices",), "both": ("oracle", "auto"),
+                   "all": ("oracle", "auto", "voices")}
 BENCHMARK_ENV = "MITKIT_BENCHMARK"  # environment variable holding the default benchmark folder
 REPORT_FORMAT = "mitkit-evaluation"
 AUTO_LABEL = "mitkit (auto K)"  # table label of note-level mitkit with an estimated count
+VOICES_LABEL = "mitkit (voices K)"  # ... with K counted as simultaneous voices
 
 
 class SharedTranscriptions:
@@ -173,9 +176,9 @@ class Mitkit:
                  random_state: int = 0) -> None:
         if clustering not in ("note", "frame"):
             raise MitkitError(f"clustering={clustering!r} must be 'note' or 'frame'")
-        if instruments is not None and (isinstance(instruments, bool) or not isinstance(instruments, int)
-                                        or instruments < 1):
-            raise MitkitError(f"instruments={instruments!r} must be a positive int or None (follow n_parts)")
+        if instruments is not None and instruments != "voices" and (
+                isinstance(instruments, bool) or not isinstance(instruments, int) or instruments < 1):
+            raise MitkitError(f"instruments={instruments!r} must be a positive int, 'voices' or None (follow n_parts)")
         if shared is None:
             shared = SharedTranscriptions(checkpoint, device=device, random_state=random_state)
         elif checkpoint is not None and str(checkpoint) != str(shared.checkpoint):
@@ -205,7 +208,7 @@ class Mitkit:
 
         if len(t.notes) == 0:
             return _pad([], k)
-        if k != "auto" and len(t.notes) <= k:  # too few notes to cluster: one note per track
+        if isinstance(k, int) and len(t.notes) <= k:  # too few notes to cluster: one note per track
             table = notes_to_seconds(t.notes)
             return _pad([table[i:i + 1] for i in range(len(table))], k)
         regrouped = t if k == "auto" else t.regroup(k, random_state=self.random_state)
@@ -217,8 +220,8 @@ class Mitkit:
 
 
 def _pad(tracks: list[np.ndarray], k: int | str) -> list[np.ndarray]:
-    """Append empty tracks up to K (nothing for ``"auto"``)."""
-    if k == "auto":
+    """Append empty tracks up to K (nothing for a counted K: ``"auto"``, ``"voices"``)."""
+    if not isinstance(k, int):
         return tracks
     return tracks + [np.zeros((0, 4)) for _ in range(k - len(tracks))]
 
@@ -236,7 +239,7 @@ def parse_system_names(systems: str | Sequence[str]) -> list[str]:
 
 
 def make_systems(systems: str | Sequence[str] = SYSTEM_NAMES, *, checkpoint: str | Path | None = None,
-                 count: str = "both", device: str = "cpu",
+                 count: str = "all", device: str = "cpu",
                  shared: SharedTranscriptions | None = None) -> list[tuple[Any, bool]]:
     """The systems of an evaluation, each with the count it is evaluated with.
 
@@ -246,8 +249,8 @@ def make_systems(systems: str | Sequence[str] = SYSTEM_NAMES, *, checkpoint: str
         Names among :data:`SYSTEM_NAMES` (a comma-separated string is accepted), or ``"all"``.
     checkpoint : str, Path or None
         Checkpoint of the mitkit systems; ``None`` is the bundled model.
-    count : {"oracle", "auto", "both"}
-        Count(s) of the ``mitkit`` system. The other systems always get the true count (the separation
+    count : {"oracle", "auto", "voices", "both", "all"}
+        Count(s) of the ``mitkit`` system ("both": oracle and auto; "all": the three). The other systems always get the true count (the separation
         baselines need it; basic-pitch ignores it).
     device : str
         Torch device of the mitkit network.
@@ -277,10 +280,13 @@ def make_systems(systems: str | Sequence[str] = SYSTEM_NAMES, *, checkpoint: str
     out: list[tuple[Any, bool]] = []
     for name in names:
         if name == "mitkit":
-            if count in ("oracle", "both"):
+            counts = _COUNTS_OF_MODE[count]
+            if "oracle" in counts:
                 out.append((Mitkit(name="mitkit", shared=shared), True))
-            if count in ("auto", "both"):
+            if "auto" in counts:
                 out.append((Mitkit(name=AUTO_LABEL, shared=shared), False))
+            if "voices" in counts:
+                out.append((Mitkit(name=VOICES_LABEL, instruments="voices", shared=shared), False))
         elif name == "mitkit-frame":
             out.append((Mitkit(name="mitkit-frame", clustering="frame", shared=shared), True))
         elif name == "pitch-order":
@@ -338,7 +344,7 @@ def default_benchmark() -> str | None:
 
 def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = None, *,
                      systems: str | Sequence[str] = SYSTEM_NAMES, checkpoint: str | Path | None = None,
-                     count: str = "both", limit: int | None = None, device: str = "cpu",
+                     count: str = "all", limit: int | None = None, device: str = "cpu",
                      progress: bool = True) -> dict[str, Any]:
     """Evaluate a mitkit checkpoint and the baselines side by side on one benchmark.
 
@@ -352,7 +358,7 @@ def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = Non
         Names among :data:`SYSTEM_NAMES`, or ``"all"``.
     checkpoint : str, Path or None
         Checkpoint of the mitkit systems; ``None`` is the bundled model.
-    count : {"oracle", "auto", "both"}
+    count : {"oracle", "auto", "voices", "both", "all"}
         Count(s) of the ``mitkit`` system (see :func:`make_systems`).
     limit : int or None
         Evaluate only the first ``limit`` mixes.

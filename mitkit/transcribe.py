@@ -18,7 +18,7 @@ import numpy as np
 from . import constants as C
 from .audio import is_silent, load_audio
 from .checkpoint import load_checkpoint
-from .clustering import cluster_frames, cluster_notes, note_embeddings, notes_from_frame_clusters
+from .clustering import cluster_frames, cluster_notes, count_voices, note_embeddings, notes_from_frame_clusters
 from .errors import MitkitError
 from .inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
 from .model import MitNet, ModelConfig
@@ -97,20 +97,15 @@ class Transcription:
         return to_pretty_midi(self) if path is None else write_midi(self, path, overwrite=overwrite)
 
     def regroup(self, instruments, *, random_state: int = 0) -> "Transcription":
-        """The same notes clustered into another number of tracks (1 … 8 or ``"auto"``), without
+        """The same notes clustered into another number of tracks (1 … 8, ``"auto"`` or ``"voices"``), without
         running the network again. Needs the note embeddings (a result made with ``instruments != 1``).
 
         Notebook: 03_embeddings_and_clustering, 05_transcribe_your_own_audio
         """
-        instruments = _check_instruments(instruments)
+        instruments = _count(_check_instruments(instruments), self.notes)
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
-        if instruments != "auto" and instruments > len(self.notes):
-            raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(self.notes)})")
-        labels = np.zeros(len(self.notes), int) if instruments == 1 else \
-            cluster_notes(self.embeddings, instruments, random_state=random_state, pitches=self.notes["pitch"],
-                          amplitudes=self.notes["amplitude"],
-                          temperature=self.affinity_temperature)
+        labels = _cluster_notes(self.notes, self.embeddings, instruments, self.affinity_temperature, random_state)
         result = replace(self, tracks=[])
         return _assemble(self.notes, labels, self.embeddings, result)
 
@@ -147,14 +142,17 @@ def load_model(checkpoint=None, *, device: str = "cpu"):
     return _cached_model(None if checkpoint is None else str(checkpoint), device)
 
 
+COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony
+
+
 def _check_instruments(instruments):
-    if instruments == "auto":
+    if instruments in COUNT_RULES:
         return instruments
     if isinstance(instruments, str) and instruments.isdigit():
         instruments = int(instruments)
     if not isinstance(instruments, (int, np.integer)) or isinstance(instruments, bool) \
             or not 1 <= instruments <= C.MAX_INSTRUMENTS:
-        raise MitkitError(f"instruments={instruments!r} must be an integer 1..{C.MAX_INSTRUMENTS} or 'auto'")
+        raise MitkitError(f"instruments={instruments!r} must be an integer 1..{C.MAX_INSTRUMENTS}, 'auto' or 'voices'")
     return int(instruments)
 
 
@@ -169,8 +167,10 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     Parameters
     ----------
     source : path to an audio file, or a waveform array (then ``sr`` is required).
-    instruments : number of tracks K (1 … 8), or ``"auto"`` (default) to estimate it from the embeddings;
-        1 skips the timbre branch (instrument-agnostic transcription, fastest).
+    instruments : number of tracks K (1 … 8); ``"auto"`` (default) estimates it from the embeddings;
+        ``"voices"`` counts it as the number of notes sounding at once, for ensembles whose instruments
+        each play one note at a time (choirs, wind and string parts); 1 skips the timbre branch
+        (instrument-agnostic transcription, fastest).
     checkpoint : path of a checkpoint; None uses the bundled model.
     clustering : ``"note"`` (one vector per note; default) or ``"frame"`` (every active bin clustered,
         then notes made per cluster; the paper's comparison).
@@ -220,25 +220,39 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         if post.embeddings is None:
             post = predict(model, y, with_timbre=True, precision=precision, progress=progress)
             empty.posteriorgrams = post
+        if instruments == "voices":
+            instruments = _count(instruments, create_notes(post.frames, post.onsets, **thresholds))
         return _frame_level(post, instruments, thresholds, empty, random_state)
 
     notes = create_notes(post.frames, post.onsets, **thresholds)
     if len(notes) == 0:
         warnings.warn(f"no notes found in {name or 'audio array'} at the given thresholds", stacklevel=2)
         return empty
+    instruments = _count(instruments, notes)
     if not with_timbre:
         labels, E = np.zeros(len(notes), int), None
     else:
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
             else stream_note_embeddings(model, y, notes, post, precision=precision, progress=progress)
-        if instruments != "auto" and instruments > len(notes):
-            raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
-        labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
-                               amplitudes=notes["amplitude"],
-                               temperature=empty.affinity_temperature)
+        labels = _cluster_notes(notes, E, instruments, empty.affinity_temperature, random_state)
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)
+
+
+def _count(instruments, notes):
+    """``"voices"`` becomes the number of simultaneous notes (:func:`count_voices`); others pass through."""
+    return min(count_voices(notes), max(len(notes), 1)) if instruments == "voices" else instruments
+
+
+def _cluster_notes(notes, E, instruments, temperature, random_state):
+    """Track id of each note: K given (int) or ``"auto"``; one track skips the clustering."""
+    if instruments == 1:
+        return np.zeros(len(notes), int)
+    if instruments != "auto" and instruments > len(notes):
+        raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
+    return cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
+                         amplitudes=notes["amplitude"], temperature=temperature)
 
 
 def _frame_level(post, instruments, thresholds, result, random_state):

@@ -275,3 +275,15 @@ def test_cluster_notes_bad_amplitudes():
         cluster_notes(E, 2, amplitudes=amplitudes[:-1])
     with pytest.raises(MitkitError, match="amplitudes.shape"):
         cluster_notes(E, 2, amplitudes=np.full(len(E), np.nan))
+
+
+def test_count_voices():
+    from mitkit.clustering import count_voices
+    notes = np.array([(0, 100, 60, 0.9), (0, 100, 55, 0.9), (0, 60, 48, 0.9), (60, 100, 43, 0.9),
+                      (10, 30, 72, 0.5)], dtype=NOTE_DTYPE)  # three voices, one stray note for 20 % of the time
+    assert count_voices(notes) == 3
+    assert count_voices(notes, min_fraction=0.2) == 4
+    assert count_voices(notes, max_voices=2) == 2
+    assert count_voices(np.zeros(0, NOTE_DTYPE)) == 1
+    with pytest.raises(MitkitError, match="min_fraction"):
+        count_voices(notes, min_fraction=0)

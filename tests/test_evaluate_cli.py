@@ -18,6 +18,7 @@ from mitkit.errors import MitkitError
 from mitkit.evaluate import TRANSCRIPTION_KEYS, load_benchmark
 from mitkit.systems import (
     AUTO_LABEL,
+    VOICES_LABEL,
     Mitkit,
     SharedTranscriptions,
     evaluate_systems,
@@ -63,7 +64,7 @@ def test_evaluate_cli_writes_json_and_prints_table(tiny_benchmark, random_checkp
     printed = capsys.readouterr().out
     table = [line for line in printed.splitlines() if line.startswith("|")]
     assert table[0].startswith("| system | parts | mixes |")
-    for label in ("mitkit", AUTO_LABEL, "pitch-order", "random"):
+    for label in ("mitkit", AUTO_LABEL, VOICES_LABEL, "pitch-order", "random"):
         assert f"| {label} | all | 2 |" in printed
     assert "separation F1" in table[0] and "count acc." in table[0]
     assert f"wrote {out}" in printed
@@ -72,7 +73,7 @@ def test_evaluate_cli_writes_json_and_prints_table(tiny_benchmark, random_checkp
     assert report["format"] == "mitkit-evaluation" and report["version"] == 1
     assert report["checkpoint"] == str(random_checkpoint)
     assert report["benchmark"] == str(tiny_benchmark)
-    assert report["systems"] == ["mitkit", AUTO_LABEL, "pitch-order", "random"]
+    assert report["systems"] == ["mitkit", AUTO_LABEL, VOICES_LABEL, "pitch-order", "random"]
     assert report["thresholds"]["onset_threshold"] == 0.5 and report["thresholds"]["frame_threshold"] == 0.5
     assert report["thresholds_tuned"] is True
     assert [r["system"] for r in report["results"]] == report["systems"]
@@ -86,10 +87,10 @@ def test_evaluate_cli_writes_json_and_prints_table(tiny_benchmark, random_checkp
             assert 0.0 <= overall[key] <= 1.0
         for mix in result["mixes"]:  # every system shares the one note-level pass and is charged for it
             assert mix["shared_runtime_s"] > 0 and mix["runtime_s"] >= mix["shared_runtime_s"]
-        auto = result["system"] == AUTO_LABEL
-        assert result["settings"]["oracle_count"] is not auto
-        assert (overall["instrument_count_accuracy"] is None) is not auto
-        if not auto:  # oracle K: as many tracks as parts
+        counted = result["system"] in (AUTO_LABEL, VOICES_LABEL)
+        assert result["settings"]["oracle_count"] is not counted
+        assert (overall["instrument_count_accuracy"] is None) is not counted
+        if not counted:  # oracle K: as many tracks as parts
             assert all(m["n_tracks"] == 2 for m in result["mixes"])
     # Note creation does not depend on K: every system sees the same pooled notes.
     pooled = {r["system"]: [m["note_f1"] for m in r["mixes"]] for r in report["results"]}
@@ -147,6 +148,7 @@ def test_system_names_and_counts(random_checkpoint):
     assert labels("oracle") == [("mitkit", True), ("mitkit-frame", True)]
     assert labels("auto") == [(AUTO_LABEL, False), ("mitkit-frame", True)]
     assert labels("both") == [("mitkit", True), (AUTO_LABEL, False), ("mitkit-frame", True)]
+    assert labels("all") == [("mitkit", True), (AUTO_LABEL, False), (VOICES_LABEL, False), ("mitkit-frame", True)]
     with pytest.raises(MitkitError, match="count='some'"):
         make_systems("mitkit", count="some")
     with pytest.raises(MitkitError, match="limit=0"):

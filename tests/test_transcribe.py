@@ -140,3 +140,12 @@ def test_regroup_reuses_embeddings(example_result):
     assert means[0] > means[1]  # track 0 is the higher voice
     with pytest.raises(MitkitError, match="instruments=9"):
         example_result.regroup(9)
+
+
+def test_voices_counts_the_example_chorale(example_result):
+    """The example is a 4-part chorale, one note at a time per part: 'voices' finds 4 tracks."""
+    voices = example_result.regroup("voices")
+    assert voices.instruments == 4
+    assert sum(len(t.notes) for t in voices.tracks) == len(example_result.notes)
+    with pytest.raises(MitkitError, match="'auto' or 'voices'"):
+        example_result.regroup("choir")
