@@ -749,12 +749,15 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     order = rng0.permutation(len(cands))
     bach10 = [inst.BY_NAME[n] for n in inst.ENSEMBLES["bach10"]]
     bach10_classes = {i.cls for i in bach10}
-    mixes, used = [], 0
+    mixes, used, done = [], 0, set()
     bar = tqdm(total=n_chorales, desc="chorale bench", disable=not progress)
     for ci in order:
         if used >= n_chorales:
             break
         ref = cands[ci]
+        if ref in done:  # music21 lists some chorales twice (Riemenschneider numbers repeat a BWV)
+            continue
+        done.add(ref)
         rng = np.random.default_rng([seed, used, 17])
         # the excerpt plus its lead-in (≤ 0.5 s) and release tail (1.5 s) stays within max_seconds
         parts = scores.score_to_parts(scores.load_score(ref), rng, bpm_range=scores.CHORALE_TEMPO,

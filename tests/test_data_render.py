@@ -232,6 +232,16 @@ def test_dataset_errors(tmp_path, tiny):
         data.synth(tmp_path, hours=1, audio_format="mp3")
 
 
+def test_chorale_benchmark_renders_each_chorale_once(tmp_path, monkeypatch):
+    """music21 lists some chorales twice; a benchmark must not render one twice (same ids, and the
+    second rendering's audio would overwrite the first's files)."""
+    monkeypatch.setattr(scores, "chorale_names", lambda: ("bach/bwv253", "bach/bwv253", "bach/bwv347"))
+    with pytest.warns(UserWarning, match="only 1 test chorales"):
+        index = data.build_chorale_benchmark(tmp_path, n_chorales=2, max_seconds=8.0, progress=False)
+    ids = [m["id"] for m in index["mixes"]]
+    assert len(ids) == 6 and len(set(ids)) == 6
+
+
 def test_chorale_benchmark_uses_test_chorales_only(tmp_path, monkeypatch):
     # a short chorale list (bwv253's tune is in the test split) keeps this fast
     monkeypatch.setattr(scores, "chorale_names", lambda: ("bach/bwv269", "bach/bwv253", "bach/bwv347"))
