@@ -17,6 +17,13 @@ Pipeline (note level, the paper's method)
    user or estimated by :func:`estimate_n_clusters`. Tracks are numbered by mean pitch, highest
    first, so track 0 is the top voice (soprano in a chorale).
 
+mitkit's addition (``amplitudes=``, what :func:`mitkit.transcribe` uses): only the confident notes
+(:func:`core_notes`, mean frame posterior >= 0.6) are clustered and counted; weaker notes join the
+nearest cluster afterwards. Weak notes (ghosts at a partial of a real note, fragments) have noisy
+embeddings, and spectral clustering otherwise spends a cluster on them and merges two instruments.
+For ensembles whose instruments each play one note at a time, :func:`count_voices` counts K from the
+polyphony instead of the embeddings (``instruments="voices"``).
+
 The frame-level alternative (the paper's comparison): :func:`cluster_frames` clusters every active
 bin, then :func:`notes_from_frame_clusters` makes notes separately inside each cluster.
 
