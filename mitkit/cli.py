@@ -101,6 +101,15 @@ def _cmd_train(args):
     print(f"done: {run / 'best.pt'}")
 
 
+def _cmd_tune(args):
+    from .checkpoint import bundled_checkpoint_path
+    from .tuning import tune_checkpoint
+    if Path(args.checkpoint).resolve() == bundled_checkpoint_path().resolve():
+        raise MitkitError("checkpoint must not be the bundled model: tune a copy of it "
+                          "(the bundled one is part of the installed package)")
+    print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device))
+
+
 def _add_synth_commands(sub):
     """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.data`)."""
     from .data import add_bench_arguments, add_synth_arguments
@@ -252,9 +261,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
-    p.add_argument("--tune-on", default=None, metavar="BENCHMARK",
-                   help="afterwards, tune note thresholds on this validation-split benchmark folder")
+    p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
+                   help="afterwards, tune note thresholds on these validation-split benchmark folders")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("tune", help="tune a checkpoint's note thresholds and clustering on validation benchmarks",
+                       description="Choose the note-creation thresholds and the clustering temperature that score "
+                                   "best on validation-split benchmark folders (`mitkit chorale-bench --split "
+                                   "validation`), and store them in the checkpoint (which is rewritten).")
+    p.add_argument("checkpoint", help="checkpoint (.pt) to tune; it is updated in place")
+    p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
+    p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
+    p.set_defaults(func=_cmd_tune)
     _add_synth_commands(sub)
 
     p = sub.add_parser("bench", help="speed and peak memory of mitkit against basic-pitch, stage by stage",

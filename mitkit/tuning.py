@@ -99,10 +99,11 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
 
 def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None) -> dict:
     """Tune note thresholds and the clustering affinity's temperature for the checkpoint at ``path`` on a
-    validation benchmark folder and write them (with the validation metrics) into that checkpoint.
-    Returns the thresholds."""
+    validation benchmark folder (or a list of folders, pooled) and write them (with the validation
+    metrics) into that checkpoint. Returns the thresholds."""
     ckpt = load_checkpoint(path)
-    mixes = load_benchmark(validation_benchmark)[:limit]
+    folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
+    mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
     model = model_from_checkpoint(ckpt, str(path))
     posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)  # one network pass
     thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams)

@@ -12,6 +12,7 @@ from mitkit.notes import (
     add_inferred_onsets,
     create_notes,
     notes_to_seconds,
+    remove_partial_notes,
     seconds_to_notes,
     validate_notes,
 )
@@ -281,9 +282,38 @@ def random_posteriorgrams(rng, T=160):
 def test_matches_literal_reference_implementation(rng, kw):
     for _ in range(4):
         Y_F, Y_O = random_posteriorgrams(rng)
-        got = triples(create_notes(Y_F, Y_O, **kw))
+        got = triples(create_notes(Y_F, Y_O, partial_amplitude=0, **kw))  # steps 1-3 (step 4 below)
         assert sorted(got) == reference_notes(Y_F, Y_O, **kw)
         assert got == sorted(got, key=lambda n: (n[0], n[2]))
+
+
+# ---- step 4: partials mistaken for notes --------------------------------------------------------
+def test_weak_note_on_a_partial_is_dropped():
+    Y_F, Y_O = grams()
+    Y_F[24, 10:60], Y_O[24, 10] = 0.9, 0.9      # MIDI 48, strong
+    Y_F[43, 15:50], Y_O[43, 15] = 0.45, 0.5     # MIDI 67: its 3rd harmonic, weak -> a partial
+    Y_F[40, 15:50], Y_O[40, 15] = 0.45, 0.5     # MIDI 64: not a harmonic of 48 -> kept
+    assert [n[2] for n in triples(create_notes(Y_F, Y_O))] == [48, 64]
+    assert [n[2] for n in triples(create_notes(Y_F, Y_O, partial_amplitude=0))] == [48, 64, 67]
+    Y_F[43, 15:50] = 0.7                       # strong enough to be a note of its own
+    assert [n[2] for n in triples(create_notes(Y_F, Y_O))] == [48, 64, 67]
+
+
+def test_remove_partial_notes_matches_literal_rule(rng):
+    for _ in range(5):
+        n = 60
+        notes = np.zeros(n, NOTE_DTYPE)
+        notes["start"] = rng.integers(0, 200, n)
+        notes["end"] = notes["start"] + rng.integers(1, 80, n)
+        notes["pitch"] = rng.integers(40, 60, n) + rng.choice([0, 12, 19, 24, 28, 31], n)
+        notes["amplitude"] = rng.uniform(0.3, 1.0, n)
+        expected = [i for i in range(n) if not (notes["amplitude"][i] < 0.6 and any(
+            notes["amplitude"][j] > notes["amplitude"][i]
+            and notes["pitch"][i] - notes["pitch"][j] in (12, 19, 24, 28, 31)
+            and min(notes["end"][i], notes["end"][j]) - max(notes["start"][i], notes["start"][j])
+            >= 0.5 * (notes["end"][i] - notes["start"][i]) for j in range(n)))]
+        got = remove_partial_notes(notes)
+        assert got.tolist() == notes[expected].tolist() and 0 < len(got) < n
 
 
 # ---- conversions --------------------------------------------------------------------------------
@@ -330,6 +360,7 @@ def test_bad_posteriorgrams_raise():
     ({"frame_threshold": "0.3"}, r"frame_threshold='0.3' must be a number"),
     ({"min_note_frames": 0}, "min_note_frames=0 must be an integer >= 1"),
     ({"energy_tolerance": 2.5}, "energy_tolerance=2.5 must be an integer >= 1"),
+    ({"partial_amplitude": -0.1}, r"partial_amplitude=-0.1 must be a number in \[0, 1\]"),
 ])
 def test_bad_parameters_raise(kw, match):
     Y_F, Y_O = grams()
