@@ -184,11 +184,27 @@ def plan_jobs(seed: int):
         k += 1
 
 
-@lru_cache(maxsize=None)
-def chorale_group(ref: str) -> str:
-    """Split group of a chorale: ``"tune-<hash of its soprano's first intervals>"``."""
+CHORALE_GROUPS_FILE = "chorale_groups.json"  # in mitkit/assets: written by scripts/make_chorale_groups.py
+
+
+@lru_cache(maxsize=1)
+def _stored_chorale_groups() -> dict:
+    """The split group of every corpus chorale, computed once (parsing all 371 takes ≈ 55 s)."""
+    from importlib import resources
+    path = Path(str(resources.files("mitkit") / "assets" / CHORALE_GROUPS_FILE))
+    return json.loads(path.read_text())["groups"] if path.exists() else {}
+
+
+def parse_chorale_group(ref: str) -> str:
+    """Split group of a chorale from its score: ``"tune-<hash of its soprano's first intervals>"``."""
     qparts = scores.score_quarter_notes(scores.load_score(ref), vocal_only=True)
     return "tune-" + scores.melody_key([q for _, q, _ in qparts])
+
+
+@lru_cache(maxsize=None)
+def chorale_group(ref: str) -> str:
+    """Split group of a chorale (:func:`parse_chorale_group`), from the stored table when it lists ``ref``."""
+    return _stored_chorale_groups().get(ref) or parse_chorale_group(ref)
 
 
 def score_group(ref: str) -> str:

@@ -232,6 +232,14 @@ def test_dataset_errors(tmp_path, tiny):
         data.synth(tmp_path, hours=1, audio_format="mp3")
 
 
+def test_stored_chorale_groups_match_the_scores():
+    """The stored table (scripts/make_chorale_groups.py) agrees with parsing, on a spread of chorales."""
+    stored = data._stored_chorale_groups()
+    assert len(stored) == len(set(scores.chorale_names()))
+    for ref in sorted(stored)[::70]:
+        assert stored[ref] == data.parse_chorale_group(ref), ref
+
+
 def test_chorale_benchmark_renders_each_chorale_once(tmp_path, monkeypatch):
     """music21 lists some chorales twice; a benchmark must not render one twice (same ids, and the
     second rendering's audio would overwrite the first's files)."""
