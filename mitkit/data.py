@@ -703,16 +703,19 @@ def plot_mixture_rolls(audio, frames, *, names=None, sr: int = SAMPLE_RATE, titl
         fig.add_trace(go.Scatter(x=np.repeat(t, 2), y=np.stack([env.min(1), env.max(1)], 1).ravel(),
                                  mode="lines", line=dict(width=1, color="#555"), name="mixture",
                                  showlegend=False), row=1, col=1)
-    times = np.arange(T) / FRAME_RATE
-    pitches = np.arange(MIDI_MIN, MIDI_MIN + N_PITCHES)
     for k in range(K):
-        z = np.where(frames[k] > 0.5, 1.0, np.nan)
+        # one horizontal bar per run of active frames: a few numbers per note rather than an 84 x T image
+        on = np.pad(frames[k] > 0.5, ((0, 0), (1, 1)))
+        edges = np.diff(on.astype(np.int8), axis=1)
+        p_start, t_start = np.nonzero(edges == 1)
+        _, t_end = np.nonzero(edges == -1)  # same row-major order: the i-th end closes the i-th start
+        x_bars = np.stack([t_start, t_end, np.full(t_start.size, np.nan)], 1).ravel() / FRAME_RATE
+        y_bars = np.repeat(p_start + MIDI_MIN, 3).astype(float)
+        y_bars[2::3] = np.nan
         c = colours[k % len(colours)]
-        fig.add_trace(go.Heatmap(x=times, y=pitches, z=z, colorscale=[[0, c], [1, c]], showscale=False,
-                                 opacity=0.75, name=names[k], hovertemplate=names[k] + " %{y} @ %{x:.2f}s"),
+        fig.add_trace(go.Scatter(x=x_bars, y=y_bars, mode="lines", line=dict(width=5, color=c), opacity=0.75,
+                                 name=names[k], hovertemplate=names[k] + " MIDI %{y} @ %{x:.2f}s<extra></extra>"),
                       row=2, col=1)
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", marker=dict(color=c, symbol="square"),
-                                 name=names[k]), row=2, col=1)  # legend entry
     fig.update_yaxes(title_text="amplitude", row=1, col=1)
     fig.update_yaxes(title_text="MIDI pitch", row=2, col=1)
     fig.update_xaxes(title_text="time (s)", row=2, col=1)

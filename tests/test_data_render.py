@@ -216,7 +216,10 @@ def test_stem_bank_and_mixture_dataset(tiny):
     names = ds.instrument_names(item)
     assert len(names) == k and all(n in inst.BY_NAME for n in names)
     fig = data.plot_mixture_rolls(item["audio"], item["frames"][:k], names=names)
-    assert len(fig.data) == 1 + 2 * k
+    assert len(fig.data) == 1 + k  # the waveform, then one trace of note bars per instrument
+    for roll, trace in zip(item["frames"][:k], fig.data[1:]):
+        bars = np.asarray(trace.x, float).reshape(-1, 3)  # (start_s, end_s, gap) per bar
+        assert np.isclose((bars[:, 1] - bars[:, 0]).sum() * data.FRAME_RATE, (roll > 0.5).sum())
 
 
 def test_dataset_errors(tmp_path, tiny):
