@@ -302,9 +302,10 @@ def _spectral_labels(E: np.ndarray, K: int, random_state, temperature: float) ->
 #: When note amplitudes are given, spectral clustering and the estimate of K see only the confident
 #: notes (mean frame posterior >= CORE_AMPLITUDE; at least the CORE_MIN_NOTES strongest), and the others
 #: join the nearest cluster afterwards. Weak notes (ghost notes at harmonics, short fragments) carry
-#: noisy embeddings and otherwise form clusters of their own. Measured on 132 validation chorale mixes
-#: (2-4 parts, bundled model): separation F1 0.773 -> 0.799, right count 59 % -> 76 %; thresholds of
-#: 0.5 and 0.7, or the strongest half by amplitude x length, did as well or worse.
+#: noisy embeddings and otherwise form clusters of their own. On 132 validation chorale mixes (2-4 parts,
+#: bundled model) it lifted separation F1 from 0.773 to 0.799 and the right count from 59 % to 76 % before
+#: notes on partials were removed (mitkit.notes.remove_partial_notes); with that rule on, as shipped, little
+#: is left for it to fix: 0.834 -> 0.836, count 78 % -> 77 % (scripts/validation_study.py).
 CORE_AMPLITUDE = 0.6
 CORE_MIN_NOTES = 24
 
@@ -506,10 +507,10 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
 
 
 #: count_voices: K is the largest p such that at least this fraction of the frames where a note sounds
-#: hold >= p notes. On 132 validation chorale mixes (2-4 monophonic parts, bundled model) the count was
-#: right on 88 % of the mixes with 0.4 (0.30: 83 %, 0.35: 87 %, 0.45: 84 %), against 76 % for
-#: estimate_n_clusters on the confident notes.
-VOICE_FRACTION = 0.4
+#: hold >= p notes. On 132 validation chorale mixes (2-4 monophonic parts, bundled model,
+#: scripts/validation_study.py) the count was right on 92 % of the mixes with 0.3 (0.35 and 0.4: 89 %,
+#: 0.45: 83 %), against 77 % for estimate_n_clusters on the confident notes.
+VOICE_FRACTION = 0.3
 
 
 def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int = MAX_INSTRUMENTS) -> int:
@@ -521,7 +522,7 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
     Parameters
     ----------
     notes : NOTE_DTYPE array (frames).
-    min_fraction : float in (0, 1], default VOICE_FRACTION (0.4)
+    min_fraction : float in (0, 1], default VOICE_FRACTION (0.3)
         Robustness to stray notes (a ghost note adds a voice for a moment) and to rests.
     max_voices : int, default MAX_INSTRUMENTS (8)
 
