@@ -316,17 +316,24 @@ class Trainer:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         path = self.run_dir / "log.csv"
-        keys = list(row)
-        new = not path.exists()
-        if not new:
-            with open(path) as f:
-                header = f.readline().strip().split(",")
-            new = header != keys
-        with open(path, "a" if not new else "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            if new:
+        rows, keys, append = [], list(row), path.exists()
+        if append:
+            with open(path, newline="") as f:
+                reader = csv.DictReader(f)
+                header = list(reader.fieldnames or [])
+                if header != keys:  # other columns (e.g. a resumed run with another stage): keep every row
+                    rows, append = list(reader), False
+                    keys = header + [k for k in keys if k not in header]
+        if append:
+            with open(path, "a", newline="") as f:
+                csv.DictWriter(f, fieldnames=keys).writerow(row)
+        else:
+            tmp = path.with_name(path.name + ".tmp")
+            with open(tmp, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=keys, restval="")
                 w.writeheader()
-            w.writerow(row)
+                w.writerows(rows + [row])
+            os.replace(tmp, path)
         log.info(json.dumps(row))
 
 

@@ -93,6 +93,19 @@ def test_init_must_match_the_model(tmp_path):
         _trainer(tmp_path, 2, "wide", init=str(tmp_path / "pre" / "best.pt"), model={"embedding_dim": 8})
 
 
+def test_log_keeps_earlier_rows_when_columns_change(tmp_path):
+    """Resuming with another stage logs other columns: the earlier rows stay, under the union of columns."""
+    import csv
+    tr = _trainer(tmp_path, 2)
+    tr._log_row({"step": 1, "val_frame": 0.5})
+    tr._log_row({"step": 2, "val_frame": 0.4})
+    tr._log_row({"step": 3, "val_timbre": 4.0})
+    with open(tmp_path / "run" / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["step"] for r in rows] == ["1", "2", "3"]
+    assert rows[1]["val_frame"] == "0.4" and rows[2]["val_timbre"] == "4.0" and rows[2]["val_frame"] == ""
+
+
 def test_bad_preset():
     with pytest.raises(MitkitError, match="preset='huge'"):
         TrainConfig.preset("huge")
