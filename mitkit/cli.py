@@ -85,7 +85,8 @@ def _cmd_train(args):
     overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
-                                   "eval_every": args.eval_every, "init": args.init}.items() if v is not None}
+                                   "eval_every": args.eval_every, "init": args.init,
+                                   "select_on": args.select_on}.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:
@@ -261,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
+    p.add_argument("--select-on", default=None, metavar="BENCHMARK",
+                   help="keep the AMT branch with the best note F1 on this validation benchmark folder "
+                        "(default: the lowest validation loss on synthetic mixtures)")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders")
     p.set_defaults(func=_cmd_train)

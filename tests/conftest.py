@@ -28,3 +28,20 @@ def random_checkpoint(tmp_path):
     return save_checkpoint(tmp_path / "random.pt", {"model": model.state_dict(),
                                                     "model_config": model.config.to_dict(),
                                                     "thresholds": {"onset_threshold": 0.5, "frame_threshold": 0.5}})
+
+
+@pytest.fixture
+def example_benchmark(tmp_path):
+    """The bundled example as a one-mix benchmark folder (index.json + audio), e.g. as 'validation' data."""
+    import json
+    import shutil
+
+    import mitkit
+    bench = tmp_path / "example-bench"
+    (bench / "mixes").mkdir(parents=True)
+    shutil.copy(mitkit.example_path(), bench / "mixes" / "ex.flac")
+    parts = [{"name": p["name"], "program": p["program"], "notes": np.asarray(p["notes"]).tolist()}
+             for p in mitkit.example_truth()["parts"]]
+    (bench / "index.json").write_text(json.dumps({"format": "mitkit-benchmark", "version": 1, "mixes": [
+        {"id": "ex", "audio": "mixes/ex.flac", "n_parts": 4, "instrumentation": "bach10", "parts": parts}]}))
+    return bench

@@ -87,6 +87,22 @@ def test_init_fine_tunes_from_a_checkpoint(tmp_path):
             assert torch.equal(v, start[k]), k
 
 
+def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmark):
+    """With select_on, every validation scores note F1 on the benchmark and the AMT branch kept is the
+    one with the highest note F1 (its negative is the 'loss' recorded)."""
+    from mitkit.train import benchmark_scores
+    from mitkit.transcribe import model_from_checkpoint
+    tr = _trainer(tmp_path, 4, "select", stage="amt", init="bundled", select_on=str(example_benchmark))
+    history = tr.run(progress=False)
+    f1 = [row["val_bench_note_f1"] for row in history]
+    assert [row["step"] for row in history] == [0, 2, 4] and all(0 <= v <= 1 for v in f1)
+    assert f1[0] > 0.7  # the bundled model on its own example, before any step
+    best = load_checkpoint(tmp_path / "select" / "best.pt")
+    assert best["metrics"]["best_amt_val_loss"] == -max(f1)
+    kept = model_from_checkpoint(best)
+    assert abs(benchmark_scores(kept, tr.select_mixes)["note_f1"] - max(f1)) < 1e-9
+
+
 def test_init_must_match_the_model(tmp_path):
     _trainer(tmp_path, 2, "pre").run(progress=False)
     with pytest.raises(MitkitError, match="must hold the model this run trains"):

@@ -1,24 +1,13 @@
-import json
 import shutil
 
-import numpy as np
-
-import mitkit
 from mitkit.checkpoint import bundled_checkpoint_path, load_checkpoint
 from mitkit.cli import main
 
 
-def test_tune_writes_thresholds_and_temperature(tmp_path, capsys):
+def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys):
     """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled):
     `mitkit tune` writes the tuned values into the checkpoint."""
-    bench = tmp_path / "bench"
-    (bench / "mixes").mkdir(parents=True)
-    shutil.copy(mitkit.example_path(), bench / "mixes" / "ex.flac")
-    truth = mitkit.example_truth()
-    parts = [{"name": p["name"], "program": p["program"], "notes": np.asarray(p["notes"]).tolist()}
-             for p in truth["parts"]]
-    (bench / "index.json").write_text(json.dumps({"format": "mitkit-benchmark", "version": 1, "mixes": [
-        {"id": "ex", "audio": "mixes/ex.flac", "n_parts": 4, "instrumentation": "bach10", "parts": parts}]}))
+    bench = example_benchmark
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
     assert main(["tune", str(ckpt), "--on", str(bench), str(bench)]) == 0
     assert "tuned thresholds" in capsys.readouterr().out
