@@ -378,10 +378,8 @@ def mixture_scores(model, dataset, *, n_items: int = 8, thresholds: dict | None 
 @torch.no_grad()
 def benchmark_scores(model, mixes, *, thresholds: dict | None = None) -> dict:
     """Mean frame and onset-only note F1 of ``model`` on benchmark mixes
-    (:func:`mitkit.evaluate.load_benchmark`), all parts pooled, at ``thresholds`` (default: create_notes').
-
-    Notebook: 02_training
-    """
+    (:func:`mitkit.evaluate.load_benchmark`), all parts pooled, at ``thresholds`` (default: create_notes');
+    what ``TrainConfig.select_on`` selects the AMT branch by."""
     import warnings
 
     from .evaluate import merge_tracks, transcription_metrics
