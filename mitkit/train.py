@@ -202,7 +202,9 @@ class Trainer:
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
         if self.select_mixes:
-            val["val_bench_note_f1"] = benchmark_scores(self.model, self.select_mixes)["note_f1"]
+            from .tuning import mean_transcription_metrics, mix_posteriorgrams
+            posts = mix_posteriorgrams(self.model, self.select_mixes, device=str(self.device))
+            val["val_bench_note_f1"] = mean_transcription_metrics(self.select_mixes, posts)["note_f1"]
         self.model.train()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
@@ -372,29 +374,6 @@ def mixture_scores(model, dataset, *, n_items: int = 8, thresholds: dict | None 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # an empty estimate scores 0 with a warning
             scores.append(transcription_metrics(ref, est))
-    return {k: float(np.mean([s[k] for s in scores])) for k in ("frame_f1", "note_f1")}
-
-
-@torch.no_grad()
-def benchmark_scores(model, mixes, *, thresholds: dict | None = None) -> dict:
-    """Mean frame and onset-only note F1 of ``model`` on benchmark mixes
-    (:func:`mitkit.evaluate.load_benchmark`), all parts pooled, at ``thresholds`` (default: create_notes');
-    what ``TrainConfig.select_on`` selects the AMT branch by."""
-    import warnings
-
-    from .evaluate import merge_tracks, transcription_metrics
-    from .notes import create_notes, notes_to_seconds
-    from .tuning import mix_posteriorgrams
-
-    was_training = model.training
-    posts = mix_posteriorgrams(model, mixes, device=str(next(model.parameters()).device))
-    model.train(was_training)
-    scores = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an empty estimate scores 0 with a warning
-        for mix, post in zip(mixes, posts):
-            est = notes_to_seconds(create_notes(post.frames, post.onsets, **(thresholds or {})))
-            scores.append(transcription_metrics(merge_tracks(mix.parts), est))
     return {k: float(np.mean([s[k] for s in scores])) for k in ("frame_f1", "note_f1")}
 
 

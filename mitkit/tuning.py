@@ -33,6 +33,17 @@ def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str =
     return [predict(model, load_audio(mix.audio), with_timbre=with_timbre) for mix in mixes]
 
 
+def mean_transcription_metrics(mixes, posteriorgrams, thresholds: dict | None = None) -> dict:
+    """Mean transcription metrics (:func:`mitkit.evaluate.transcription_metrics`, all parts pooled) of the
+    notes made from each mix's posteriorgrams at ``thresholds`` (default: ``create_notes``')."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # empty estimates warn; they just score 0
+        scores = [transcription_metrics(merge_tracks(mix.parts),
+                                        notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
+                  for mix, p in zip(mixes, posteriorgrams)]
+    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+
+
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
                     device: str = "cpu", posteriorgrams=None) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
@@ -48,18 +59,13 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     posteriorgrams = posteriorgrams or mix_posteriorgrams(model, mixes, device=device)
-    cases = [(post, merge_tracks(mix.parts)) for mix, post in zip(mixes, posteriorgrams)]
     best, best_key = None, (-1.0, -1.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty estimates at extreme thresholds warn; they just score 0
-        for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid):
-            th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
-            scores = [transcription_metrics(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **th)))
-                      for p, ref in cases]
-            mean = {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
-            key = (mean["note_f1"], mean["frame_f1"])
-            if key > best_key:
-                best, best_key = (th, mean), key
+    for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid):
+        th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
+        mean = mean_transcription_metrics(mixes, posteriorgrams, th)
+        key = (mean["note_f1"], mean["frame_f1"])
+        if key > best_key:
+            best, best_key = (th, mean), key
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best_key[0])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
@@ -82,14 +88,13 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     for mix, post in zip(mixes, posteriorgrams):
         notes = create_notes(post.frames, post.onsets, **(thresholds or {}))
         if len(notes) > mix.n_parts:
-            cases.append((mix, notes, note_embeddings(notes, post.frames, post.embeddings)))
+            cases.append((mix, notes, notes_to_seconds(notes), note_embeddings(notes, post.frames, post.embeddings)))
     scores = {}
     for t in grid:
         f1 = []
-        for mix, notes, E in cases:
+        for mix, notes, table, E in cases:
             labels = cluster_notes(E, mix.n_parts, temperature=t, pitches=notes["pitch"],
                                    amplitudes=notes["amplitude"])
-            table = notes_to_seconds(notes)
             f1.append(separation_metrics(mix.parts, [table[labels == k] for k in range(mix.n_parts)])["separation_f1"])
         scores[t] = float(np.mean(f1))
     best = max(scores, key=scores.get)
