@@ -430,7 +430,7 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
                 with clock("note_embeddings"):
                     E = note_embeddings(notes, Y_F, V)  # (N, 12)
                 labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
-                                           amplitudes=notes["amplitude"])
+                                       amplitudes=notes["amplitude"])
         else:
             warnings.warn(f"{len(notes)} notes found, fewer than instruments={instruments}: clustering not timed",
                           stacklevel=2)

@@ -149,9 +149,7 @@ def _cmd_bench(args):
 
 def _add_evaluate_command(sub):
     """``mitkit evaluate``: a checkpoint and the baselines side by side on a benchmark (:mod:`mitkit.systems`)."""
-    import os
-
-    from .systems import BENCHMARK_ENV, COUNT_MODES, SYSTEM_NAMES
+    from .systems import BENCHMARK_ENV, COUNT_MODES, SYSTEM_NAMES, default_benchmark
 
     def _cmd_evaluate(args):
         import json
@@ -188,7 +186,7 @@ def _add_evaluate_command(sub):
         except MitkitError as err:
             raise argparse.ArgumentTypeError(str(err)) from None
 
-    default = os.environ.get(BENCHMARK_ENV) or None
+    default = default_benchmark()
     p = sub.add_parser(
         "evaluate", help="accuracy of a model and the baselines on a benchmark (markdown table, JSON)",
         description="Run mitkit (the bundled model or --checkpoint, with the checkpoint's tuned thresholds) and the "

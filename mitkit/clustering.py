@@ -278,7 +278,8 @@ CLUSTER_MAX_POINTS = 2000
 def _join_nearest(E: np.ndarray, idx: np.ndarray, sub: np.ndarray, K: int) -> np.ndarray:
     """Labels for all rows of ``E``: rows ``idx`` keep their labels ``sub``, every other row joins the
     cluster whose mean embedding points nearest to it."""
-    centroids = np.stack([E[idx][sub == k].sum(0) if np.any(sub == k) else np.zeros(E.shape[1])
+    E_idx = E[idx]
+    centroids = np.stack([E_idx[sub == k].sum(0) if np.any(sub == k) else np.zeros(E.shape[1])
                           for k in range(K)])  # (K, D)
     centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), _EPS)  # compare directions
     labels = np.argmax(E @ centroids.T, axis=1).astype(np.int64)
@@ -629,7 +630,8 @@ def cluster_frames(Y_F, V, n_clusters, *, frame_threshold: float = DEFAULT_FRAME
     frame_threshold : float in (0, 1], default 0.3
         Frame posterior at which a bin counts as active.
     max_bins : int >= 2, default 3000
-        Most bins clustered spectrally (the affinity matrix is ``max_bins²``: 3000 → 72 MB).
+        Most bins drawn (a seeded subsample beyond); spectral clustering itself sees at most
+        ``CLUSTER_MAX_POINTS`` (2000) of them, an affinity of 32 MB, and the rest join the nearest cluster.
     max_clusters : int, default MAX_INSTRUMENTS
     random_state : int, default 0
         Seed of the subsample and of the spectral clustering.
@@ -666,14 +668,7 @@ def cluster_frames(Y_F, V, n_clusters, *, frame_threshold: float = DEFAULT_FRAME
     sub = np.sort(rng.choice(n, size=max_bins, replace=False)) if n > max_bins else np.arange(n)
     lab_sub = _cluster(X[sub], n_clusters, max_clusters=max_clusters, random_state=random_state,
                        pitches=ps[sub] + MIDI_MIN, what="active bins")
-    labels = np.empty(n, dtype=np.int64)
-    if sub.size < n:
-        K = int(lab_sub.max()) + 1
-        centroids = np.stack([X[sub][lab_sub == k].sum(axis=0) for k in range(K)])  # (K, D)
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), _EPS)
-        labels[:] = np.argmax(X @ centroids.T, axis=1)
-    labels[sub] = lab_sub
-    label_map[ps, ts] = labels
+    label_map[ps, ts] = _join_nearest(X, sub, lab_sub, int(lab_sub.max()) + 1) if sub.size < n else lab_sub
     return label_map
 
 

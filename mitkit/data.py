@@ -190,8 +190,8 @@ CHORALE_GROUPS_FILE = "chorale_groups.json"  # in mitkit/assets: written by scri
 @lru_cache(maxsize=1)
 def _stored_chorale_groups() -> dict:
     """The split group of every corpus chorale, computed once (parsing all 371 takes ≈ 55 s)."""
-    from importlib import resources
-    path = Path(str(resources.files("mitkit") / "assets" / CHORALE_GROUPS_FILE))
+    from .assets import _asset
+    path = _asset(CHORALE_GROUPS_FILE)
     return json.loads(path.read_text())["groups"] if path.exists() else {}
 
 
@@ -764,7 +764,7 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     rng0 = np.random.default_rng([seed, 4242])
     if split not in SPLITS:
         raise MitkitError(f"split={split!r} must be one of {SPLITS}")
-    cands = test_chorales() if split == "test" else split_chorales(split)
+    cands = split_chorales(split)
     order = rng0.permutation(len(cands))
     bach10 = [inst.BY_NAME[n] for n in inst.ENSEMBLES["bach10"]]
     bach10_classes = {i.cls for i in bach10}

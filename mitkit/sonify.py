@@ -33,6 +33,7 @@ import numpy as np
 
 from . import constants as C
 from .errors import MitkitError
+from .render import TRAIN_SOUNDFONTS
 
 __all__ = ["sonify", "sonify_tracks", "HARMONICS", "PEAK", "RELEASE_S", "ATTACK_S"]
 
@@ -41,7 +42,6 @@ PEAK = 0.25  # amplitude of one velocity-127 note's envelope (chords add up; sta
 ATTACK_S = 0.01  # s, linear fade-in of each note
 RELEASE_S = 0.03  # s, linear fade-out after each offset (also the default tail after the last note)
 DECAY_PER_S = 1.5  # 1/s, exponential decay of the sine voice while a note is held
-_SOUNDFONTS = ("TimGM6mb", "FluidR3_GM")  # training soundfonts only (mitkit.render.TRAIN_SOUNDFONTS)
 
 
 def _check_notes(notes, name: str = "notes") -> np.ndarray:
@@ -148,8 +148,8 @@ def sonify(notes, sr: int = C.SAMPLE_RATE, *, program: int | None = None, soundf
     if program is not None and (isinstance(program, bool) or not isinstance(program, numbers.Integral)
                                 or not 0 <= program <= 127):
         raise MitkitError(f"program={program!r} must be a General MIDI program 0..127 or None (sine)")
-    if program is not None and soundfont not in _SOUNDFONTS:
-        raise MitkitError(f"soundfont={soundfont!r} must be one of {_SOUNDFONTS}")
+    if program is not None and soundfont not in TRAIN_SOUNDFONTS:  # never the evaluation soundfonts
+        raise MitkitError(f"soundfont={soundfont!r} must be one of {tuple(TRAIN_SOUNDFONTS)}")
     if not (isinstance(tail_s, numbers.Real) and tail_s >= 0):
         raise MitkitError(f"tail_s={tail_s!r} must be a number of seconds >= 0")
     n = _n_samples(arr, sr, duration, float(tail_s))

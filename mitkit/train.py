@@ -159,19 +159,20 @@ class Trainer:
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
                                      length=cfg.val_batches * cfg.batch_size)
         self.train_set, self.val_set = train_set, val_set
-        self.select_mixes = []
+        self.select_audio, self.select_refs = [], []  # the select_on benchmark, read once
         if cfg.select_on and "amt" in active:
-            from .evaluate import load_benchmark
-            self.select_mixes = load_benchmark(cfg.select_on)
+            from .audio import load_audio
+            from .evaluate import load_benchmark, merge_tracks
+            mixes = load_benchmark(cfg.select_on)
+            self.select_audio = [load_audio(mix.audio) for mix in mixes]
+            self.select_refs = [merge_tracks(mix.parts) for mix in mixes]
         self.step, self.history = 0, []
         self.best = {name: {"loss": math.inf, "state": None, "step": 0} for name in active}
 
     def _load_init(self, init: str):
         """Start from another checkpoint's weights (its model config must match ``cfg.model``)."""
-        from .checkpoint import bundled_checkpoint_path
         from .errors import MitkitError
-        path = bundled_checkpoint_path() if init == "bundled" else Path(init)
-        ckpt = load_checkpoint(path)
+        ckpt = load_checkpoint(None if init == "bundled" else init)  # None: the bundled checkpoint
         if ckpt["model_config"] != self.model.config.to_dict():
             raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
                               f"{ckpt['model_config']} differs from {self.model.config.to_dict()}")
@@ -201,10 +202,11 @@ class Trainer:
                 sums[k] = sums.get(k, 0.0) + float(v)
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
-        if self.select_mixes:
-            from .tuning import mean_transcription_metrics, mix_posteriorgrams
-            posts = mix_posteriorgrams(self.model, self.select_mixes, device=str(self.device))
-            val["val_bench_note_f1"] = mean_transcription_metrics(self.select_mixes, posts)["note_f1"]
+        if self.select_audio:
+            from .inference import predict
+            from .tuning import mean_transcription_metrics
+            posts = [predict(self.model, y, with_timbre=False) for y in self.select_audio]
+            val["val_bench_note_f1"] = mean_transcription_metrics(self.select_refs, posts)["note_f1"]
         self.model.train()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
@@ -280,12 +282,8 @@ class Trainer:
         running, n_running = {}, 0
         if cfg.init and self.step == 0 and not self.history:
             # score the starting weights, so a fine-tune only replaces a branch by something better
-            val = self.validate()
-            row = {"step": 0, "wall_s": 0.0, "audio_h": 0.0, **{f"train_{k[4:]}": math.nan for k in val if not k.startswith("val_bench")}, **val,
-                   **{f"lr_{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}}
-            self._after_validation(row)
-            self.history.append(row)
-            self._log_row(row)
+            names = ("frame", "onset") * ("amt" in self.optimizers) + ("timbre",) * ("timbre" in self.optimizers)
+            self._record(0.0, 0.0, {k: math.nan for k in (*names, "total")})  # as compute_losses names them
         while self.step < cfg.steps:
             n_items = (cfg.steps - self.step) * cfg.batch_size
             for batch in self._loader(self.train_set, self.step * cfg.batch_size * self.world, n_items):
@@ -307,14 +305,8 @@ class Trainer:
                 bar.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
                 out_of_time = limit_at is not None and time.time() > limit_at
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps or out_of_time:
-                    row = {"step": self.step, "wall_s": round(time.time() - started, 1),
-                           "audio_h": round(audio_seconds / 3600, 3),
-                           **{f"train_{k}": v / n_running for k, v in running.items()},
-                           **self.validate(),
-                           **{f"lr_{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}}
-                    self._after_validation(row)
-                    self.history.append(row)
-                    self._log_row(row)
+                    self._record(round(time.time() - started, 1), round(audio_seconds / 3600, 3),
+                                 {k: v / n_running for k, v in running.items()})
                     self.save()
                     running, n_running = {}, 0
                 if self.step >= cfg.steps or out_of_time:
@@ -323,6 +315,15 @@ class Trainer:
                 break
         bar.close()
         return self.history
+
+    def _record(self, wall_s: float, audio_h: float, train_losses: dict):
+        """Validate, then log one history row: step, time, audio seen, train and validation values, lrs."""
+        row = {"step": self.step, "wall_s": wall_s, "audio_h": audio_h,
+               **{f"train_{k}": v for k, v in train_losses.items()}, **self.validate(),
+               **{f"lr_{k}": o.param_groups[0]["lr"] for k, o in self.optimizers.items()}}
+        self._after_validation(row)
+        self.history.append(row)
+        self._log_row(row)
 
     def _log_row(self, row):
         if self.rank:

@@ -33,14 +33,14 @@ def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str =
     return [predict(model, load_audio(mix.audio), with_timbre=with_timbre) for mix in mixes]
 
 
-def mean_transcription_metrics(mixes, posteriorgrams, thresholds: dict | None = None) -> dict:
-    """Mean transcription metrics (:func:`mitkit.evaluate.transcription_metrics`, all parts pooled) of the
-    notes made from each mix's posteriorgrams at ``thresholds`` (default: ``create_notes``')."""
+def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | None = None) -> dict:
+    """Mean transcription metrics (:func:`mitkit.evaluate.transcription_metrics`) of the notes made from
+    each posteriorgram at ``thresholds`` (default: ``create_notes``'), against ``references`` (one
+    ``(N, 4)`` note array per mix, all parts pooled: ``merge_tracks(mix.parts)``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # empty estimates warn; they just score 0
-        scores = [transcription_metrics(merge_tracks(mix.parts),
-                                        notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
-                  for mix, p in zip(mixes, posteriorgrams)]
+        scores = [transcription_metrics(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
+                  for ref, p in zip(references, posteriorgrams)]
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
@@ -58,11 +58,13 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``.
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
-    posteriorgrams = posteriorgrams or mix_posteriorgrams(model, mixes, device=device)
+    if posteriorgrams is None:
+        posteriorgrams = mix_posteriorgrams(model, mixes, device=device)
+    references = [merge_tracks(mix.parts) for mix in mixes]
     best, best_key = None, (-1.0, -1.0)
     for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid):
         th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
-        mean = mean_transcription_metrics(mixes, posteriorgrams, th)
+        mean = mean_transcription_metrics(references, posteriorgrams, th)
         key = (mean["note_f1"], mean["frame_f1"])
         if key > best_key:
             best, best_key = (th, mean), key
@@ -83,7 +85,8 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     from .clustering import cluster_notes, note_embeddings
     from .evaluate import separation_metrics
 
-    posteriorgrams = posteriorgrams or mix_posteriorgrams(model, mixes, with_timbre=True, device=device)
+    if posteriorgrams is None:
+        posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)
     cases = []
     for mix, post in zip(mixes, posteriorgrams):
         notes = create_notes(post.frames, post.onsets, **(thresholds or {}))

@@ -7,15 +7,14 @@ the table with fresh parses).
     python scripts/make_chorale_groups.py
 """
 import json
-from importlib import resources
-from pathlib import Path
 
 import music21
 
 from mitkit import scores
+from mitkit.assets import _asset
 from mitkit.data import CHORALE_GROUPS_FILE, parse_chorale_group
 
 groups = {ref: parse_chorale_group(ref) for ref in dict.fromkeys(scores.chorale_names())}
-path = Path(str(resources.files("mitkit") / "assets" / CHORALE_GROUPS_FILE))
+path = _asset(CHORALE_GROUPS_FILE)
 path.write_text(json.dumps({"music21": music21.__version__, "groups": groups}, indent=0, sort_keys=True) + "\n")
 print(f"{len(groups)} chorales -> {path}")
