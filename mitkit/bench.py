@@ -234,14 +234,6 @@ class BenchModel:
     trained: bool
 
 
-def _checkpoint_thresholds(ckpt: dict) -> dict:
-    from .notes import (DEFAULT_ENERGY_TOLERANCE, DEFAULT_FRAME_THRESHOLD, DEFAULT_MIN_NOTE_FRAMES,
-                        DEFAULT_ONSET_THRESHOLD)
-    defaults = {"onset_threshold": DEFAULT_ONSET_THRESHOLD, "frame_threshold": DEFAULT_FRAME_THRESHOLD,
-                "min_note_frames": DEFAULT_MIN_NOTE_FRAMES, "energy_tolerance": DEFAULT_ENERGY_TOLERANCE}
-    return {**defaults, **ckpt.get("thresholds", {})}
-
-
 def load_bench_model(checkpoint=None, *, seed: int = 0) -> BenchModel:
     """The model to benchmark: ``checkpoint``, else the bundled model, else an untrained stand-in.
 
@@ -254,10 +246,11 @@ def load_bench_model(checkpoint=None, *, seed: int = 0) -> BenchModel:
 
     from .checkpoint import bundled_checkpoint_path
     from .model import MitNet
+    from .transcribe import thresholds_of
     if checkpoint is None and not bundled_checkpoint_path().exists():
         torch.manual_seed(seed)
         model = MitNet().eval()
-        return BenchModel(model, None, _checkpoint_thresholds({}),
+        return BenchModel(model, None, thresholds_of({}),
                           f"UNTRAINED MitNet (seed {seed}): no bundled weights at {bundled_checkpoint_path()} yet; "
                           "network cost is real, notes are not", trained=False)
     from .transcribe import load_model
@@ -266,7 +259,7 @@ def load_bench_model(checkpoint=None, *, seed: int = 0) -> BenchModel:
     trained = ckpt.get("trained", True)  # the untrained stand-in's file says False
     step = f", step {ckpt['step']}" if "step" in ckpt else ""
     description = ckpt.get("description") or f"checkpoint {name} (mitkit {ckpt.get('mitkit_version')}{step})"
-    return BenchModel(model, None if checkpoint is None else str(checkpoint), _checkpoint_thresholds(ckpt),
+    return BenchModel(model, None if checkpoint is None else str(checkpoint), thresholds_of(ckpt),
                       description, trained=bool(trained))
 
 
@@ -291,10 +284,11 @@ def calibrate_thresholds(Y_F: np.ndarray, Y_O: np.ndarray, *, frame_fraction: fl
     dict with ``onset_threshold``, ``frame_threshold`` (floats) and the default ``min_note_frames``,
     ``energy_tolerance``.
     """
+    from .transcribe import thresholds_of
     for name, value in (("frame_fraction", frame_fraction), ("onset_fraction", onset_fraction)):
         if not 0 < value < 1:
             raise MitkitError(f"{name}={value} must be in (0, 1)")
-    thresholds = _checkpoint_thresholds({})
+    thresholds = thresholds_of({})
     thresholds["frame_threshold"] = float(np.quantile(Y_F, 1 - frame_fraction))
     thresholds["onset_threshold"] = float(np.quantile(Y_O, 1 - onset_fraction))
     return thresholds

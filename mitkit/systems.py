@@ -330,11 +330,10 @@ def checkpoint_thresholds(checkpoint: str | Path | None = None) -> tuple[dict[st
     tuned : bool
         Whether the checkpoint carries tuned thresholds.
     """
-    from .transcribe import DEFAULT_THRESHOLDS, load_model
+    from .transcribe import load_model, thresholds_of
 
     _, ckpt = load_model(checkpoint)
-    stored = ckpt.get("thresholds") or {}
-    return {**DEFAULT_THRESHOLDS, **stored}, bool(stored)
+    return thresholds_of(ckpt), bool(ckpt.get("thresholds"))
 
 
 def default_benchmark() -> str | None:

@@ -132,6 +132,11 @@ def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
     return model.eval()
 
 
+def thresholds_of(ckpt: dict) -> dict:
+    """Note-creation settings a checkpoint transcribes with: DEFAULT_THRESHOLDS updated by its tuned ones."""
+    return {**DEFAULT_THRESHOLDS, **(ckpt.get("thresholds") or {})}
+
+
 def load_model(checkpoint=None, *, device: str = "cpu"):
     """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached).
 
@@ -199,7 +204,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     name = str(source) if isinstance(source, (str, Path)) else None
     y = load_audio(source, sr=sr)
     model, ckpt = load_model(checkpoint, device=device)
-    thresholds = {**DEFAULT_THRESHOLDS, **ckpt.get("thresholds", {})}
+    thresholds = thresholds_of(ckpt)
     overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
                  "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
     thresholds.update({k: v for k, v in overrides.items() if v is not None})
