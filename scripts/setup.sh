@@ -1,21 +1,79 @@
 #!/usr/bin/env bash
-# Installs everything mitkit needs on a Debian machine with Python >= 3.10 (run as root, or with sudo
-# rights for apt-get): FluidSynth and the FluidR3 soundfont, the CPU build of torch, mitkit with its
-# notebook and test extras (pinned by constraints.txt), and basic-pitch for the side-by-side benchmarks.
-# Safe to run again: it skips what is already there.
+# Sets up mitkit in a project virtual environment, .venv/ at the repository root, on a Debian or Ubuntu
+# machine (run as root, or with sudo rights for apt-get):
+#   - Debian packages: FluidSynth with the FluidR3 and csound soundfonts, and python3-venv when venv/ensurepip is missing;
+#   - into .venv/: the CPU build of torch, mitkit (editable) with its notebook and test extras pinned by
+#     constraints.txt, and basic-pitch for the side-by-side benchmarks.
+# The system Python is never modified (PEP 668: Debian 12+ and Ubuntu 23.04+ refuse pip installs into it).
+# PYTHON=/path/to/python3.X chooses the interpreter; otherwise the first Python >= 3.10 on PATH is used.
+# Safe and quick to run again: a working .venv whose installed set matches this commit is left as it is;
+# a broken one, or one built from another Python version, is rebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VENV=.venv
+say() { echo "setup: $*" >&2; }
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+apt_install() { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 
-if ! { [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && ldconfig -p | grep -q libfluidsynth; }; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends fluidsynth fluid-soundfont-gm >/dev/null
+# --- Debian packages the renderer needs --------------------------------------------------------------
+# (csound-soundfont: a second, public-domain sample set for training data; see mitkit.render.TRAIN_SOUNDFONTS)
+if ! { [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -f /usr/share/sounds/sf2/sf_GMbank.sf2 ] \
+       && ldconfig -p | grep -q libfluidsynth; }; then
+  say "installing FluidSynth and the FluidR3 and csound soundfonts (apt)"
+  apt_install fluidsynth fluid-soundfont-gm csound-soundfont
 fi
 
-PIP="python3 -m pip install -q --disable-pip-version-check"
-# torch first and pinned: 2.13.0 is the CPU build on this machine's disk; an unpinned torch pulls CUDA.
+# --- the interpreter -----------------------------------------------------------------------------------
+version_of() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null; }
+is_suitable() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; }
+if [ -n "${PYTHON:-}" ]; then
+  is_suitable "$PYTHON" || { say "PYTHON=$PYTHON must be a Python >= 3.10"; exit 1; }
+  PY="$PYTHON"
+else
+  PY=""
+  for candidate in python3 python3.13 python3.12 python3.11 python3.10; do
+    if command -v "$candidate" >/dev/null && is_suitable "$candidate"; then PY="$(command -v "$candidate")"; break; fi
+  done
+  [ -n "$PY" ] || { say "no Python >= 3.10 found on PATH; install one or set PYTHON=/path/to/python3"; exit 1; }
+fi
+WANT="$(version_of "$PY")"
+
+# --- the virtual environment ---------------------------------------------------------------------------
+if [ -e "$VENV" ]; then
+  HAVE="$(version_of "$VENV/bin/python" || true)"
+  if [ -z "$HAVE" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+    say "$VENV is broken (its Python or pip does not run): rebuilding it"; rm -rf "$VENV"
+  elif [ "$HAVE" != "$WANT" ]; then
+    say "$VENV was built with Python $HAVE, but $PY is Python $WANT: rebuilding it"; rm -rf "$VENV"
+  fi
+fi
+if [ ! -e "$VENV" ]; then
+  say "creating $VENV with $PY (Python $WANT)"
+  if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
+    rm -rf "$VENV"
+    say "$PY cannot create a virtual environment (venv/ensurepip missing): installing python3-venv (apt)"
+    apt_install python3-venv "python$WANT-venv" || apt_install python3-venv
+    "$PY" -m venv "$VENV"
+  fi
+fi
+VPY="$VENV/bin/python"
+
+# --- packages --------------------------------------------------------------------------------------------
+# The stamp records what was installed; a match means nothing changed since the last complete set-up.
+STAMP="$VENV/.mitkit-setup"
+WANTED="$(cat scripts/setup.sh pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANTED" ] && "$VPY" -c "import mitkit, torch" 2>/dev/null; then
+  say "$VENV is up to date"
+  exit 0
+fi
+PIP="$VPY -m pip install -q --disable-pip-version-check"
+say "installing torch (CPU), mitkit and its extras into $VENV"
+# torch first and pinned: 2.13.0 is the CPU build; an unpinned torch pulls a CUDA build of several GB.
 $PIP torch==2.13.0
 $PIP -c constraints.txt -e ".[dev]"
-# basic-pitch is only a baseline for `mitkit evaluate` / `mitkit bench`: its ONNX model without TensorFlow.
+# basic-pitch is only a baseline for `mitkit evaluate` / `mitkit bench`: its ONNX model without TensorFlow
+# (pip then notes that basic-pitch "requires tensorflow": expected, its ONNX backend does not need it).
 $PIP -c constraints.txt --no-deps basic-pitch==0.4.0
 $PIP -c constraints.txt librosa resampy onnxruntime "setuptools>=77.0.3,<82"
+echo "$WANTED" > "$STAMP"
+say "done: run mitkit as $VENV/bin/mitkit, or 'source $VENV/bin/activate' first"
