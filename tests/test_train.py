@@ -55,12 +55,14 @@ def test_training_runs_logs_and_checkpoints(tmp_path):
     assert (tmp_path / "run" / "log.csv").read_text().count("\n") == 3
 
 
-def test_resume_continues_exactly(tmp_path):
-    straight = _trainer(tmp_path, 4, "straight")
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_resume_continues_exactly(tmp_path, precision):
+    straight = _trainer(tmp_path, 4, "straight", precision=precision)
     straight.run(progress=False)
-    first = _trainer(tmp_path, 2, "resumed")
+    first = _trainer(tmp_path, 2, "resumed", precision=precision)
     first.run(progress=False)
-    second = _trainer(tmp_path, 4, "resumed")
+    second = _trainer(tmp_path, 4, "resumed", precision=precision)
+    assert second.bf16 == (precision == "bf16")
     second.resume()
     assert second.step == 2
     second.run(progress=False)
@@ -145,3 +147,37 @@ def test_distributed_two_cpu_processes(tmp_path):
         if "running_" not in k and "num_batches" not in k:
             assert torch.allclose(a[k], b[k], atol=1e-6), k
     assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
+
+
+def test_precision_switch_reaches_the_network(tmp_path, monkeypatch):
+    """bf16 autocast covers the branches' forward pass; fp32 never autocasts; losses stay float32."""
+    from mitkit import model as model_module
+    seen = []
+    forward = model_module.MitNet.forward
+
+    def spy(self, audio, **kw):
+        seen.append(kw["bf16"])
+        return forward(self, audio, **kw)
+
+    monkeypatch.setattr(model_module.MitNet, "forward", spy)
+    for precision, expect in (("bf16", True), ("fp32", False)):
+        seen.clear()
+        tr = _trainer(tmp_path, 1, precision, precision=precision)
+        tr.run(progress=False)
+        assert seen and set(seen) == {expect}, precision
+        assert all(np.isfinite(row["val_total"]) for row in tr.history)
+    with pytest.raises(MitkitError, match="precision='fp16' must be 'auto', 'bf16' or 'fp32'"):
+        _trainer(tmp_path, 1, "bad", precision="fp16")
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
+    from mitkit import model as model_module
+    from mitkit.train import training_bf16
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(model_module, "native_bf16", lambda: False)
+    assert not training_bf16("auto", cpu)  # emulated bf16 would be slower than fp32
+    assert training_bf16("bf16", cpu)  # asked for explicitly
+    monkeypatch.setattr(model_module, "native_bf16", lambda: True)
+    assert training_bf16("auto", cpu)
+    assert not training_bf16("auto", cuda)  # the GPU recipe keeps float32
+    assert not training_bf16("fp32", cpu)

@@ -1,0 +1,75 @@
+"""Training throughput on this machine: audio-hours of mixtures per hour of training, by stage and precision.
+
+    python scripts/bench_train.py --data data/synth-v2 [--batch-size 8] [--clip-frames 900] [--steps 3]
+
+Every configuration runs the real ``Trainer.train_step`` on batches of the real ``MixtureDataset`` (loaded
+in this process, outside the timed step, and timed on its own). The first row is the reference, a plain
+float32 joint step measured in the same run, and every row prints its speed-up over it: on a shared,
+noisy machine the ratio is the figure that counts. The columns split one step into data loading (making
+the batch), forward (with the losses), backward and optimizer.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from mitkit import constants as C
+from mitkit.data import MixtureDataset, StemBank
+from mitkit.train import Trainer, TrainConfig
+
+CONFIGS = [  # (stage, precision); the first is the reference
+    ("joint", "fp32"), ("joint", "bf16"), ("amt", "fp32"), ("amt", "bf16"), ("timbre", "fp32"), ("timbre", "bf16"),
+]
+
+
+def measure(bank, stage, precision, args) -> dict:
+    cfg = TrainConfig.preset("base", stage=stage, precision=precision, batch_size=args.batch_size,
+                             clip_frames=args.clip_frames, threads=args.threads)
+    data = MixtureDataset(bank, clip_frames=args.clip_frames, seed=0, length=10 ** 6)
+    trainer = Trainer(cfg, "/nonexistent-bench-run", device="cpu", train_set=data, val_set=data)
+    loader = iter(torch.utils.data.DataLoader(data, batch_size=args.batch_size, num_workers=0))
+    gen = torch.Generator().manual_seed(0)
+    trainer.train_step(next(loader), gen)  # warm-up: first-call allocations and kernel selection
+    step_s, load_s, parts = [], [], {}
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        batch = next(loader)
+        t1 = time.perf_counter()
+        trainer.train_step(batch, gen, seconds=parts)
+        load_s.append(t1 - t0)
+        step_s.append(time.perf_counter() - t1)
+    step, load = statistics.median(step_s), statistics.median(load_s)
+    audio_h = args.batch_size * args.clip_frames / C.FRAME_RATE / 3600
+    return {"stage": stage, "precision": precision, "step_s": step, "load_s": load,
+            "h_per_h": audio_h / (step / 3600), "h_per_h_with_loading": audio_h / ((step + load) / 3600),
+            **{k: v / args.steps for k, v in parts.items()}}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="dataset folder made by `mitkit synth`")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--clip-frames", type=int, default=900)
+    p.add_argument("--steps", type=int, default=3, help="timed steps per configuration (after one warm-up)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = p.parse_args(argv)
+    bank = StemBank(args.data, "train")
+    print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
+          f"native bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
+    print(f"{'stage':7} {'precision':9} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
+          f"{'forward':>8} {'backward':>8} {'optim':>6}  (share of step + load)")
+    reference = None
+    for stage, precision in CONFIGS:
+        r = measure(bank, stage, precision, args)
+        reference = reference or r
+        total = r["step_s"] + r["load_s"]
+        shares = " ".join(f"{100 * r[k] / total:7.0f}%" for k in ("forward", "backward", "optimizer"))
+        print(f"{stage:7} {precision:9} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
+              f"{reference['step_s'] / r['step_s']:6.2f}x {100 * r['load_s'] / total:6.0f}% {shares}")
+
+
+if __name__ == "__main__":
+    main()
