@@ -53,7 +53,7 @@ SPLIT_FRACTIONS = (0.8, 0.1, 0.1)  # train, validation, test, by piece group
 SOURCE_WEIGHTS = {"chorale": 0.4, "score": 0.25, "random": 0.35}  # of rendered pieces
 ENSEMBLE_WEIGHTS = {"bach10": 0.2, "strings": 0.15, "winds": 0.15, "brass": 0.1, "keys_and_voices": 0.05,
                     None: 0.35}  # None: random instruments of distinct classes
-SOUNDFONT_WEIGHTS = {"FluidR3_GM": 0.6, "TimGM6mb": 0.4}
+SOUNDFONT_WEIGHTS = {"FluidR3_GM": 0.45, "TimGM6mb": 0.25, "csound_GM": 0.3}  # drawn per stem
 STEM_RMS = 0.05  # loudness target of a stem's active part (linear RMS) before its random gain
 STEM_GAIN_DB = (-6.0, 3.0)  # random per-stem gain range in dB
 AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}
@@ -316,18 +316,19 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     if len(parts) < 1 or not ins_list:
         _atomic_write_json(root / "skipped" / f"{job.id}.json", {"id": job.id, "reason": "no playable parts"})
         return None
-    soundfont = _weighted(rng, SOUNDFONT_WEIGHTS)
     room = render.random_room(rng)
-    styles, notes_list = [], []
+    styles, notes_list, soundfonts = [], [], []
     for part, ins in zip(parts, ins_list):
         notes = part.notes.copy()
         notes[:, 3] = np.clip(np.round(notes[:, 3] + rng.integers(-15, 16)), 1, 127)
-        styles.append(render.random_style(ins, rng))
+        styles.append(render.add_expression(render.random_style(ins, rng), ins, rng))
         notes_list.append(notes)
-    stems = render.render_stems(list(zip(notes_list, styles)), soundfont=soundfont, room=room)
+        soundfonts.append(_weighted(rng, SOUNDFONT_WEIGHTS))  # per stem: more timbres per ensemble
+    stems = render.render_stems(list(zip(notes_list, styles)), soundfont=soundfonts, room=room)
     (root / "audio").mkdir(parents=True, exist_ok=True)
     entry_stems = []
-    for k, (x, notes, style, ins, part) in enumerate(zip(stems, notes_list, styles, ins_list, parts)):
+    for k, (x, notes, style, ins, part, soundfont) in enumerate(zip(stems, notes_list, styles, ins_list, parts,
+                                                                    soundfonts)):
         gain = _stem_scale(x, rng)
         fname = f"audio/{job.id}.{k}.{audio_format}"
         _write_audio(root / fname, x * gain, audio_format)
@@ -336,7 +337,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
                             "style": render.style_dict(style), "notes": _notes_json(notes)})
     entry = {"id": job.id, "split": split_of(group), "source": job.source, "group": group, "ref": job.ref,
              "duration": round(stems.shape[1] / SAMPLE_RATE, 4), "n_samples": int(stems.shape[1]),
-             "soundfont": soundfont, "room": render.room_dict(room), "stems": entry_stems}
+             "room": render.room_dict(room), "stems": entry_stems}
     _atomic_write_json(root / "pieces" / f"{job.id}.json", entry)
     return entry
 
@@ -740,7 +741,8 @@ _TRIPLES = ((0, 1, 3), (0, 2, 3), (0, 1, 2), (1, 2, 3))
 
 
 def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seconds: float = 30.0,
-                            soundfont: str = "FluidR3_GM", split: str = "test", progress: bool = True) -> dict:
+                            soundfont: str = "FluidR3_GM", split: str = "test", articulation: str = "detached",
+                            progress: bool = True) -> dict:
     """Render the fixed chorale benchmark from test-split chorales into ``out`` (``index.json``).
 
     ``split="validation"`` builds the same kind of benchmark from validation chorales, for tuning
@@ -751,6 +753,10 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     and ``"other"`` (random instruments of classes BACH10 does not use). Each is mixed from 2, 3 and 4 of
     its parts (a rotating choice of voices), in a moderate room, without random gains. Per-part stems
     are saved too (``stems/``) for listening and separation plots.
+
+    ``articulation`` (see :func:`mitkit.scores.score_to_parts`): "detached" (the default, and the fixed
+    test benchmark's) always leaves a gap between notes; "written" holds every note for its written
+    length, so repeated notes are re-attacked with no gap, as notation software plays a score.
 
     Returns the index dict (format in ``CONTRACT.md``).
 
@@ -780,7 +786,8 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         rng = np.random.default_rng([seed, used, 17])
         # the excerpt plus its lead-in (≤ 0.5 s) and release tail (1.5 s) stays within max_seconds
         parts = scores.score_to_parts(scores.load_score(ref), rng, bpm_range=scores.CHORALE_TEMPO,
-                                      vocal_only=True, max_seconds=max(max_seconds - 2.0, 1.0))
+                                      vocal_only=True, max_seconds=max(max_seconds - 2.0, 1.0),
+                                      articulation=articulation, timing_jitter_s=0.0)
         if len(parts) != 4 or not all(i.fits(*p.span) for i, p in zip(bach10, parts)):
             continue
         name = scores.piece_name(ref)
@@ -824,7 +831,7 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         warnings.warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})",
                       stacklevel=2)
     index = {"format": BENCH_FORMAT, "version": BENCH_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
-             "split": split, "mixes": mixes}
+             "split": split, "articulation": articulation, "mixes": mixes}
     _atomic_write_json(root / "index.json", index)
     return index
 
@@ -860,6 +867,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-seconds", type=float, default=30.0)
     p.add_argument("--split", choices=SPLITS, default="test",
                    help="take chorales from this split (validation: for tuning thresholds)")
+    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="detached",
+                   help="how notes end: detached (a gap before every note; the test benchmark's) or "
+                        "written (held for the written length: repeated notes re-attacked without a gap)")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -878,7 +888,8 @@ def synth_main(args) -> int:
 def bench_main(args) -> int:
     """Run ``mitkit chorale-bench`` from parsed arguments."""
     index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, seed=args.seed,
-                                    max_seconds=args.max_seconds, split=args.split, progress=not args.quiet)
+                                    max_seconds=args.max_seconds, split=args.split,
+                                    articulation=args.articulation, progress=not args.quiet)
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
 

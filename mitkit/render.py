@@ -9,16 +9,18 @@ What a real recording varies and where it is varied here:
 
 - soundfont (:data:`TRAIN_SOUNDFONTS`), program (see :mod:`mitkit.instruments`);
 - the room: reverb size/damping/width/level and chorus (:class:`Room`, shared by a piece's stems);
-- per stem (:class:`StemStyle`): reverb and chorus sends (CC 91/93), a tuning offset of a few cents,
-  vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note onsets
-  (pitch bend), all drawn by :func:`random_room` / :func:`random_style`;
+- per stem (:class:`StemStyle`): the soundfont, reverb and chorus sends (CC 91/93), a tuning offset of a
+  few cents, vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note
+  onsets (pitch bend), all drawn by :func:`random_room` / :func:`random_style`; for training data also
+  (:func:`add_expression`) pitch-bend vibrato at players' rates, per-note intonation and zone shifts;
 - audio level (:func:`random_eq`, :func:`augment_mixture`): EQ curves, noise, mix gains; applied on the
   fly by :class:`mitkit.data.MixtureDataset`.
 
 Velocities are taken from the note list as given (the caller varies them), so the label's velocity is
 the one that was played.
 
-Soundfont policy: FluidR3_GM and TimGM6mb only; other soundfonts are reserved for blind evaluation.
+Soundfont policy: only the allow-list :data:`TRAIN_SOUNDFONTS`; other soundfonts are reserved for blind
+evaluation.
 
 Notebook: 01_cqt_and_energynorm (rendering single notes), 02_training (the synthetic data set)
 """
@@ -33,8 +35,12 @@ import numpy as np
 from mitkit.constants import SAMPLE_RATE
 from mitkit.errors import MitkitError
 
-#: Training soundfonts; the value is the file name searched for (see :func:`soundfont_path`).
-TRAIN_SOUNDFONTS: dict[str, str] = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2"}
+#: Training soundfonts, the allow-list (nothing else is ever loaded, and folders are never scanned); the
+#: value is the file name searched for (see :func:`soundfont_path`). FluidR3_GM (Debian fluid-soundfont-gm,
+#: MIT), TimGM6mb (shipped in pretty_midi, GPL-2), csound_GM (Debian csound-soundfont, public domain; about
+#: two thirds of its samples are TimGM6mb's, the rest new: pianos, harp, choir, brass, saxes, winds, strings).
+TRAIN_SOUNDFONTS: dict[str, str] = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2",
+                                    "csound_GM": "sf_GMbank.sf2"}
 
 _SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
 
@@ -99,7 +105,11 @@ class StemStyle:
     vibrato_delay_s: float = 0.25  # seconds after an onset before vibrato fades in
     scoop_cents: float = 0.0  # largest pitch-bend scoop into an onset (notes start flat by up to this)
     scoop_s: float = 0.06  # length of a scoop in seconds
-    seed: int = 0  # per-note randomness (scoop sizes)
+    seed: int = 0  # per-note randomness (scoop sizes, intonation, vibrato phase)
+    vibrato_hz: float = 0.0  # pitch-bend vibrato rate on held notes (0 = none; players: 4.5–7 Hz)
+    vibrato_cents: float = 0.0  # pitch-bend vibrato depth, cents either side of the pitch
+    intonation_cents: float = 0.0  # per-note intonation: each note is off by up to this many cents
+    zone_shift: int = 0  # play key p + zone_shift tuned down by zone_shift semitones: another sample zone
 
 
 def random_room(rng: np.random.Generator) -> Room:
@@ -134,6 +144,25 @@ def random_style(ins, rng: np.random.Generator) -> StemStyle:
         scoop_s=float(rng.uniform(0.03, 0.1)),
         seed=int(rng.integers(2**31)),
     )
+
+
+def add_expression(style: StemStyle, ins, rng: np.random.Generator) -> StemStyle:
+    """Draw how a player shapes the notes of ``style`` (a :class:`StemStyle` from :func:`random_style`):
+    for one-note-at-a-time expressive instruments, pitch-bend vibrato at 4.5–7 Hz and 5–20 cents (in
+    place of the modulation wheel, whose soundfont rate, 8.2 Hz on FluidR3, is faster than players) and
+    per-note intonation of up to ±8 cents; for every instrument, with probability 0.4, a zone shift of
+    ±2…7 semitones (another sample of the same instrument sounds at the right pitch: more timbres per
+    soundfont). Returns a new style; the training renderer uses it, the fixed benchmarks do not."""
+    style = StemStyle(**asdict(style))
+    if ins.expressive and not ins.polyphonic:
+        style.vibrato = 0
+        if rng.random() < 0.8:
+            style.vibrato_hz = float(rng.uniform(4.5, 7.0))
+            style.vibrato_cents = float(rng.uniform(5.0, 20.0))
+        style.intonation_cents = float(rng.uniform(0.0, 8.0))
+    if rng.random() < 0.4:
+        style.zone_shift = int(rng.choice([-1, 1]) * rng.integers(2, 8))
+    return style
 
 
 # ---- event lists ---------------------------------------------------------------------------------
@@ -178,11 +207,17 @@ def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_R
     rng = np.random.default_rng(style.seed)
     ev: list[tuple] = [(0, _BEND, channel, _bend_value(style.tuning_cents), 0)]
     order = np.argsort(notes[:, 0], kind="stable")
+    keys = notes[:, 2].astype(int) + style.zone_shift
+    if len(keys) and (keys.min() < 0 or keys.max() > 127):
+        raise MitkitError(f"zone_shift={style.zone_shift} must keep every key in 0..127")
     for i in order:
         on, off, pitch, vel = notes[i]
         s_on, s_off = int(round(on * sr)), int(round(off * sr))
-        ev.append((s_on, _ON, channel, int(pitch), int(round(vel))))
-        ev.append((s_off, _OFF, channel, int(pitch), 0))
+        ev.append((s_on, _ON, channel, int(keys[i]), int(round(vel))))
+        ev.append((s_off, _OFF, channel, int(keys[i]), 0))
+        if style.vibrato_hz > 0 or style.intonation_cents > 0:  # the player's own pitch curve
+            ev += _bend_curve(on, off, style, rng, channel, sr)
+            continue
         if style.vibrato:
             ev.append((s_on, _CC, channel, 1, 0))
             t_v = on + style.vibrato_delay_s
@@ -199,14 +234,39 @@ def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_R
     return ev
 
 
+_BEND_RATE_HZ = 100  # pitch-bend messages per second on a note with a pitch curve
+
+
+def _bend_curve(on: float, off: float, style: StemStyle, rng, channel: int, sr: int) -> list[tuple]:
+    """Pitch-bend events of one note of a one-note-at-a-time part: intonation, scoop and vibrato.
+
+    cents(t) = tuning + intonation + scoop(t) + vibrato(t), t seconds after the onset; the scoop starts
+    up to ``scoop_cents`` flat and glides back over ``scoop_s``; vibrato fades in over 0.3 s after a
+    jittered delay, at a rate jittered by ±5 % per note and a random phase."""
+    intonation = style.intonation_cents * rng.uniform(-1.0, 1.0)
+    scoop = style.scoop_cents * rng.random() if style.scoop_cents > 0 else 0.0
+    scoop_s = max(min(style.scoop_s, 0.5 * (off - on)), 1e-3)
+    rate = style.vibrato_hz * rng.uniform(0.95, 1.05)
+    delay = style.vibrato_delay_s * rng.uniform(0.7, 1.3)
+    phase = rng.uniform(0.0, 2 * np.pi)
+    t = np.arange(0.0, off - on, 1.0 / _BEND_RATE_HZ)
+    cents = style.tuning_cents + intonation - scoop * np.clip(1 - t / scoop_s, 0.0, 1.0) ** 2
+    if rate > 0:
+        fade = np.clip((t - delay) / 0.3, 0.0, 1.0)
+        cents = cents + style.vibrato_cents * fade * np.sin(2 * np.pi * rate * (t - delay) + phase)
+    return [(int(round((on + tk) * sr)), _BEND, channel, _bend_value(c), 0) for tk, c in zip(t, cents)]
+
+
 # ---- FluidSynth ------------------------------------------------------------------------------------
 
-_write_float = None
+_write_float = _set_gen = None
+GEN_COARSETUNE = 51  # SoundFont 2 generator: pitch offset in semitones
 
 
 def _fluidsynth():
-    """Import pyfluidsynth lazily (it loads a shared library) and bind ``fluid_synth_write_float``."""
-    global _write_float
+    """Import pyfluidsynth lazily (it loads a shared library) and bind ``fluid_synth_write_float`` and
+    ``fluid_synth_set_gen``, which pyfluidsynth does not wrap."""
+    global _write_float, _set_gen
     try:
         import fluidsynth
     except (ImportError, OSError) as exc:  # pragma: no cover - environment problem
@@ -217,6 +277,8 @@ def _fluidsynth():
             "fluid_synth_write_float", c.c_int, ("synth", c.c_void_p, 1), ("len", c.c_int, 1),
             ("lout", c.c_void_p, 1), ("loff", c.c_int, 1), ("lincr", c.c_int, 1),
             ("rout", c.c_void_p, 1), ("roff", c.c_int, 1), ("rincr", c.c_int, 1))
+        _set_gen = fluidsynth.cfunc("fluid_synth_set_gen", c.c_int, ("synth", c.c_void_p, 1),
+                                    ("chan", c.c_int, 1), ("param", c.c_int, 1), ("value", c.c_float, 1))
     return fluidsynth
 
 
@@ -241,6 +303,8 @@ def _setup_channel(synth, sfid: int, channel: int, style: StemStyle) -> None:
     synth.cc(channel, 91, int(style.reverb_send))
     synth.cc(channel, 93, int(style.chorus_send))
     synth.cc(channel, 1, 0)
+    if style.zone_shift:  # keys are played zone_shift higher (stem_events): tune them back down
+        _set_gen(synth.synth, channel, GEN_COARSETUNE, float(-style.zone_shift))
 
 
 def _run(synth, events: list[tuple], n_samples: int) -> np.ndarray:
@@ -282,8 +346,8 @@ def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = No
     ----------
     parts : list of (notes, StemStyle)
         ``notes`` is ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]``.
-    soundfont : str
-        A key of :data:`TRAIN_SOUNDFONTS`.
+    soundfont : str or list of str
+        A key of :data:`TRAIN_SOUNDFONTS`, or one per part.
     room : Room or None
         Global reverb/chorus; default ``Room()``.
     tail_s : float
@@ -311,10 +375,14 @@ def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = No
     room = room or Room()
     if not parts:
         raise MitkitError("parts must hold at least one (notes, style) pair")
+    soundfonts = [soundfont] * len(parts) if isinstance(soundfont, str) else list(soundfont)
+    if len(soundfonts) != len(parts):
+        raise MitkitError(f"soundfont must be one name or one per part: got {len(soundfonts)} for "
+                          f"{len(parts)} parts")
     n = piece_length(parts, tail_s=tail_s, sr=sr) if n_samples is None else int(n_samples)
     out = np.zeros((len(parts), n), np.float32)
-    for k, (notes, style) in enumerate(parts):
-        synth, sfid = _new_synth(soundfont, room, sr)
+    for k, ((notes, style), font) in enumerate(zip(parts, soundfonts)):
+        synth, sfid = _new_synth(font, room, sr)
         try:
             _setup_channel(synth, sfid, 0, style)
             out[k] = _run(synth, stem_events(notes, style, 0, sr=sr), n)

@@ -36,6 +36,12 @@ CONSONANT_INTERVALS = (3, 4, 5, 7, 8, 9, 12)  # semitones added for chord notes
 CONSONANT_WEIGHTS = (1, 3, 3, 3, 1, 1, 2)  # 4, 5, 7, 12 favoured, as in the paper's generator
 MIN_GAP_S = 0.02  # a repeated pitch is released at least this long before it sounds again
 MIN_NOTE_S = 0.04  # shortest note rendered
+#: How a score's notes end, drawn per piece (see :func:`score_to_parts`): detached notes always leave a
+#: gap; written-length and slurred notes re-attack a repeated pitch with no gap, as real players often do.
+ARTICULATION_WEIGHTS = {"detached": 0.4, "written": 0.4, "slurred": 0.2}
+#: Per random part, the chance of: legato notes (held to the next onset), repeated pitches, a fast part.
+FIGURE_PROBS = {"legato": 0.5, "repeats": 0.4, "fast": 0.25}
+TIMING_JITTER_S = 0.02  # largest per-part onset offset in seconds (players are not perfectly together)
 
 
 @dataclass
@@ -124,12 +130,21 @@ def random_part(ins, duration_s: float, rng: np.random.Generator, *, grid_s: flo
     vel = rng.uniform(50, 110)
     t = float(rng.uniform(0.0, 0.5))
     pitch = int(rng.choice(pitches, p=w))
+    # how the notes are played: a share held to the next onset (no gap, so a repeated pitch is re-attacked
+    # while it sounds), repeated pitches, and fast passages with trills (sixteenths at 100–160 bpm)
+    p_legato = rng.uniform(0.3, 1.0) if rng.random() < FIGURE_PROBS["legato"] else 0.0
+    p_repeat = rng.uniform(0.1, 0.4) if rng.random() < FIGURE_PROBS["repeats"] else 0.0
+    fast = rng.random() < FIGURE_PROBS["fast"]
+    if fast:
+        mean_len = 60.0 / rng.uniform(100, 160) / 4
+    trill, trill_left = pitch, 0
     out = []
     while t < duration_s:
-        length = float(_truncnorm(rng, mean_len, mean_len, 0.06, 3.0))
+        legato = rng.random() < p_legato
+        length = float(_truncnorm(rng, mean_len, mean_len * (0.2 if fast else 1.0), 0.06, 3.0))
         if grid_s:
             t = round(t / grid_s) * grid_s
-            length = max(1, round(length / grid_s)) * grid_s * rng.uniform(0.8, 0.97)
+            length = max(1, round(length / grid_s)) * grid_s * (1.0 if legato else rng.uniform(0.8, 0.97))
         vel = float(np.clip(vel + rng.normal(0, 6) + (rng.normal(0, 25) if rng.random() < 0.05 else 0), 25, 120))
         chord = [pitch]
         if rng.random() < p_chord:
@@ -141,20 +156,26 @@ def random_part(ins, duration_s: float, rng: np.random.Generator, *, grid_s: flo
         for q in chord:
             v = float(np.clip(vel + rng.normal(0, 4), 1, 127))
             out.append((t, t + length, q, round(v)))
-        # next pitch: a near step from the pool, or a jump
-        if rng.random() < p_nearest:
+        # next pitch: a trill's other note, the same pitch again, a near step from the pool, or a jump
+        if trill_left > 0:
+            pitch, trill, trill_left = trill, pitch, trill_left - 1
+        elif fast and rng.random() < 0.1 and ins.low <= pitch + 2 <= ins.high:
+            trill, trill_left = pitch + int(rng.integers(1, 3)), int(rng.integers(3, 12))
+        elif rng.random() < p_repeat:
+            pass
+        elif rng.random() < p_nearest:
             near = np.abs(pitches - pitch)
             wn = w * ((near >= 1) & (near <= 5)) / np.maximum(near, 1)
             pitch = int(rng.choice(pitches, p=wn / wn.sum())) if wn.sum() > 0 else int(rng.choice(pitches, p=w))
         else:
             pitch = int(rng.choice(pitches, p=w))
         gap = float(_truncnorm(rng, mean_gap, 0.2, -0.5 * length if ins.polyphonic else 0.0, 2.0))
-        if not ins.polyphonic:
-            gap = max(gap, 0.0)
+        if not ins.polyphonic or legato:
+            gap = 0.0 if legato else max(gap, 0.0)
         if rng.random() < 0.07:  # a rest
             gap += float(rng.uniform(0.3, 1.5))
         t += max(length + gap, 0.05)
-    return Part(name or ins.name, tidy_notes(out))
+    return Part(name or ins.name, tidy_notes(out, min_gap_s=0.0 if p_legato else MIN_GAP_S))
 
 
 def random_ensemble(instruments, duration_s: float, rng: np.random.Generator) -> list[Part]:
@@ -291,7 +312,8 @@ def quarter_to_seconds(quarters, bpm: float, rng: np.random.Generator, *, drift:
 
 def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), max_parts: int = 4,
                    vocal_only: bool = False, max_seconds: float | None = None,
-                   transpose: int = 0, min_notes: int = 4) -> list[Part]:
+                   transpose: int = 0, min_notes: int = 4, articulation: str | None = None,
+                   timing_jitter_s: float = TIMING_JITTER_S) -> list[Part]:
     """Turn a parsed music21 score into timed, performed :class:`Part` note lists.
 
     Parameters
@@ -311,6 +333,15 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
         Semitones added to every pitch.
     min_notes : int
         Parts with fewer notes (in the excerpt) are dropped.
+    articulation : {"detached", "written", "slurred"} or None
+        How notes end. "detached": released early (legato 0.8–0.97 of the written length, minus up to
+        40 ms), always a gap before the next note; "written": held for the written length, so a repeated
+        pitch is re-attacked with no gap (as notation software plays a score); "slurred": held up to 8 %
+        past the written length into the next note (a repeated pitch still re-attacks at its onset).
+        None draws one per piece with :data:`ARTICULATION_WEIGHTS`.
+    timing_jitter_s : float
+        Largest per-part offset and per-note onset jitter in seconds (players are not perfectly together);
+        a note that ends where the next begins keeps ending there. 0 puts every part on one tempo map.
 
     Returns
     -------
@@ -322,7 +353,13 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
     all_q = np.concatenate([q[:, 0] + q[:, 1] for _, q, _ in qparts])
     fermatas = sorted({round(f, 3) for _, _, fs in qparts for f in fs})
     to_s = quarter_to_seconds(all_q, float(rng.uniform(*bpm_range)), rng, fermatas=fermatas)
-    legato = rng.uniform(0.8, 0.97)
+    articulation = articulation or _weighted_choice(rng, ARTICULATION_WEIGHTS)
+    if articulation not in ARTICULATION_WEIGHTS:
+        raise MitkitError(f"articulation={articulation!r} must be one of {sorted(ARTICULATION_WEIGHTS)}")
+    legato = {"detached": lambda: rng.uniform(0.8, 0.97), "written": lambda: 1.0,
+              "slurred": lambda: rng.uniform(1.0, 1.08)}[articulation]()
+    early_release = 0.04 if articulation == "detached" else 0.0
+    min_gap_s = MIN_GAP_S if articulation == "detached" else 0.0
     t0, t1 = 0.0, np.inf
     if max_seconds is not None:
         total = float(to_s(all_q.max()))
@@ -332,10 +369,11 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
     lead_in = float(rng.uniform(0.05, 0.5))
     parts = []
     for name, q, _ in qparts:
-        on = to_s(q[:, 0])
-        end = to_s(q[:, 0] + q[:, 1])
+        shift = part_timing_offsets(q, rng, max_offset_s=timing_jitter_s)
+        on = to_s(q[:, 0]) + shift
+        end = to_s(q[:, 0] + q[:, 1]) + _shift_of_next(q, shift)
         dur = end - on
-        off = on + np.maximum(dur * legato - rng.uniform(0.0, 0.04, len(on)), MIN_NOTE_S)
+        off = on + np.maximum(dur * legato - rng.uniform(0.0, early_release, len(on)), MIN_NOTE_S)
         # velocity: a slow random walk per part plus accents on beats
         walk = np.clip(np.cumsum(rng.normal(0, 2.5, len(on))) + rng.uniform(60, 100), 35, 115)
         accent = np.where(np.isclose(q[:, 0] % 1.0, 0.0), rng.uniform(0, 8), 0.0)
@@ -347,10 +385,36 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
             continue
         notes[:, 1] = np.minimum(notes[:, 1], t1)
         notes[:, :2] -= t0 - lead_in
-        notes = tidy_notes(notes)
+        notes = tidy_notes(np.maximum(notes, 0.0), min_gap_s=min_gap_s)
         if len(notes) >= min_notes:
             parts.append(Part(name, notes))
     return parts if len(parts) >= 2 else []
+
+
+def part_timing_offsets(q: np.ndarray, rng: np.random.Generator, *, max_offset_s: float) -> np.ndarray:
+    """Seconds added to each note's onset of one part: a constant offset of the part (how early or late
+    this player sits, up to ``max_offset_s``) plus a per-note jitter of up to half of it."""
+    if max_offset_s <= 0:
+        return np.zeros(len(q))
+    part = rng.uniform(-max_offset_s, max_offset_s)
+    return np.clip(part + rng.uniform(-0.5, 0.5, len(q)) * max_offset_s, -max_offset_s, max_offset_s)
+
+
+def _shift_of_next(q: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """For each note of ``q`` (quarter offsets, durations), the timing shift of the note that starts
+    where it ends (so legato lines stay joined), or its own shift when none does."""
+    ends = q[:, 0] + q[:, 1]
+    order = np.argsort(q[:, 0], kind="stable")
+    starts = q[order, 0]
+    j = np.clip(np.searchsorted(starts, ends - 1e-6), 0, len(starts) - 1)
+    joined = np.abs(starts[j] - ends) < 1e-6
+    return np.where(joined, shift[order][j], shift)
+
+
+def _weighted_choice(rng: np.random.Generator, table: dict):
+    keys = list(table)
+    p = np.array([table[k] for k in keys], float)
+    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
 def melody_key(parts, n_notes: int = 12) -> str:

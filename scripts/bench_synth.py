@@ -60,15 +60,16 @@ def main(argv=None) -> int:
     for e in entries[:n_base]:
         parts = [(np.asarray(s["notes"], float), render.StemStyle(**s["style"])) for s in e["stems"]]
         t = time.perf_counter()
-        render.render_stems(parts, soundfont=e["soundfont"], room=render.Room(**e["room"]))
+        fonts = [s["soundfont"] for s in e["stems"]]
+        render.render_stems(parts, soundfont=fonts, room=render.Room(**e["room"]))
         t_ours += time.perf_counter() - t
         t = time.perf_counter()
-        for notes, style in parts:
+        for (notes, style), font in zip(parts, fonts):
             pm = pretty_midi.PrettyMIDI()
             ins = pretty_midi.Instrument(program=style.program)
             ins.notes = [pretty_midi.Note(int(v), int(p), float(a), float(b)) for a, b, p, v in notes]
             pm.instruments.append(ins)
-            pm.fluidsynth(fs=SAMPLE_RATE, synthesizer=soundfont_path(e["soundfont"]))
+            pm.fluidsynth(fs=SAMPLE_RATE, synthesizer=soundfont_path(font))
         t_base += time.perf_counter() - t
         secs += data.stem_seconds(e)
     print(f"render only, {n_base} pieces ({secs / 60:.1f} min stem audio): mitkit.render {t_ours:.2f} s, "
