@@ -57,7 +57,6 @@ def test_stage_timings_reproduce_predict_in_chunks(untrained, monkeypatch):
 
 
 def test_stage_timings_full(untrained):
-    pytest.importorskip("mitkit.clustering")
     y = bench.synth_signal(3.0, seed=1)
     post = bench.stage_timings(y, untrained, instruments=1, return_outputs=True)["outputs"]
     thresholds = bench.calibrate_thresholds(post["Y_F"], post["Y_O"], onset_fraction=0.01)
@@ -148,8 +147,7 @@ def test_peak_rss_is_this_process():
 def test_bench_command_smoke(tmp_path, random_checkpoint, capsys):
     """``mitkit bench`` on 3 s with one repeat: every system runs in its own process, the table prints,
     the JSON holds the measured times and ratios computed from them."""
-    pytest.importorskip("mitkit.clustering")
-    pytest.importorskip("basic_pitch")
+    import basic_pitch  # noqa: F401  (installed by scripts/setup.sh: missing, this test fails)
     from mitkit.cli import main
     out = tmp_path / "bench.json"
     assert main(["bench", "--lengths", "3", "--repeats", "1", "--instruments", "2", "--threads", "1",
