@@ -1,12 +1,22 @@
 import shutil
 
+import pytest
+
 from mitkit.checkpoint import bundled_checkpoint_path, load_checkpoint
 from mitkit.cli import main
 
 
-def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys):
+# A smaller threshold grid than the shipped one keeps this test quick; it spans bad and good settings.
+GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid": (6, 11)}
+
+
+def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys, monkeypatch):
     """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled):
-    `mitkit tune` writes the tuned values into the checkpoint."""
+    `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the grid."""
+    import functools
+
+    from mitkit import tuning
+    monkeypatch.setattr(tuning, "tune_thresholds", functools.partial(tuning.tune_thresholds, **GRID))
     bench = example_benchmark
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
     assert main(["tune", str(ckpt), "--on", str(bench), str(bench)]) == 0
@@ -16,6 +26,45 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
     assert set(thresholds) == {"onset_threshold", "frame_threshold", "min_note_frames"}
     assert back["affinity_temperature"] in (1.0, 0.5, 0.3, 0.2)
     assert 0.5 < back["metrics"]["val_note_f1"] <= 1 and 0.3 < back["metrics"]["val_separation_f1"] <= 1
+    _check_the_tuned_values_are_the_best(back, bench)
+
+
+def _check_the_tuned_values_are_the_best(back, bench):
+    """Recompute every grid point here (with the metrics directly, not the tuner's own scorer): the stored
+    thresholds must be the grid's best (note F1, then frame F1), the temperature the first best separation
+    F1 at those thresholds, and the stored validation metrics their scores. A tuner that kept any other
+    setting fails."""
+    import itertools
+
+    from mitkit import tuning
+    from mitkit.clustering import cluster_notes, note_embeddings
+    from mitkit.evaluate import load_benchmark, merge_tracks, separation_metrics, transcription_metrics
+    from mitkit.notes import create_notes, notes_to_seconds
+    from mitkit.transcribe import model_from_checkpoint
+
+    [mix] = load_benchmark(bench)  # the folder was given twice: the mean over both is this mix's score
+    [post] = tuning.mix_posteriorgrams(model_from_checkpoint(load_checkpoint()), [mix], with_timbre=True)
+    ref = merge_tracks(mix.parts)
+    grid = {}
+    for onset, frame, min_frames in itertools.product(*GRID.values()):
+        th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
+        m = transcription_metrics(ref, notes_to_seconds(create_notes(post.frames, post.onsets, **th)))
+        grid[(onset, frame, min_frames)] = (m["note_f1"], m["frame_f1"])
+    chosen = tuple(back["thresholds"][k] for k in ("onset_threshold", "frame_threshold", "min_note_frames"))
+    assert grid[chosen] == max(grid.values()), (chosen, grid[chosen], max(grid.values()))
+    assert back["metrics"]["val_note_f1"] == pytest.approx(grid[chosen][0], abs=1e-12)
+    assert back["metrics"]["val_frame_f1"] == pytest.approx(grid[chosen][1], abs=1e-12)
+    assert min(v[0] for v in grid.values()) < grid[chosen][0]  # the choice mattered on this mix
+
+    notes = create_notes(post.frames, post.onsets, **back["thresholds"])
+    table, E = notes_to_seconds(notes), note_embeddings(notes, post.frames, post.embeddings)
+    separation = {}
+    for t in tuning.TEMPERATURE_GRID:
+        labels = cluster_notes(E, mix.n_parts, temperature=t, pitches=notes["pitch"], amplitudes=notes["amplitude"])
+        separation[t] = separation_metrics(mix.parts, [table[labels == k] for k in range(mix.n_parts)])["separation_f1"]
+    best = max(separation.values())
+    assert back["affinity_temperature"] == next(t for t in tuning.TEMPERATURE_GRID if separation[t] == best), separation
+    assert back["metrics"]["val_separation_f1"] == pytest.approx(best, abs=1e-12)
 
 
 def test_tune_refuses_the_bundled_model(capsys):

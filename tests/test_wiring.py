@@ -1,0 +1,140 @@
+"""Wiring: what a checkpoint's tuned settings and keyword overrides turn into inside mitkit.transcribe.
+
+The bundled model with four *distinct* note settings (no two equal, none equal to a default or to the
+bundled values) and its own clustering temperature: a swapped or dropped setting anywhere between the
+checkpoint, the keyword arguments, the CLI and ``create_notes`` / ``cluster_notes`` shows up here, on
+purpose rather than as a small drop in an F1 score. Independent of the golden file.
+"""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+import mitkit
+from mitkit import constants as C
+from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.cli import main
+from mitkit.notes import create_notes
+
+T = sys.modules["mitkit.transcribe"]  # the module (mitkit.transcribe is the function)
+
+TUNED = {"onset_threshold": 0.45, "frame_threshold": 0.25, "min_note_frames": 9, "energy_tolerance": 7}
+TEMPERATURE = 0.5
+
+
+def test_settings_are_distinct():
+    assert len(set(TUNED.values())) == 4
+    for name, value in TUNED.items():
+        assert value != T.DEFAULT_THRESHOLDS[name] and value != load_checkpoint()["thresholds"].get(name)
+    assert TEMPERATURE != load_checkpoint().get("affinity_temperature")
+
+
+@pytest.fixture(scope="module")
+def tuned_checkpoint(tmp_path_factory):
+    ckpt = load_checkpoint()
+    payload = {k: v for k, v in ckpt.items() if k not in ("format", "format_version")}
+    payload["thresholds"], payload["affinity_temperature"] = dict(TUNED), TEMPERATURE
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "tuned.pt", payload)
+
+
+@pytest.fixture(scope="module")
+def excerpt():
+    """6 s of the bundled example (4 parts)."""
+    return mitkit.load_audio(mitkit.example_path())[2 * C.SAMPLE_RATE:8 * C.SAMPLE_RATE]
+
+
+@pytest.fixture(scope="module")
+def short(excerpt):
+    return excerpt[:3 * C.SAMPLE_RATE]
+
+
+class Spy:
+    """Wraps a function, records each call's keyword arguments, and calls through."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, []
+
+    def __call__(self, *args, **kwargs):
+        self.calls.append(kwargs)
+        return self.fn(*args, **kwargs)
+
+
+@pytest.fixture
+def spies(monkeypatch):
+    out = {}
+    for name in ("create_notes", "cluster_notes", "cluster_frames", "notes_from_frame_clusters"):
+        out[name] = Spy(getattr(T, name))
+        monkeypatch.setattr(T, name, out[name])
+    return out
+
+
+def test_checkpoint_settings_reach_create_notes(tuned_checkpoint, excerpt, spies):
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=3, checkpoint=tuned_checkpoint)
+    [kwargs] = spies["create_notes"].calls
+    assert kwargs == TUNED
+    assert t.thresholds == TUNED and t.affinity_temperature == TEMPERATURE
+    # the result's notes are exactly create_notes at those settings (not only what the spy saw)
+    post = t.posteriorgrams
+    np.testing.assert_array_equal(t.notes, create_notes(post.frames, post.onsets, **TUNED))
+    [cluster] = spies["cluster_notes"].calls
+    assert cluster["temperature"] == TEMPERATURE
+    np.testing.assert_array_equal(cluster["pitches"], t.notes["pitch"])
+    np.testing.assert_array_equal(cluster["amplitudes"], t.notes["amplitude"])
+
+
+@pytest.mark.parametrize("override", [{"onset_threshold": 0.62}, {"frame_threshold": 0.41},
+                                      {"min_note_frames": 5}, {"energy_tolerance": 3},
+                                      {"onset_threshold": 0.35, "frame_threshold": 0.5}])
+def test_keyword_overrides_win(tuned_checkpoint, short, spies, override):
+    t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=1, checkpoint=tuned_checkpoint, **override)
+    [kwargs] = spies["create_notes"].calls
+    assert kwargs == {**TUNED, **override} == t.thresholds
+
+
+def test_frame_level_path_gets_the_same_settings(tuned_checkpoint, short, spies):
+    t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=2, clustering="frame",
+                          checkpoint=tuned_checkpoint, onset_threshold=0.55)
+    want = {**TUNED, "onset_threshold": 0.55}
+    assert t.thresholds == want
+    [frames] = spies["cluster_frames"].calls
+    assert frames["frame_threshold"] == want["frame_threshold"]
+    [notes] = spies["notes_from_frame_clusters"].calls
+    assert notes == want
+    assert spies["create_notes"].calls == []  # frame level makes notes per cluster only
+
+
+def test_voices_counts_notes_made_with_the_same_settings(tuned_checkpoint, excerpt, spies):
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments="voices", checkpoint=tuned_checkpoint,
+                          frame_threshold=0.35)
+    assert spies["create_notes"].calls == [{**TUNED, "frame_threshold": 0.35}]
+    assert t.instruments == 4
+
+
+def test_bundled_checkpoint_settings_are_used_by_default(excerpt, spies):
+    ckpt = load_checkpoint()
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=2)
+    want = {**T.DEFAULT_THRESHOLDS, **ckpt["thresholds"]}
+    assert spies["create_notes"].calls == [want] and t.thresholds == want
+    assert spies["cluster_notes"].calls[0]["temperature"] == ckpt["affinity_temperature"]
+
+
+def test_cli_options_reach_the_transcription(tuned_checkpoint, short, tmp_path):
+    import soundfile as sf
+    audio = tmp_path / "x.wav"
+    sf.write(audio, short, C.SAMPLE_RATE)
+    out = tmp_path / "out"
+    assert main(["transcribe", str(audio), "--out", str(out), "-k", "1", "--checkpoint", str(tuned_checkpoint),
+                 "--onset-threshold", "0.6", "--frame-threshold", "0.2", "--min-note-frames", "6"]) == 0
+    d = json.loads((out / "x.json").read_text())
+    assert d["thresholds"] == {**TUNED, "onset_threshold": 0.6, "frame_threshold": 0.2, "min_note_frames": 6}
+    assert main(["transcribe", str(audio), "--out", str(out), "-k", "1", "--checkpoint", str(tuned_checkpoint),
+                 "--overwrite"]) == 0
+    assert json.loads((out / "x.json").read_text())["thresholds"] == TUNED
+
+
+def test_regroup_uses_the_checkpoint_temperature(tuned_checkpoint, excerpt, spies):
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=2, checkpoint=tuned_checkpoint)
+    again = t.regroup(3)
+    assert [c["temperature"] for c in spies["cluster_notes"].calls] == [TEMPERATURE, TEMPERATURE]
+    assert again.instruments == 3 and again.thresholds == TUNED
