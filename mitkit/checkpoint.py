@@ -40,13 +40,16 @@ def save_checkpoint(path, payload: dict, *, overwrite: bool = False) -> Path:
     return path
 
 
-def load_checkpoint(path=None, *, weights_only: bool = True) -> dict:
-    """Read and check a checkpoint; ``path=None`` reads the bundled one."""
+def load_checkpoint(path=None) -> dict:
+    """Read and check a checkpoint; ``path=None`` reads the bundled one.
+
+    Always ``weights_only=True`` (tensors, numbers, strings and containers only), also for a training
+    run's ``last.pt``: a crafted file cannot run code here."""
     path = Path(path) if path is not None else bundled_checkpoint_path()
     if not path.exists():
         raise MitkitError(f"checkpoint={str(path)!r} must exist: no such file")
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=weights_only)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for foreign or damaged files
         raise MitkitError(f"checkpoint={str(path)!r} must be a mitkit checkpoint; torch.load failed: "
                           f"{str(err).splitlines()[0]}") from None

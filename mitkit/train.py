@@ -271,7 +271,7 @@ class Trainer:
                                                    "metrics": metrics}, overwrite=True)
 
     def resume(self, path=None):
-        ckpt = load_checkpoint(path or self.run_dir / "last.pt", weights_only=False)
+        ckpt = load_checkpoint(path or self.run_dir / "last.pt")
         self.model.load_state_dict(ckpt["model"])
         for k, o in self.optimizers.items():
             o.load_state_dict(ckpt["optimizers"][k])

@@ -181,3 +181,26 @@ def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypa
     assert training_bf16("auto", cpu)
     assert not training_bf16("auto", cuda)  # the GPU recipe keeps float32
     assert not training_bf16("fp32", cpu)
+
+
+class _Exploit:
+    """Pickles to a call of os.system: what a crafted checkpoint would carry."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_resume_never_runs_code_from_a_crafted_checkpoint(tmp_path):
+    marker = tmp_path / "pwned"
+    tr = _trainer(tmp_path, 2, "crafted")
+    tr.run(progress=False)
+    payload = torch.load(tmp_path / "crafted" / "last.pt", weights_only=True)
+    payload["history"] = _Exploit(marker)
+    torch.save(payload, tmp_path / "crafted" / "last.pt")
+    with pytest.raises(MitkitError, match="must be a mitkit checkpoint; torch.load failed"):
+        _trainer(tmp_path, 4, "crafted").resume()
+    assert not marker.exists()
