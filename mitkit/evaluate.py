@@ -92,6 +92,8 @@ __all__ = [
     "notes_to_frames",
     "transcription_metrics",
     "separation_metrics",
+    "note_kinds",
+    "recall_by_kind",
     "instrument_count_accuracy",
     "System",
     "CallableSystem",
@@ -125,6 +127,10 @@ TRANSCRIPTION_KEYS = (
 )
 # Keys averaged per group by evaluate_benchmark (plus n_mixes and real_time_factor).
 AGGREGATE_KEYS = TRANSCRIPTION_KEYS + ("separation_f1",)
+# Kinds of reference notes whose onset-only recall evaluate_benchmark reports apart (see note_kinds).
+NOTE_KINDS = ("repeated", "short", "other")
+REPEAT_GAP = 0.05  # s; a note is "repeated" when its part played its pitch until at most this long before
+SHORT_NOTE = 0.2  # s; a note shorter than this (and not repeated) is "short"
 
 _TIME_EPS = 1e-9  # s; guards frame-grid comparisons against float rounding of n * frame_hop
 
@@ -393,6 +399,52 @@ def transcription_metrics(
         ref_arr, est_arr, offset_ratio=offset_ratio, offset_min_tolerance=offset_min_tolerance, **tol
     )
     return dict(zip(TRANSCRIPTION_KEYS, (fp, fr, ff, *onset_prf, *offset_prf)))
+
+
+def note_kinds(part: Any, *, repeat_gap: float = REPEAT_GAP, short_note: float = SHORT_NOTE) -> np.ndarray:
+    """Kind of every note of one part, in its row order: ``"repeated"`` when the part's previous note of
+    the same pitch ended at most ``repeat_gap`` seconds before this onset (a re-attack that silence does
+    not mark), else ``"short"`` when it lasts less than ``short_note`` seconds, else ``"other"``.
+
+    Examples
+    --------
+    >>> note_kinds(np.array([[0.0, 0.5, 60, 80], [0.5, 1.0, 60, 80], [1.0, 1.1, 62, 80]])).tolist()
+    ['other', 'repeated', 'short']
+    """
+    arr = as_note_array(part, "part")
+    kinds = np.where(arr[:, 1] - arr[:, 0] < short_note, "short", "other").astype(object)
+    order = np.argsort(arr[:, 0], kind="stable")
+    last_end: dict[float, float] = {}
+    for i in order:
+        prev = last_end.get(arr[i, 2])
+        if prev is not None and arr[i, 0] - prev <= repeat_gap:
+            kinds[i] = "repeated"
+        last_end[arr[i, 2]] = max(arr[i, 1], prev if prev is not None else -np.inf)
+    return kinds.astype(str)
+
+
+def recall_by_kind(parts: Sequence[Any], est: Any, *, onset_tolerance: float = ONSET_TOLERANCE,
+                   pitch_tolerance: float = PITCH_TOLERANCE) -> dict[str, list[int]]:
+    """Onset-only note matches of ``est`` (all tracks pooled) against the reference ``parts``, counted by
+    :func:`note_kinds`: ``{kind: [matched, total]}`` for each of :data:`NOTE_KINDS` (mir_eval's one-to-one
+    matching of all notes, so a kind's recall is its share of the matches that
+    :func:`transcription_metrics` counts)."""
+    arrays = _as_track_list(parts, "parts")
+    counts = {k: [0, 0] for k in NOTE_KINDS}
+    if not arrays or not sum(len(a) for a in arrays):
+        return counts
+    ref = np.concatenate(arrays)
+    kinds = np.concatenate([note_kinds(a) for a in arrays])
+    est_arr = as_note_array(est, "est")
+    matched = np.zeros(len(ref), bool)
+    if len(est_arr):
+        pairs = mir_eval.transcription.match_notes(
+            ref[:, :2], midi_to_hz(ref[:, 2]), est_arr[:, :2], midi_to_hz(est_arr[:, 2]),
+            onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance, offset_ratio=None)
+        matched[[i for i, _ in pairs]] = True
+    for k in NOTE_KINDS:
+        counts[k] = [int(np.count_nonzero(matched & (kinds == k))), int(np.count_nonzero(kinds == k))]
+    return counts
 
 
 # ---- separation ----------------------------------------------------------------------------------
@@ -700,6 +752,10 @@ def _aggregate(records: list[dict[str, Any]], count_accuracy: bool) -> dict[str,
     durations = [r["duration_s"] for r in records if r["duration_s"]]
     runtime = sum(r["runtime_s"] for r in records if r["duration_s"])
     out["real_time_factor"] = runtime / sum(durations) if durations else None
+    for kind in NOTE_KINDS:  # pooled over mixes: repeated notes are too few per mix for a mean of ratios
+        hits = sum(r["recall_by_kind"][kind][0] for r in records if r.get("recall_by_kind"))
+        total = sum(r["recall_by_kind"][kind][1] for r in records if r.get("recall_by_kind"))
+        out[f"recall_{kind}"] = hits / total if total else None
     out["instrument_count_accuracy"] = (
         instrument_count_accuracy([r["n_parts"] for r in records], [r["n_tracks"] for r in records])
         if count_accuracy and records
@@ -747,7 +803,10 @@ def evaluate_benchmark(
         with ``separates=False``), ``by_n_parts`` (int ``K`` -> aggregate) and ``overall``
         (aggregate). An aggregate holds ``n_mixes``, the mean of every :data:`AGGREGATE_KEYS` over its
         mixes (``None`` when not computed), ``real_time_factor`` (total runtime / total audio
-        duration) and ``instrument_count_accuracy`` (``None`` when ``oracle_count``).
+        duration), ``instrument_count_accuracy`` (``None`` when ``oracle_count``) and
+        ``recall_repeated``, ``recall_short``, ``recall_other``: onset-only recall of each kind of
+        reference note (:func:`note_kinds`), pooled over the group's mixes (each record holds its
+        ``recall_by_kind`` counts).
         The dict is JSON-serialisable (``json.dump`` turns the ``by_n_parts`` keys into strings).
     """
     from tqdm.auto import tqdm
@@ -785,6 +844,7 @@ def evaluate_benchmark(
             "runtime_s": runtime,
         }
         record.update(transcription_metrics(merge_tracks(mix.parts), merge_tracks(tracks), frame_hop=frame_hop, **tol))
+        record["recall_by_kind"] = recall_by_kind(mix.parts, merge_tracks(tracks), **tol)
         if separates:
             sep = separation_metrics(mix.parts, tracks, **tol)
             record.update({k: sep[k] for k in ("separation_f1", "part_f1", "assignment", "pair_f1")})
@@ -809,6 +869,9 @@ _TABLE_COLUMNS = (
     ("note_f1", "note F1"),
     ("note_offset_f1", "note F1 (offsets)"),
     ("separation_f1", "separation F1"),
+    ("recall_repeated", "recall repeated"),
+    ("recall_short", "recall short"),
+    ("recall_other", "recall other"),
     ("instrument_count_accuracy", "count acc."),
     ("real_time_factor", "RTF"),
 )

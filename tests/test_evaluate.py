@@ -362,3 +362,23 @@ def test_benchmark_errors(tmp_path, chorale_benchmark):
         warnings.simplefilter("ignore")
         with pytest.raises(MitkitError, match="must be a list of note arrays"):
             evaluate_benchmark([mix], bad_system, progress=False)
+
+
+def test_note_kinds_by_hand():
+    from mitkit.evaluate import note_kinds
+    part = np.array([[0.0, 0.5, 60, 80],    # other
+                     [0.5, 1.0, 60, 80],    # repeated: same pitch, no gap
+                     [1.03, 1.5, 60, 80],   # repeated: 30 ms gap <= 50 ms
+                     [1.6, 1.7, 60, 80],    # short: 100 ms gap is a real rest, 0.1 s long
+                     [1.7, 2.5, 62, 80]])   # other
+    assert note_kinds(part).tolist() == ["other", "repeated", "repeated", "short", "other"]
+
+
+def test_recall_by_kind_counts_matches_per_kind():
+    from mitkit.evaluate import recall_by_kind
+    soprano = np.array([[0.0, 0.5, 72, 80], [0.5, 1.0, 72, 80], [1.0, 1.1, 74, 80]])
+    bass = np.array([[0.0, 1.0, 48, 80], [1.0, 2.0, 48, 80]])
+    est = np.array([[0.01, 1.0, 72, 80], [1.0, 1.1, 74, 80], [0.0, 2.0, 48, 80]])  # both re-attacks missed
+    counts = recall_by_kind([soprano, bass], est)
+    assert counts == {"repeated": [0, 2], "short": [1, 1], "other": [2, 2]}
+    assert recall_by_kind([soprano, bass], np.zeros((0, 4)))["other"] == [0, 2]
