@@ -92,7 +92,7 @@ def test_train_command_trains_refuses_to_clobber_and_resumes(train_data, tmp_pat
 
     # --resume continues from step 2 to step 4
     assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "4", "--resume", *TRAIN_ARGS]) == 0
-    resumed = load_checkpoint(run / "last.pt", weights_only=False)
+    resumed = load_checkpoint(run / "last.pt")
     assert resumed["step"] == 4 and [row["step"] for row in resumed["history"]] == [2, 4]
     assert _log_steps(run) == [2, 4]
     assert load_checkpoint(run / "best.pt")["train_config"]["steps"] == 4
