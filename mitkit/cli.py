@@ -38,41 +38,71 @@ def _add_transcription_options(p):
                    help="model checkpoint (.pt) to use instead of the bundled model")
     p.add_argument("--clustering", choices=("note", "frame"), default="note",
                    help="note-level clustering (default) or the frame-level comparison method")
-    p.add_argument("--onset-threshold", type=float, default=None,
+    p.add_argument("--onset-threshold", type=_probability, default=None,
                    help="onset probability (0..1) that starts a note (default: the checkpoint's tuned value)")
-    p.add_argument("--frame-threshold", type=float, default=None,
+    p.add_argument("--frame-threshold", type=_probability, default=None,
                    help="frame probability (0..1) above which a note keeps sounding (default: tuned value)")
-    p.add_argument("--min-note-frames", type=int, default=None,
+    p.add_argument("--min-note-frames", type=_positive_int, default=None,
                    help="shortest note kept, in frames of 11.6 ms (default: tuned value, about 8)")
+
+
+def _probability(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} must be a number in (0, 1]") from None
+    if not 0.0 < x <= 1.0:
+        raise argparse.ArgumentTypeError(f"{x} must be a number in (0, 1]")
+    return x
+
+
+def _positive_int(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} must be an integer >= 1") from None
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"{k} must be an integer >= 1")
+    return k
+
+
+def plan_outputs(audio_files, out, *, report: bool, overwrite: bool) -> list[dict]:
+    """Every output path of a ``mitkit transcribe`` run, checked before any work: ``--out`` is a
+    writable folder, no two inputs write the same file, and no existing file is replaced without
+    ``overwrite``. Returns one ``{"json": path, "midi": path[, "html": path]}`` per input."""
+    from .export import check_folder
+    out = check_folder(out)
+    plans, owner = [], {}
+    for audio in audio_files:
+        stem = Path(audio).stem
+        if stem in owner:
+            raise MitkitError(f"inputs {owner[stem]!r} and {audio!r} would both write {str(out / stem)}.*: "
+                              "rename one, or transcribe them into separate --out folders")
+        owner[stem] = audio
+        plan = {"midi": out / f"{stem}.mid", "json": out / f"{stem}.json"}
+        if report:
+            plan["html"] = out / f"{stem}.html"
+        clash = [str(p) for p in plan.values() if p.exists()]
+        if clash and not overwrite:
+            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it")
+        plans.append(plan)
+    return plans
 
 
 def _cmd_transcribe(args):
     from tqdm.auto import tqdm
 
+    from .export import write_outputs
     from .transcribe import transcribe
 
-    out = Path(args.out)
-    jobs = []
-    for audio in args.audio:
-        stem = Path(audio).stem
-        targets = [out / f"{stem}.mid", out / f"{stem}.json"] + ([out / f"{stem}.html"] if args.report else [])
-        clash = [str(p) for p in targets if p.exists()]
-        if clash and not args.overwrite:
-            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it")
-        jobs.append((audio, stem))
-    for audio, stem in tqdm(jobs, disable=len(jobs) < 2, desc="files", unit="file"):
+    plans = plan_outputs(args.audio, args.out, report=args.report, overwrite=args.overwrite)
+    for audio, plan in tqdm(list(zip(args.audio, plans)), disable=len(plans) < 2, desc="files", unit="file"):
         t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint, clustering=args.clustering,
                        onset_threshold=args.onset_threshold, frame_threshold=args.frame_threshold,
-                       min_note_frames=args.min_note_frames, progress=len(jobs) == 1)
-        t.to_midi(out / f"{stem}.mid", overwrite=args.overwrite)
-        t.to_json(out / f"{stem}.json", overwrite=args.overwrite)
-        written = [f"{stem}.mid", f"{stem}.json"]
-        if args.report:
-            from .export import write_report
-            write_report(t, out / f"{stem}.html", overwrite=args.overwrite)
-            written.append(f"{stem}.html")
+                       min_note_frames=args.min_note_frames, progress=len(plans) == 1)
+        written = write_outputs(t, plan, overwrite=args.overwrite)  # all of this input's files, or none
         print(f"{audio}: {t.instruments} tracks, {sum(len(tr.notes) for tr in t.tracks)} notes "
-              f"-> {', '.join(str(out / w) for w in written)}")
+              f"-> {', '.join(str(w) for w in written)}")
 
 
 def _cmd_demo(args):

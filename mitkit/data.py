@@ -469,7 +469,7 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
             n_fail += exc is not None
             account(entry)
     else:
-        with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_end_with_parent) as pool:
             futures = set()
             while True:
                 while len(futures) < 2 * workers and done < target:
@@ -488,10 +488,61 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
                     n_fail += exc is not None
                     account(entry)
     bar.close()
+    _drop_surplus(root, seed, shard, target)
     man = write_manifest(root)
     logger.info("synth: %.2f h of stem audio in %s (%.0f s wall, %d failed jobs)", done / 3600, root,
                 time.time() - t_start, n_fail)
     return man
+
+
+def _job_index(piece_id: str, seed: int) -> int | None:
+    """Plan index of a piece id made by :func:`plan_jobs` with ``seed`` (``...-s<seed>-<index>``)."""
+    head, _, index = piece_id.rpartition("-")
+    return int(index) if head.endswith(f"-s{seed}") and index.isdigit() else None
+
+
+def _drop_surplus(root: Path, seed: int, shard: tuple[int, int], target: float) -> None:
+    """Delete this shard's pieces beyond the shortest prefix of the plan that holds ``target`` seconds.
+
+    Parallel workers finish jobs out of order and jobs in flight when the target is met overshoot it,
+    so without this an interrupted and resumed run would keep other pieces than an uninterrupted one.
+    Trimming to the plan prefix makes the dataset a function of (seed, hours, shard) alone."""
+    i_shard, n_shard = shard
+    mine = {}
+    for path in (root / "pieces").glob("*.json"):
+        k = _job_index(path.stem, seed)
+        if k is not None and k % n_shard == i_shard:
+            mine[k] = path
+    skipped = {k for p in (root / "skipped").glob("*.json")
+               if (k := _job_index(p.stem, seed)) is not None and k % n_shard == i_shard}
+    total, last, expected = 0.0, None, i_shard
+    for k in sorted(mine.keys() | skipped):
+        if total >= target or k != expected:
+            break  # the target is met, or the prefix has a hole (an unfinished run): keep the rest
+        if k in mine:
+            with open(mine[k]) as f:
+                total += stem_seconds(json.load(f))
+        last, expected = k, k + n_shard
+    if total < target or last is None:
+        return
+    for k, path in mine.items():
+        if k > last:
+            with open(path) as f:
+                entry = json.load(f)
+            for stem in entry["stems"]:
+                (root / stem["file"]).unlink(missing_ok=True)
+            path.unlink()
+
+
+def _end_with_parent() -> None:
+    """Worker initializer: ask Linux to end this worker when the parent process dies (killed or not),
+    so no orphaned renderer keeps writing into the dataset folder."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
+        pass
 
 
 # ---- in-memory stems and mixtures ------------------------------------------------------------------

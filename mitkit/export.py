@@ -9,6 +9,8 @@ JSON layout (stable keys; more may be added)::
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pretty_midi
@@ -24,8 +26,58 @@ def check_writable(path, *, overwrite: bool = False) -> Path:
         raise MitkitError(f"path={str(path)!r} must not exist already (use overwrite=True / --overwrite to replace it)")
     if path.is_dir():
         raise MitkitError(f"path={str(path)!r} must be a file path, not a directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_folder(path.parent)
     return path
+
+
+def check_folder(folder) -> Path:
+    """Create ``folder`` if needed and prove it takes files (a probe file is written and removed), so
+    that a run fails before its work, not after it, when the output location is unusable.
+
+    Raises
+    ------
+    MitkitError
+        When ``folder`` is a file, cannot be created, or is not writable (read-only, no permission).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise MitkitError(f"out={str(folder)!r} must be a folder, but it is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".mitkit-probe-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise MitkitError(f"out={str(folder)!r} must be a writable folder: {err.strerror or err}") from None
+    return folder
+
+
+def write_outputs(t, paths: dict, *, overwrite: bool = False) -> list[Path]:
+    """Write ``t`` in several formats at once: ``paths`` maps ``"json"``, ``"midi"``, ``"html"`` to files.
+
+    Each file is written to a temporary file in its folder first; only when every one is complete are
+    they renamed into place (``os.replace``, atomic on one file system). A failure (full disk, bad data)
+    leaves every earlier file as it was and no half-written file behind.
+    """
+    writers = {"json": _write_json_to, "midi": _write_midi_to, "html": _write_report_to}
+    unknown = set(paths) - set(writers)
+    if unknown:
+        raise MitkitError(f"paths keys {sorted(unknown)} must be among {sorted(writers)}")
+    targets = {kind: check_writable(p, overwrite=overwrite) for kind, p in paths.items()}
+    temps = {}
+    try:
+        for kind, target in targets.items():
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(fd)
+            temps[kind] = Path(tmp)
+            writers[kind](t, temps[kind])
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for kind, target in targets.items():
+        os.replace(temps[kind], target)
+    return list(targets.values())
 
 
 def transcription_to_dict(t) -> dict:
@@ -37,9 +89,12 @@ def transcription_to_dict(t) -> dict:
 
 
 def write_json(t, path, *, overwrite: bool = False) -> Path:
-    path = check_writable(path, overwrite=overwrite)
+    """The transcription as JSON (layout above); written atomically (:func:`write_outputs`)."""
+    return write_outputs(t, {"json": path}, overwrite=overwrite)[0]
+
+
+def _write_json_to(t, path: Path) -> None:
     path.write_text(json.dumps(transcription_to_dict(t), indent=1))
-    return path
 
 
 def read_json(path):
@@ -70,17 +125,22 @@ def to_pretty_midi(t) -> pretty_midi.PrettyMIDI:
 
 
 def write_midi(t, path, *, overwrite: bool = False) -> Path:
-    path = check_writable(path, overwrite=overwrite)
+    """A multi-track MIDI file (:func:`to_pretty_midi`); written atomically (:func:`write_outputs`)."""
+    return write_outputs(t, {"midi": path}, overwrite=overwrite)[0]
+
+
+def _write_midi_to(t, path: Path) -> None:
     to_pretty_midi(t).write(str(path))
-    return path
 
 
 def write_report(t, path, *, overwrite: bool = False) -> Path:
     """A self-contained HTML page (plotly inlined, works offline): posteriorgram and notes by track."""
+    return write_outputs(t, {"html": path}, overwrite=overwrite)[0]
+
+
+def _write_report_to(t, path: Path) -> None:
     from .plots import plot_transcription
-    path = check_writable(path, overwrite=overwrite)
     counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
     fig = plot_transcription(t, title=f"mitkit {__version__}: {t.audio or 'audio'} "
                                       f"({t.duration:.1f} s; {counts})")
     fig.write_html(str(path), include_plotlyjs=True, full_html=True)
-    return path

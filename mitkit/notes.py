@@ -126,6 +126,30 @@ def _check_positive_int(name: str, value) -> int:
     return int(value)
 
 
+def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_threshold=DEFAULT_FRAME_THRESHOLD,
+                        min_note_frames=DEFAULT_MIN_NOTE_FRAMES, energy_tolerance=DEFAULT_ENERGY_TOLERANCE,
+                        partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE) -> dict:
+    """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
+
+    Callers run it before any expensive work (``mitkit.transcribe`` checks thresholds before the
+    network runs), so a bad value is reported at once.
+
+    Raises
+    ------
+    MitkitError
+        When a threshold is not in (0, 1], a frame count is not an integer >= 1, or
+        ``partial_amplitude`` is not in [0, 1].
+    """
+    if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
+            or not 0 <= partial_amplitude <= 1:
+        raise MitkitError(f"partial_amplitude={partial_amplitude!r} must be a number in [0, 1]")
+    return {"onset_threshold": _check_threshold("onset_threshold", onset_threshold),
+            "frame_threshold": _check_threshold("frame_threshold", frame_threshold),
+            "min_note_frames": _check_positive_int("min_note_frames", min_note_frames),
+            "energy_tolerance": _check_positive_int("energy_tolerance", energy_tolerance),
+            "partial_amplitude": float(partial_amplitude)}
+
+
 def empty_notes() -> np.ndarray:
     """An empty note array, shape ``(0,)``, dtype :data:`NOTE_DTYPE`."""
     return np.zeros(0, dtype=NOTE_DTYPE)
@@ -351,13 +375,12 @@ def create_notes(
     Y_O = _check_posteriorgram("Y_O", Y_O)
     if Y_F.shape != Y_O.shape:
         raise MitkitError(f"Y_O.shape={Y_O.shape} must equal Y_F.shape={Y_F.shape}")
-    onset_threshold = _check_threshold("onset_threshold", onset_threshold)
-    frame_threshold = _check_threshold("frame_threshold", frame_threshold)
-    min_note_frames = _check_positive_int("min_note_frames", min_note_frames)
-    energy_tolerance = _check_positive_int("energy_tolerance", energy_tolerance)
-    if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
-            or not 0 <= partial_amplitude <= 1:
-        raise MitkitError(f"partial_amplitude={partial_amplitude!r} must be a number in [0, 1]")
+    settings = check_note_settings(onset_threshold=onset_threshold, frame_threshold=frame_threshold,
+                                   min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
+                                   partial_amplitude=partial_amplitude)
+    onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
+    min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
+    partial_amplitude = settings["partial_amplitude"]
 
     P, T = Y_F.shape
     if T == 0:

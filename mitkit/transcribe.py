@@ -22,7 +22,7 @@ from .clustering import cluster_frames, cluster_notes, count_voices, note_embedd
 from .errors import MitkitError
 from .inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
 from .model import MitNet, ModelConfig
-from .notes import NOTE_DTYPE, create_notes
+from .notes import NOTE_DTYPE, check_note_settings, create_notes
 
 # Used when a checkpoint carries no tuned thresholds (DESIGN.md, "Post-processing").
 DEFAULT_THRESHOLDS = {"onset_threshold": 0.5, "frame_threshold": 0.3, "min_note_frames": 8, "energy_tolerance": 11}
@@ -202,12 +202,14 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     if clustering not in ("note", "frame"):
         raise MitkitError(f"clustering={clustering!r} must be 'note' or 'frame'")
     name = str(source) if isinstance(source, (str, Path)) else None
+    overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
+                 "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
     y = load_audio(source, sr=sr)
     model, ckpt = load_model(checkpoint, device=device)
     thresholds = thresholds_of(ckpt)
-    overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
-                 "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
-    thresholds.update({k: v for k, v in overrides.items() if v is not None})
+    thresholds.update(overrides)
     duration = len(y) / C.SAMPLE_RATE
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
                           affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)))
