@@ -1,0 +1,349 @@
+"""Tests written to kill surviving mutants of `mutmut run` (README.md, "Mutation testing") in mitkit.notes and
+mitkit.clustering: each pins a behaviour (a boundary, a default, an error message) the other unit tests
+left open. Hand-computed cases only; all fast."""
+import numpy as np
+import pytest
+
+from mitkit.constants import FRAME_RATE
+from mitkit.errors import MitkitError
+from mitkit.notes import NOTE_DTYPE, notes_to_seconds, remove_partial_notes, seconds_to_notes, validate_notes
+
+
+# ---- mitkit.notes.validate_notes ------------------------------------------------------------------
+
+def test_validate_notes_needs_every_field_and_one_dimension():
+    no_pitch = np.zeros(2, dtype=[("start", "i8"), ("end", "i8")])
+    with pytest.raises(MitkitError, match="fields start, end, pitch"):
+        validate_notes(no_pitch)
+    two_d = np.array([[(0, 5, 60, 1.0)]], dtype=NOTE_DTYPE)  # every field, but (1, 1)
+    with pytest.raises(MitkitError, match="1-D array"):
+        validate_notes(two_d)
+
+
+def test_validate_notes_fills_a_missing_amplitude_with_one():
+    plain = np.array([(0, 5, 60), (3, 9, 72)], dtype=[("start", "i8"), ("end", "i8"), ("pitch", "i8")])
+    out = validate_notes(plain)
+    assert out.dtype == NOTE_DTYPE and out["amplitude"].tolist() == [1.0, 1.0]
+    kept = validate_notes(np.array([(0, 5, 60, 0.25)], dtype=NOTE_DTYPE))
+    assert kept["amplitude"].tolist() == [0.25]
+
+
+def test_validate_notes_errors_name_the_note():
+    notes = np.array([(0, 5, 60, 1.0), (7, 7, 60, 1.0)], dtype=NOTE_DTYPE)
+    with pytest.raises(MitkitError, match=r"notes\[1\] \(start=7, end=7\) must satisfy"):
+        validate_notes(notes)
+    notes = np.array([(0, 9, 60, 1.0), (0, 4, 61, 1.0)], dtype=NOTE_DTYPE)
+    with pytest.raises(MitkitError, match=r"notes\[0\].end=9 must be at most the number of frames T=8"):
+        validate_notes(notes, n_frames=8)
+    assert validate_notes(notes, n_frames=9).size == 2  # end == T is allowed (end is exclusive)
+
+
+# ---- mitkit.notes.remove_partial_notes -------------------------------------------------------------
+
+def _notes(*rows):
+    return np.array(list(rows), dtype=NOTE_DTYPE)
+
+
+def test_partial_rule_boundaries():
+    strong = (0, 40, 48, 0.9)
+    # amplitude exactly max_amplitude: not weak, kept
+    assert remove_partial_notes(_notes(strong, (0, 40, 60, 0.6)))["pitch"].tolist() == [48, 60]
+    # overlap exactly min_overlap of the weak note's length (10 of 20 frames): dropped
+    assert remove_partial_notes(_notes(strong, (30, 50, 60, 0.5)))["pitch"].tolist() == [48]
+    assert remove_partial_notes(_notes(strong, (31, 51, 60, 0.5)))["pitch"].tolist() == [48, 60]
+    # the note below must be *stronger*: an equally weak fundamental does not remove its partial
+    assert remove_partial_notes(_notes((0, 40, 48, 0.5), (0, 40, 60, 0.5)))["pitch"].tolist() == [48, 60]
+
+
+def test_partial_rule_min_overlap_range():
+    notes = _notes((0, 40, 48, 0.9), (0, 40, 60, 0.5))
+    assert remove_partial_notes(notes, min_overlap=1.0)["pitch"].tolist() == [48]  # 1 is allowed
+    for bad in (0, 0.0, 1.5, -0.1):
+        with pytest.raises(MitkitError, match=r"min_overlap=.* must be in \(0, 1\]"):
+            remove_partial_notes(notes, min_overlap=bad)
+
+
+# ---- mitkit.notes conversions -----------------------------------------------------------------------
+
+def test_notes_to_seconds_clips_velocity_to_127():
+    out = notes_to_seconds(_notes((0, 10, 60, 1.5), (0, 10, 62, 0.0)))
+    assert out[:, 3].tolist() == [127.0, 1.0] and out.dtype == np.float64
+
+
+def test_seconds_to_notes_accepts_three_columns_with_velocity_127():
+    notes = seconds_to_notes([[0.5, 1.0, 60]])
+    assert notes[["start", "end", "pitch"]].tolist() == [(round(0.5 * FRAME_RATE), round(1.0 * FRAME_RATE), 60)]
+    assert notes["amplitude"].tolist() == [1.0]
+
+
+def test_seconds_to_notes_shapes_and_values():
+    with pytest.raises(MitkitError, match=r"note_list.shape=\(1, 1\) must be \(N, 4\)"):
+        seconds_to_notes([[1.0]])
+    with pytest.raises(MitkitError, match=r"note_list.shape=\(2, 2\) must be \(N, 4\)"):
+        seconds_to_notes([[0.0, 1.0], [1.0, 2.0]])
+    with pytest.raises(MitkitError, match=r"note_list must be finite \(it contains NaN or inf\)"):
+        seconds_to_notes([[0.0, np.inf, 60, 90]])
+    order = r"note_list must have 0 <= onset_s <= offset_s in every row"
+    with pytest.raises(MitkitError, match=order):
+        seconds_to_notes([[-0.5, 1.0, 60, 90]])  # a negative onset alone
+    with pytest.raises(MitkitError, match=order):
+        seconds_to_notes([[2.0, 1.0, 60, 90]])  # an offset before its onset alone
+    # legal edge cases: onset 0, offset == onset (one frame long), onsets later than the pitch number
+    notes = seconds_to_notes([[0.0, 0.0, 60, 90], [100.0, 101.0, 30, 90]])
+    assert notes[["start", "end", "pitch"]].tolist() == [(0, 1, 60), (8613, 8699, 30)]
+
+
+def test_seconds_to_notes_clips_amplitude():
+    notes = seconds_to_notes([[0.0, 1.0, 60, -10], [0.0, 1.0, 62, 200], [0.0, 1.0, 64, 63.5]])
+    assert notes["amplitude"].tolist() == pytest.approx([0.0, 1.0, 0.5])
+
+
+# ---- mitkit.clustering ------------------------------------------------------------------------------
+
+from mitkit import clustering  # noqa: E402
+from mitkit.clustering import CORE_MIN_NOTES, cluster_notes, core_notes, count_voices, order_labels_by_pitch  # noqa: E402
+
+
+def test_count_voices_ignores_rests_and_counts_overlaps():
+    # two voices for 100 frames, then 900 frames of rest, then one voice for 10 frames: rests do not count,
+    # so 100 of 110 sounding frames hold 2 notes
+    notes = _notes((0, 100, 60, 0.9), (0, 100, 55, 0.9), (1000, 1010, 60, 0.9))
+    assert count_voices(notes) == 2
+    # one note after another (end == next start) is one voice, not two
+    assert count_voices(_notes((0, 50, 60, 0.9), (50, 100, 62, 0.9), (100, 150, 64, 0.9))) == 1
+    # three voices over 40 % of the sounding frames: 3 (min_fraction 0.3), not with min_fraction 0.5
+    three = _notes((0, 100, 60, 0.9), (0, 100, 55, 0.9), (0, 40, 50, 0.9))
+    assert count_voices(three) == 3 and count_voices(three, min_fraction=0.5) == 2
+    assert count_voices(three, min_fraction=1.0) == 2  # 1 is allowed
+    for bad in (0, 1.5):
+        with pytest.raises(MitkitError, match="min_fraction"):
+            count_voices(three, min_fraction=bad)
+
+
+def test_core_notes_boundaries():
+    a = np.full(CORE_MIN_NOTES + 6, 0.3)
+    a[:CORE_MIN_NOTES] = 0.6  # exactly the threshold counts as confident
+    assert core_notes(a).tolist() == list(range(CORE_MIN_NOTES))
+    b = np.full(CORE_MIN_NOTES + 6, 0.3)
+    b[5:5 + CORE_MIN_NOTES] = 0.9  # exactly CORE_MIN_NOTES confident notes: those, no fill-up
+    assert core_notes(b).tolist() == list(range(5, 5 + CORE_MIN_NOTES))
+    d = np.array([0.6] * CORE_MIN_NOTES + [0.7] * 6)  # 30 confident, 24 of them exactly at 0.6: all 30
+    assert core_notes(d).tolist() == list(range(CORE_MIN_NOTES + 6))
+    # fewer than CORE_MIN_NOTES pass: the strongest, ties broken by position (stable)
+    c = np.full(CORE_MIN_NOTES + 10, 0.5)
+    c[-1] = 0.55
+    assert core_notes(c).tolist() == list(range(CORE_MIN_NOTES - 1)) + [CORE_MIN_NOTES + 9]
+
+
+def test_order_labels_by_pitch_ties_and_single_label():
+    # equal mean pitch: the larger cluster first
+    assert order_labels_by_pitch([5, 5, 5, 9, 9], pitches=[60, 60, 60, 60, 60]).tolist() == [0, 0, 0, 1, 1]
+    assert order_labels_by_pitch([9, 9, 5, 5, 5], pitches=[60, 60, 60, 60, 60]).tolist() == [1, 1, 0, 0, 0]
+    # a single label becomes 0; unassigned stays -1
+    assert order_labels_by_pitch([3, 3, -1, 3], pitches=[60, 61, 62, 63]).tolist() == [0, 0, -1, 0]
+    assert order_labels_by_pitch([7, 7]).tolist() == [0, 0]
+
+
+def test_join_nearest_compares_directions_and_allows_an_empty_cluster():
+    # cluster 0: many vectors along x; cluster 1: one vector along y. A point at 40 degrees from x and 50
+    # from y is nearer x in direction; an unnormalised sum of 10 x-vectors would win anything anyway,
+    # so check the other side: a point nearer y must join cluster 1 despite cluster 0's size.
+    E = np.array([[1.0, 0.0]] * 10 + [[0.0, 1.0]] + [[np.cos(1.0), np.sin(1.0)]])  # last: 57 degrees from x
+    idx = np.arange(11)
+    sub = np.array([0] * 10 + [1])
+    assert clustering._join_nearest(E, idx, sub, 2).tolist() == [0] * 10 + [1, 1]
+    # K = 3 with cluster 2 empty: a zero centroid, never chosen
+    assert clustering._join_nearest(E, idx, sub, 3).tolist() == [0] * 10 + [1, 1]
+
+
+def test_temperature_and_cluster_count_ranges():
+    E = np.eye(3)[[0, 0, 1, 1, 2, 2]] + 0.01
+    for t in (0.01, 100):
+        assert clustering.affinity_matrix(E, temperature=t).shape == (6, 6)
+    for bad in (0.009, 100.5, True, "1"):
+        with pytest.raises(MitkitError, match=r"temperature=.* must be a number in \[0.01, 100\]"):
+            clustering.affinity_matrix(E, temperature=bad)
+    # K == max_clusters is allowed
+    assert sorted(set(cluster_notes(E, 3, max_clusters=3).tolist())) == [0, 1, 2]
+
+
+def test_cluster_notes_defaults_and_forwarding(monkeypatch):
+    calls = []
+    real = clustering._spectral_labels
+
+    def spy(E, K, random_state, temperature):
+        calls.append((K, random_state, temperature))
+        return real(E, K, random_state, temperature)
+
+    monkeypatch.setattr(clustering, "_spectral_labels", spy)
+    E = np.eye(3)[[0, 0, 1, 1, 2, 2]] + 0.01
+    cluster_notes(E, 2)
+    cluster_notes(E, 2, random_state=7, temperature=0.3)
+    assert calls == [(2, 0, 1.0), (2, 7, 0.3)]
+
+
+# ---- mitkit.notes.create_notes and its building blocks ---------------------------------------------
+
+from mitkit.notes import add_inferred_onsets, create_notes  # noqa: E402
+
+
+def _grams(T=100):
+    return np.zeros((84, T), np.float32), np.zeros((84, T), np.float32)
+
+
+def _triples(notes):
+    return [(int(s), int(e), int(p)) for s, e, p in notes[["start", "end", "pitch"]].tolist()]
+
+
+def test_inferred_onset_is_the_smaller_of_the_one_and_two_frame_rises():
+    Y_F, Y_O = _grams(6)
+    Y_F[0] = [0.0, 0.5, 0.2, 0.6, 0.6, 0.6]  # a dip: at t=3 the 1-frame rise is 0.4, the 2-frame rise 0.1
+    Y_F[1] = [0.0, 0.0, 0.0, 0.5, 0.5, 0.5]  # a clean step: 0.5 either way
+    O = add_inferred_onsets(Y_F, Y_O)
+    # row 0: t=2 -> min(-0.3, 0.2) -> 0 (negative), t=3 -> min(0.4, 0.1) = 0.1; t=0, 1 -> 0 by definition;
+    # row 1: 0.5 at t=3. Rescaled so that the largest rise (0.5) equals max(Y_O.max(), Y_F.max()) = 0.6
+    np.testing.assert_allclose(O[0], [0, 0, 0, 0.1 * 0.6 / 0.5, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(O[1], [0, 0, 0, 0.6, 0, 0], atol=1e-6)
+    assert add_inferred_onsets(*_grams(0)).shape == (84, 0)  # no frames: nothing to rescale
+
+
+def test_onset_exactly_at_the_threshold_and_frame_exactly_at_the_threshold_count():
+    Y_F, Y_O = _grams()
+    Y_F[40, 10:30] = 0.3  # == frame_threshold: active
+    Y_O[40, 10] = 0.5  # == onset_threshold: a peak
+    notes = create_notes(Y_F, Y_O, onset_threshold=0.5, frame_threshold=0.3, infer_onsets=False, second_pass=False)
+    assert _triples(notes) == [(10, 30, 64)]
+
+
+def test_walk_gap_across_a_look_ahead_chunk_boundary():
+    """_walk looks ahead in chunks of 64, then 128, ... frames; a gap that starts at a chunk's end must be
+    measured exactly like one inside a chunk (energy_tolerance=11 inactive frames end a note)."""
+    for gap, end in ((11, 65), (10, 120)):
+        Y_F, Y_O = _grams(200)
+        Y_F[40, 0:65] = 0.9  # frames 1..64 fill the first look-ahead chunk exactly
+        Y_F[40, 65 + gap:120] = 0.9
+        Y_O[40, 0] = 0.9
+        notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)
+        assert _triples(notes)[0] == (0, end, 64), gap
+    # 9 inactive frames at the end of the first chunk are bridged
+    Y_F, Y_O = _grams(200)
+    Y_F[40, 0:56] = 0.9
+    Y_F[40, 65:90] = 0.9
+    Y_O[40, 0] = 0.9
+    assert _triples(create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False)) == [(0, 90, 64)]
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_a_dropped_second_pass_note_claims_only_its_own_row(below):
+    """Second pass, tolerance 3: A (strongest) is a note and claims its neighbour B's middle; what is left
+    of B is too short, so B is dropped and claims only its own row: C, next to B but a whole tone from A,
+    keeps its full length."""
+    a, b, c = (51, 50, 49) if below else (40, 41, 42)
+    Y_F, Y_O = _grams()
+    Y_F[a, 10:41] = 0.9
+    Y_F[b, 5:46] = 0.8
+    Y_F[c, 3:31] = 0.7
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, energy_tolerance=3)
+    assert sorted(_triples(notes)) == sorted([(10, 41, a + 24), (3, 31, c + 24)])
+
+
+def test_amplitude_of_a_later_note_on_the_same_row():
+    Y_F, Y_O = _grams()
+    Y_F[40, 10:30] = 0.9
+    Y_F[40, 60:80] = 0.5
+    Y_O[40, 10] = Y_O[40, 60] = 0.9
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, second_pass=False, onset_threshold=0.5)
+    assert _triples(notes) == [(10, 30, 64), (60, 80, 64)]
+    np.testing.assert_allclose(notes["amplitude"], [0.9, 0.5], atol=1e-6)
+
+
+def test_partial_amplitude_is_passed_on():
+    Y_F, Y_O = _grams()
+    Y_F[24, 10:60], Y_O[24, 10] = 0.9, 0.9  # MIDI 48
+    Y_F[36, 15:50], Y_O[36, 15] = 0.7, 0.7  # MIDI 60, its octave, amplitude 0.7
+    assert [n[2] for n in _triples(create_notes(Y_F, Y_O))] == [48, 60]  # 0.7 >= 0.6: a note
+    assert [n[2] for n in _triples(create_notes(Y_F, Y_O, partial_amplitude=0.8))] == [48]
+
+
+def test_zero_frames_warning_text(recwarn):
+    Y_F, Y_O = _grams(0)
+    create_notes(Y_F, Y_O)
+    [w] = recwarn.list
+    assert str(w.message) == "create_notes: the posteriorgrams have no frames (T=0); no notes"
+
+
+def test_error_messages_in_full():
+    notes = np.array([(0, 4, 61, 1.0), (0, 9, 60, 1.0)], dtype=NOTE_DTYPE)  # the longest is the second
+    with pytest.raises(MitkitError, match=r"^notes\[1\].end=9 must be at most the number of frames T=8$"):
+        validate_notes(notes, n_frames=8)
+    with pytest.raises(MitkitError, match=r"^note_list must be finite \(it contains NaN or inf\)$"):
+        seconds_to_notes([[0.0, np.nan, 60, 90]])
+    with pytest.raises(MitkitError, match=r"^note_list must have 0 <= onset_s <= offset_s in every row$"):
+        seconds_to_notes([[2.0, 1.0, 60, 90]])
+
+
+# ---- mitkit.clustering: the frame-level path --------------------------------------------------------
+
+from mitkit.clustering import cluster_frames, notes_from_frame_clusters  # noqa: E402
+
+
+def _two_clusters():
+    """Row 40 labelled 0 and row 50 labelled 1 over frames 10..40; their onset peaks sit one and two
+    frames before the labelled bins (frames 9 and 8)."""
+    Y_F, Y_O = _grams()
+    Y_F[40, 10:41] = Y_F[50, 10:41] = 0.9
+    Y_O[40, 9] = Y_O[50, 8] = 0.8
+    labels = np.full(Y_F.shape, -1)
+    labels[40, 10:41], labels[50, 10:41] = 0, 1
+    return Y_F, Y_O, labels
+
+
+def test_notes_from_frame_clusters_hand_case():
+    Y_F, Y_O, labels = _two_clusters()
+    kw = {"infer_onsets": False, "second_pass": False}
+    notes, lab = notes_from_frame_clusters(Y_F, Y_O, labels, **kw)  # K = labels.max() + 1 = 2
+    assert _triples(notes) == [(8, 41, 74), (9, 41, 64)] and lab.tolist() == [1, 0] and lab.dtype == np.int64
+    notes, lab = notes_from_frame_clusters(Y_F, Y_O, labels, 1, **kw)  # cluster 0 only
+    assert _triples(notes) == [(9, 41, 64)] and lab.tolist() == [0]
+    notes, lab = notes_from_frame_clusters(Y_F, Y_O, labels, 0, **kw)
+    assert notes.size == 0 and lab.shape == (0,)
+    # the note settings reach create_notes: 32 frames (9..40) are too short for min_note_frames=33, 33 are not
+    notes, _ = notes_from_frame_clusters(Y_F, Y_O, labels, 2, min_note_frames=33, **kw)
+    assert _triples(notes) == [(8, 41, 74)]
+    for bad in (-1, True, 1.5):
+        with pytest.raises(MitkitError, match="n_clusters=.* must be an integer >= 0"):
+            notes_from_frame_clusters(Y_F, Y_O, labels, bad)
+    empty_notes_, empty_labels = notes_from_frame_clusters(*_grams(0), np.zeros((84, 0), int))
+    assert empty_notes_.size == 0 and empty_labels.shape == (0,) and empty_labels.dtype == np.int64
+
+
+def test_cluster_frames_thresholds_and_a_single_bin():
+    Y_F, _ = _grams(5)
+    V = np.zeros((12, 84, 5), np.float32)
+    V[0] = 1.0
+    Y_F[30, 2] = 0.3  # exactly frame_threshold: active
+    label_map = cluster_frames(Y_F, V, 1, frame_threshold=0.3)
+    assert label_map[30, 2] == 0 and (label_map >= 0).sum() == 1
+    assert (cluster_frames(Y_F, V, 1, frame_threshold=1.0) == -1).all()  # 1.0 is allowed
+    assert (cluster_frames(Y_F, V, 1, max_bins=2) >= 0).sum() == 1  # 2 is allowed
+    for kw in ({"frame_threshold": 1.5}, {"frame_threshold": 0}, {"frame_threshold": True}):
+        with pytest.raises(MitkitError, match="frame_threshold"):
+            cluster_frames(Y_F, V, 1, **kw)
+    for bad in (1, True, 2.0):
+        with pytest.raises(MitkitError, match="max_bins"):
+            cluster_frames(Y_F, V, 1, max_bins=bad)
+
+
+def test_onset_labels_look_one_frame_ahead_then_two():
+    """An onset bin outside every cluster takes the label of the bin 1 frame later, else 2 frames later.
+    Row 40: onset at 9, frame 10 in cluster 0, frames 11-12 in cluster 1 -> cluster 0's onset.
+    Row 50: onset at 8, frame 9 unlabelled, frame 10 in cluster 0, frames 11-12 in cluster 1 -> cluster 0's."""
+    Y_F, Y_O = _grams(30)
+    labels = np.full(Y_F.shape, -1)
+    for row, onset in ((40, 9), (50, 8)):
+        Y_F[row, 10:13] = 0.9
+        labels[row, 10], labels[row, 11:13] = 0, 1
+        Y_O[row, onset] = 0.8
+    notes, lab = notes_from_frame_clusters(Y_F, Y_O, labels, infer_onsets=False, second_pass=False,
+                                           min_note_frames=1)
+    assert list(zip(_triples(notes), lab.tolist())) == [((8, 11, 74), 0), ((9, 11, 64), 0)]
