@@ -50,12 +50,24 @@ def load_checkpoint(path=None) -> dict:
         raise MitkitError(f"checkpoint={str(path)!r} must exist: no such file")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for foreign or damaged files
+    except Exception as err:  # torch raises many types for foreign, empty or damaged files
         raise MitkitError(f"checkpoint={str(path)!r} must be a mitkit checkpoint; torch.load failed: "
-                          f"{str(err).splitlines()[0]}") from None
+                          f"{_load_failure(err, path)}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise MitkitError(f"checkpoint={str(path)!r} must be a mitkit checkpoint (format={FORMAT!r})")
     if ckpt.get("format_version") != FORMAT_VERSION:
         raise MitkitError(f"checkpoint format_version={ckpt.get('format_version')} must be {FORMAT_VERSION}: "
                           f"it was written by mitkit {ckpt.get('mitkit_version')}, this is mitkit {__version__}")
     return ckpt
+
+
+def _load_failure(err: Exception, path: Path) -> str:
+    """What went wrong, in one line, without torch's advice to retry with ``weights_only=False``
+    (that would run code from the file: never an option here)."""
+    if path.stat().st_size == 0:
+        return "the file is empty (0 bytes)"
+    text = str(err)
+    if "weights_only" in text or "Unsupported global" in text or "GLOBAL" in text:
+        return "it holds Python objects other than tensors and plain data (refused: loading them could run code)"
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__

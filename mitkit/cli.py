@@ -66,11 +66,14 @@ def _positive_int(value: str) -> int:
     return k
 
 
-def plan_outputs(audio_files, out, *, report: bool, overwrite: bool) -> list[dict]:
+def plan_outputs(audio_files, out, *, report: bool, overwrite: bool, skip_existing: bool = False) -> list[dict]:
     """Every output path of a ``mitkit transcribe`` run, checked before any work: ``--out`` is a
     writable folder, no two inputs write the same file, and no existing file is replaced without
-    ``overwrite``. Returns one ``{"json": path, "midi": path[, "html": path]}`` per input."""
+    ``overwrite``. Returns one ``{"json": path, "midi": path[, "html": path]}`` per input, or None for
+    an input whose outputs all exist when ``skip_existing``."""
     from .export import check_folder
+    if not str(out).strip():
+        raise MitkitError(f"--out={str(out)!r} must name a folder")
     out = check_folder(out)
     plans, owner = [], {}
     for audio in audio_files:
@@ -83,8 +86,11 @@ def plan_outputs(audio_files, out, *, report: bool, overwrite: bool) -> list[dic
         if report:
             plan["html"] = out / f"{stem}.html"
         clash = [str(p) for p in plan.values() if p.exists()]
-        if clash and not overwrite:
-            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it")
+        if skip_existing and len(clash) == len(plan):
+            plan = None  # done in an earlier run
+        elif clash and not overwrite:
+            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it, "
+                              "or --skip-existing to keep it")
         plans.append(plan)
     return plans
 
@@ -95,14 +101,30 @@ def _cmd_transcribe(args):
     from .export import write_outputs
     from .transcribe import transcribe
 
-    plans = plan_outputs(args.audio, args.out, report=args.report, overwrite=args.overwrite)
+    plans = plan_outputs(args.audio, args.out, report=args.report, overwrite=args.overwrite,
+                         skip_existing=args.skip_existing)
+    done, skipped, failed = [], [], []
     for audio, plan in tqdm(list(zip(args.audio, plans)), disable=len(plans) < 2, desc="files", unit="file"):
-        t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint, clustering=args.clustering,
-                       onset_threshold=args.onset_threshold, frame_threshold=args.frame_threshold,
-                       min_note_frames=args.min_note_frames, progress=len(plans) == 1)
-        written = write_outputs(t, plan, overwrite=args.overwrite)  # all of this input's files, or none
+        if plan is None:
+            skipped.append(audio)
+            continue
+        try:
+            t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint,
+                           clustering=args.clustering, onset_threshold=args.onset_threshold,
+                           frame_threshold=args.frame_threshold, min_note_frames=args.min_note_frames,
+                           progress=len(plans) == 1)
+            written = write_outputs(t, plan, overwrite=args.overwrite)  # all of this input's files, or none
+        except (MitkitError, OSError) as err:  # one bad file does not stop a batch
+            failed.append(audio)
+            print(f"{audio}: failed: {err}", file=sys.stderr)
+            continue
+        done.append(audio)
         print(f"{audio}: {t.instruments} tracks, {sum(len(tr.notes) for tr in t.tracks)} notes "
               f"-> {', '.join(str(w) for w in written)}")
+    if len(plans) > 1 or failed or skipped:
+        print(f"{len(done)} transcribed, {len(skipped)} skipped (outputs exist), {len(failed)} failed")
+    if failed:
+        raise MitkitError(f"{len(failed)} of {len(plans)} inputs failed: {', '.join(map(str, failed))}")
 
 
 def _cmd_demo(args):
@@ -263,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true",
                    help="also write DIR/<name>.html: an offline page with the piano roll by track and the posteriorgram")
     p.add_argument("--overwrite", action="store_true", help="replace output files that already exist")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="skip inputs whose outputs all exist already (resume an interrupted batch)")
     _add_transcription_options(p)
     p.set_defaults(func=_cmd_transcribe)
 

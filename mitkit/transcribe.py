@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import constants as C
 from .audio import is_silent, load_audio
@@ -127,8 +128,9 @@ def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
         model = MitNet(ModelConfig(**ckpt["model_config"]))
         model.load_state_dict(ckpt["model"])
     except (TypeError, RuntimeError, KeyError) as err:
+        detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
         raise MitkitError(f"checkpoint={where!r} must match this mitkit's model "
-                          f"(model_config={ckpt.get('model_config')}): {str(err).splitlines()[0]}") from None
+                          f"(model_config={ckpt.get('model_config')}): {detail[:600]}") from None
     return model.eval()
 
 
@@ -144,6 +146,12 @@ def load_model(checkpoint=None, *, device: str = "cpu"):
 
     Notebook: 02_training
     """
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise MitkitError(f"device={device!r} must be a torch device such as 'cpu' or 'cuda'") from None
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise MitkitError(f"device={device!r} must be available: this machine has no CUDA GPU (use 'cpu')")
     return _cached_model(None if checkpoint is None else str(checkpoint), device)
 
 

@@ -157,3 +157,148 @@ def test_synth_killed_and_resumed_equals_an_uninterrupted_run(tmp_path):
     for name in files:
         assert (killed / "audio" / name).read_bytes() == (tmp_path / "straight" / "audio" / name).read_bytes()
     assert os.path.exists(killed / "manifest.json")
+
+
+# ---- inputs ------------------------------------------------------------------------------------------
+
+def test_a_fifo_is_refused_at_once(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_raises(mitkit.load_audio, fifo)), daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    assert outcome and "must be a regular file" in outcome[0]
+
+
+def _raises(fn, *args, **kwargs) -> str:
+    try:
+        fn(*args, **kwargs)
+    except MitkitError as err:
+        return str(err)
+    return "no error"
+
+
+def test_integer_pcm_is_scaled_and_loud_floats_are_normalised():
+    t = np.arange(22050) / 22050
+    x = 0.5 * np.sin(2 * np.pi * 440 * t)
+    ref = mitkit.load_audio(x.astype(np.float32), sr=22050)
+    np.testing.assert_allclose(mitkit.load_audio((x * 32768).astype(np.int16), sr=22050), ref, atol=1e-4)
+    np.testing.assert_allclose(mitkit.load_audio((x * 2 ** 31).astype(np.int32), sr=22050), ref, atol=1e-6)
+    np.testing.assert_allclose(mitkit.load_audio((x * 128 + 128).astype(np.uint8), sr=22050), ref, atol=1e-2)
+    with pytest.warns(UserWarning, match="peaks at 56, beyond full scale"):
+        loud = mitkit.load_audio((x / 0.5 * 56).astype(np.float32), sr=22050)
+    assert np.isclose(np.abs(loud).max(), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("source, sr, rule", [
+    (np.zeros(100), True, "sr=True must be an integer sample rate"),
+    (np.zeros(100), 1, "sr=1 must be an integer sample rate in 1000..768000 Hz"),
+    (np.float32(0.5), 22050, r"audio shape=\(\) must be \(N,\) or \(N, channels\)"),
+    ([[0.1, 0.2], [0.3]], 22050, "must be a numeric array"),
+    (np.zeros(100, complex), 22050, "must be real"),
+    (np.zeros((0, 2)), 22050, "length=0 must be positive"),
+    (np.array(["a", "b"]), 22050, "must be numeric"),
+])
+def test_bad_arrays_get_clear_errors(source, sr, rule):
+    with pytest.raises(MitkitError, match=rule):
+        mitkit.load_audio(source, sr=sr)
+
+
+def test_half_precision_tensors_are_read():
+    import torch
+    y = torch.sin(torch.linspace(0, 100, 22050)).to(torch.bfloat16) * 0.5
+    assert mitkit.load_audio(y, sr=22050).dtype == np.float32
+
+
+def test_a_truncated_wav_says_so(tmp_path):
+    import soundfile as sf
+    path = tmp_path / "cut.wav"
+    sf.write(path, np.zeros(44100, np.float32) + 0.1, 22050, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.warns(UserWarning, match=r"is truncated: its header declares 2.00 s, the file holds 1.00 s"):
+        mitkit.load_audio(path)
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(MitkitError, match="device='gpu0' must be a torch device"):
+        mitkit.transcribe(mitkit.example_path(), device="gpu0")
+
+
+# ---- checkpoints -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content, rule", [(b"", "the file is empty"),
+                                            (bytes(range(256)) * 8, "torch.load failed: ")])
+def test_damaged_checkpoints_get_clear_errors(tmp_path, content, rule):
+    from mitkit.checkpoint import load_checkpoint
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(MitkitError, match=rule) as exc:
+        load_checkpoint(path)
+    assert "weights_only=False" not in str(exc.value)
+
+
+def test_a_malicious_checkpoint_is_refused_by_every_loading_path(tmp_path):
+    import torch
+
+    from mitkit.checkpoint import FORMAT, FORMAT_VERSION, load_checkpoint
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self):
+            import os
+            return (os.system, (f"touch {marker}",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "model": Exploit()}, path)
+    for load in (lambda: load_checkpoint(path), lambda: mitkit.transcribe(mitkit.example_path(), checkpoint=path),
+                 lambda: main(["transcribe", str(mitkit.example_path()), "--out", str(tmp_path / "o"),
+                               "--checkpoint", str(path)])):
+        try:
+            result = load()
+        except MitkitError as err:
+            assert "refused: loading them could run code" in str(err)
+        else:
+            assert result == 2  # the CLI reports the error and exits 2
+    assert not marker.exists()
+
+
+def test_a_mismatched_checkpoint_message_is_complete(tmp_path):
+    import torch
+
+    from mitkit.checkpoint import load_checkpoint, save_checkpoint
+    ckpt = load_checkpoint(None)
+    state = {k: v for k, v in ckpt["model"].items() if "timbre" not in k}
+    save_checkpoint(tmp_path / "half.pt", {**ckpt, "model": state})
+    with pytest.raises(MitkitError, match="Missing key") as exc:
+        mitkit.transcribe(mitkit.example_path(), checkpoint=tmp_path / "half.pt")
+    assert "timbre." in str(exc.value)
+    del torch
+
+
+# ---- batches -----------------------------------------------------------------------------------------
+
+def test_one_bad_file_does_not_stop_a_batch_and_skip_existing_resumes(tmp_path, capsys):
+    good = tmp_path / "good.flac"
+    shutil.copy(mitkit.example_path(), good)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    out = tmp_path / "out"
+    assert main(["transcribe", str(bad), str(good), "--out", str(out), "-k", "4"]) == 2
+    captured = capsys.readouterr()
+    assert "bad.wav: failed" in captured.err and "1 transcribed, 0 skipped (outputs exist), 1 failed" in captured.out
+    assert (out / "good.json").exists() and not (out / "bad.json").exists()
+    stamp = (out / "good.json").stat().st_mtime_ns
+    bad.unlink()
+    shutil.copy(mitkit.example_path(), bad)
+    assert main(["transcribe", str(bad), str(good), "--out", str(out), "-k", "4", "--skip-existing"]) == 0
+    assert "1 transcribed, 1 skipped" in capsys.readouterr().out
+    assert (out / "good.json").stat().st_mtime_ns == stamp and (out / "bad.json").exists()
+
+
+def test_empty_out_is_refused(capsys):
+    assert main(["transcribe", str(mitkit.example_path()), "--out", ""]) == 2
+    assert "--out='' must name a folder" in capsys.readouterr().err
