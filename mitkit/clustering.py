@@ -415,7 +415,8 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
        shallow ``λ_2`` followed by small steps, while separate instruments give a deep ``λ_2``.
        Otherwise, for k = 2..K_bulk the notes are split by spectral clustering (cluster-QR on the
        first k eigenvectors) and scored by the silhouette (cosine distance between embeddings).
-       K is the largest k whose silhouette is within 0.06 of the best: the eigenvalues propose
+       K is the largest k whose silhouette is within ``AUTO_K_SILHOUETTE_TOLERANCE`` (0: the best
+       silhouette wins) of the best: the eigenvalues propose
        how many groups there could be, the silhouette removes groups that are elongations of one
        cluster (e.g. a timbre that drifts with register) rather than clusters.
 

@@ -878,6 +878,9 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         used += 1
         bar.update(1)
     bar.close()
+    if used == 0:
+        raise MitkitError(f"max_seconds={max_seconds} must leave room for a 4-part excerpt that BACH10's "
+                          f"instruments can play: none of the {split}-split chorales fits (try 30)")
     if used < n_chorales:
         warnings.warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})",
                       stacklevel=2)
