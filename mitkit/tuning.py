@@ -22,9 +22,9 @@ from .transcribe import model_from_checkpoint
 
 log = logging.getLogger(__name__)
 
-ONSET_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+ONSET_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
-MIN_NOTE_GRID = (6, 8, 11)
+MIN_NOTE_GRID = (4, 6, 8, 11)  # 4 frames ≈ 46 ms: sixteenths up to ≈ 300 bpm
 
 
 def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
