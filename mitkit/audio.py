@@ -67,7 +67,6 @@ def load_audio(source, *, sr: int | None = None, target_sr: int = C.SAMPLE_RATE)
     else:
         if sr is None:
             raise MitkitError("sr=None must be given as the sample rate (Hz) when audio is an array")
-        _check_rate(sr)
         y = _as_array(source)
         name = "audio array"
         if y.ndim == 2 and y.shape[0] < y.shape[1]:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -153,7 +153,7 @@ def add_expression(style: StemStyle, ins, rng: np.random.Generator) -> StemStyle
     per-note intonation of up to ±8 cents; for every instrument, with probability 0.4, a zone shift of
     ±2…7 semitones (another sample of the same instrument sounds at the right pitch: more timbres per
     soundfont). Returns a new style; the training renderer uses it, the fixed benchmarks do not."""
-    style = StemStyle(**asdict(style))
+    style = replace(style)  # a copy
     if ins.expressive and not ins.polyphonic:
         style.vibrato = 0
         if rng.random() < 0.8:

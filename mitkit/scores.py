@@ -353,7 +353,7 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
     all_q = np.concatenate([q[:, 0] + q[:, 1] for _, q, _ in qparts])
     fermatas = sorted({round(f, 3) for _, _, fs in qparts for f in fs})
     to_s = quarter_to_seconds(all_q, float(rng.uniform(*bpm_range)), rng, fermatas=fermatas)
-    articulation = articulation or _weighted_choice(rng, ARTICULATION_WEIGHTS)
+    articulation = articulation or weighted_choice(rng, ARTICULATION_WEIGHTS)
     if articulation not in ARTICULATION_WEIGHTS:
         raise MitkitError(f"articulation={articulation!r} must be one of {sorted(ARTICULATION_WEIGHTS)}")
     legato = {"detached": lambda: rng.uniform(0.8, 0.97), "written": lambda: 1.0,
@@ -411,7 +411,8 @@ def _shift_of_next(q: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return np.where(joined, shift[order][j], shift)
 
 
-def _weighted_choice(rng: np.random.Generator, table: dict):
+def weighted_choice(rng: np.random.Generator, table: dict):
+    """A key of ``table`` drawn with probability proportional to its value (one ``rng.choice`` draw)."""
     keys = list(table)
     p = np.array([table[k] for k in keys], float)
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
