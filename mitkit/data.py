@@ -29,6 +29,7 @@ import glob
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import tempfile
 import time
@@ -216,12 +217,6 @@ def score_group(ref: str) -> str:
     return "score-" + "/".join(parts)
 
 
-def _weighted(rng, table: dict):
-    keys = list(table)
-    p = np.array([table[k] for k in keys], float)
-    return keys[int(rng.choice(len(keys), p=p / p.sum()))]
-
-
 def _perform_parts(job: Job, rng) -> tuple[list, str]:
     """Parts (list of scores.Part) and split group of a job; [] when the source has no usable parts."""
     if job.source == "chorale":
@@ -304,7 +299,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     else:
         ins_list = []
         if parts:
-            ens = _weighted(rng, ENSEMBLE_WEIGHTS)
+            ens = scores.weighted_choice(rng, ENSEMBLE_WEIGHTS)
             try:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, ensemble=ens)
             except MitkitError:
@@ -323,7 +318,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
         notes[:, 3] = np.clip(np.round(notes[:, 3] + rng.integers(-15, 16)), 1, 127)
         styles.append(render.add_expression(render.random_style(ins, rng), ins, rng))
         notes_list.append(notes)
-        soundfonts.append(_weighted(rng, SOUNDFONT_WEIGHTS))  # per stem: more timbres per ensemble
+        soundfonts.append(scores.weighted_choice(rng, SOUNDFONT_WEIGHTS))  # per stem: more timbres per ensemble
     stems = render.render_stems(list(zip(notes_list, styles)), soundfont=soundfonts, room=room)
     (root / "audio").mkdir(parents=True, exist_ok=True)
     entry_stems = []
@@ -469,7 +464,10 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
             n_fail += exc is not None
             account(entry)
     else:
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_end_with_parent) as pool:
+        # fresh interpreters, not forks: a fork of a process that already ran FluidSynth can deadlock in
+        # the child's sfload (a lock held by another thread at fork time)
+        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_end_with_parent,
+                                    mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = set()
             while True:
                 while len(futures) < 2 * workers and done < target:
