@@ -137,7 +137,7 @@ def _cmd_train(args):
     overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
-                                   "precision": args.precision,
+                                   "precision": args.precision, "reattack_weight": args.reattack_weight,
                                    "eval_every": args.eval_every, "init": args.init,
                                    "select_on": args.select_on}.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
@@ -317,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=None,
                    help="'auto' (default) trains the branches in bfloat16 on CPUs with native bf16 "
                         "(about 2.5x faster), float32 elsewhere")
+    p.add_argument("--reattack-weight", type=float, default=None,
+                   help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
+                        "onsets (default 1)")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
     p.add_argument("--select-on", default=None, metavar="BENCHMARK",
                    help="keep the AMT branch with the best note F1 on this validation benchmark folder "

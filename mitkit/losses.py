@@ -17,7 +17,8 @@ ACTIVE_THRESHOLD = 0.1  # a bin is "active" when any instrument's roll exceeds t
 MAX_BINS = 512  # bins sampled per clip for the contrastive losses, so memory stays flat
 
 
-def focal_loss(logits: torch.Tensor, targets: torch.Tensor, *, alpha: float, gamma: float = FOCAL_GAMMA):
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor, *, alpha: float, gamma: float = FOCAL_GAMMA,
+               positive_weight: torch.Tensor | None = None):
     """Binary focal loss, averaged over all elements.
 
     ``FL = −α·y·(1−p)^γ·log p − (1−α)·(1−y)·p^γ·log(1−p)`` with ``p = sigmoid(logits)``.
@@ -27,14 +28,31 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, *, alpha: float, gam
     logits, targets : tensors of one shape, e.g. ``(B, 84, T)``; targets in [0, 1].
     alpha : weight of the positive class (0.2 frames, 0.06 onsets).
     gamma : focusing exponent; 0 gives α-weighted binary cross-entropy.
+    positive_weight : optional tensor (broadcast to ``targets``) that scales the positive term per element,
+        e.g. :func:`reattack_weights` to stress onsets that no silence announces.
 
     Notebook: 02_training
     """
     p = torch.sigmoid(logits)
     log_p, log_not_p = F_.logsigmoid(logits), F_.logsigmoid(-logits)
     pos = -alpha * targets * (1 - p) ** gamma * log_p
+    if positive_weight is not None:
+        pos = pos * positive_weight
     neg = -(1 - alpha) * (1 - targets) * p ** gamma * log_not_p
     return (pos + neg).mean()
+
+
+def reattack_weights(frame_target: torch.Tensor, onset_target: torch.Tensor, weight: float) -> torch.Tensor:
+    """Per-element weights for the onset loss: ``weight`` on re-attacks, 1 elsewhere.
+
+    A re-attack is an onset of a pitch that was already sounding in the frame before (a repeated note
+    played without a gap): nothing but the attack itself marks it, and with onsets that mostly follow
+    silence the onset head learns to miss it. Targets are ``(B, 84, T)``.
+    """
+    sounding_before = torch.zeros_like(frame_target)
+    sounding_before[..., 1:] = frame_target[..., :-1]
+    reattack = (onset_target > 0.5) & (sounding_before > 0.5)
+    return 1.0 + (weight - 1.0) * reattack.to(frame_target.dtype)
 
 
 def sample_active_bins(V: torch.Tensor, rolls: torch.Tensor, *, max_bins: int = MAX_BINS,

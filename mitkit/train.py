@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, timbre_loss
+from .losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
 from .model import MitNet, ModelConfig
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class TrainConfig:
     num_workers: int = 1  # DataLoader worker processes
     seed: int = 0  # seeds the model, the mixtures and the sampling of bins
     threads: int = 0  # torch CPU threads (0: torch's default)
+    reattack_weight: float = 1.0  # onset-loss weight of re-attacks (same pitch, no gap) relative to other onsets
     precision: str = "auto"  # "auto" (bf16 branches on a CPU with native bf16, else fp32), "bf16" or "fp32"
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     init: str = ""  # checkpoint whose weights start the run (fine-tuning; "bundled" = the shipped model)
@@ -106,7 +107,10 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
     losses = {}
     if want_amt:
         losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
-        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA)
+        weight = (reattack_weights(frame_target, onset_target, cfg.reattack_weight)
+                  if cfg.reattack_weight != 1.0 else None)
+        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA,
+                                     positive_weight=weight)
     if want_timbre:
         losses["timbre"] = timbre_loss(out["V"][..., :T], per_instrument, kind=cfg.timbre_loss,
                                        max_bins=cfg.max_bins, generator=generator)

@@ -68,3 +68,26 @@ def test_timbre_loss_gradients_finite(rng):
         loss = timbre_loss(V, rolls, kind=kind)
         loss.backward()
         assert torch.isfinite(loss) and torch.isfinite(V.grad).all()
+
+
+def test_reattack_weights_mark_only_onsets_of_a_sounding_pitch():
+    from mitkit.losses import reattack_weights
+    frames = torch.zeros(1, 3, 8)
+    onsets = torch.zeros(1, 3, 8)
+    frames[0, 0, 1:7] = 1  # pitch 0: note at 1, re-attacked at 4 without a gap
+    onsets[0, 0, 1] = onsets[0, 0, 4] = 1
+    frames[0, 1, 5:8] = 1  # pitch 1: a note after silence
+    onsets[0, 1, 5] = 1
+    w = reattack_weights(frames, onsets, 5.0)
+    assert w[0, 0, 4] == 5.0
+    assert w[0, 0, 1] == 1.0 and w[0, 1, 5] == 1.0
+    assert float(w.sum()) == 3 * 8 + 4.0
+
+
+def test_positive_weight_scales_only_the_positive_term():
+    logits = torch.tensor([[0.3, -1.2]])
+    targets = torch.tensor([[1.0, 0.0]])
+    plain = focal_loss(logits, targets, alpha=0.25)
+    doubled = focal_loss(logits, targets, alpha=0.25, positive_weight=torch.tensor([[2.0, 2.0]]))
+    pos_only = focal_loss(logits[:, :1], targets[:, :1], alpha=0.25) / 2  # mean over 2 elements
+    assert torch.isclose(doubled - plain, pos_only)
