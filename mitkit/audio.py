@@ -16,8 +16,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from . import constants as C
-from .errors import MitkitError
+from mitkit import constants as C
+from mitkit.errors import MitkitError
 
 SILENCE_RMS = 1e-5  # below this (≈ −100 dBFS) a signal counts as silent
 

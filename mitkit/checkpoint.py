@@ -5,14 +5,17 @@ a checkpoint never runs code from it.
 """
 from __future__ import annotations
 
-import os
+import functools
 from importlib import resources
 from pathlib import Path
 
 import torch
 
-from . import __version__
-from .errors import MitkitError
+from mitkit.errors import MitkitError
+from mitkit.files import write_atomically
+from mitkit.model import MitNet, ModelConfig
+from mitkit.note_creation import DEFAULT_THRESHOLDS
+from mitkit.version import __version__
 
 FORMAT = "mitkit-checkpoint"
 FORMAT_VERSION = 1  # bump when the meaning of a stored field changes
@@ -30,13 +33,8 @@ def save_checkpoint(path, payload: dict, *, overwrite: bool = False) -> Path:
     The file is written to a temporary name first and renamed, so a killed run never leaves half a
     checkpoint; an existing file is only replaced when ``overwrite`` is true.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise MitkitError(f"path={str(path)!r} must not exist (pass overwrite=True to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "mitkit_version": __version__, **payload}, tmp)
-    os.replace(tmp, path)
+    record = {"format": FORMAT, "format_version": FORMAT_VERSION, "mitkit_version": __version__, **payload}
+    return write_atomically(path, lambda tmp: torch.save(record, tmp), overwrite=overwrite)
     return path
 
 
@@ -71,3 +69,43 @@ def _load_failure(err: Exception, path: Path) -> str:
         return "it holds Python objects other than tensors and plain data (refused: loading them could run code)"
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(path: str | None, device: str):
+    ckpt = load_checkpoint(path)
+    return model_from_checkpoint(ckpt, where=path or "bundled checkpoint").to(device), ckpt
+
+
+def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
+    """Build an eval-mode :class:`MitNet` from a loaded checkpoint dict, with a clear error when the
+    checkpoint was made for another model configuration."""
+    try:
+        model = MitNet(ModelConfig(**ckpt["model_config"]))
+        model.load_state_dict(ckpt["model"])
+    except (TypeError, RuntimeError, KeyError) as err:
+        detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        raise MitkitError(f"checkpoint={where!r} must match this mitkit's model "
+                          f"(model_config={ckpt.get('model_config')}): {detail[:600]}") from None
+    return model.eval()
+
+
+def thresholds_of(ckpt: dict) -> dict:
+    """Note-creation settings a checkpoint transcribes with: DEFAULT_THRESHOLDS updated by its tuned ones."""
+    return {**DEFAULT_THRESHOLDS, **(ckpt.get("thresholds") or {})}
+
+
+def load_model(checkpoint=None, *, device: str = "cpu"):
+    """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached).
+
+    The cached model is shared: copy it (``copy.deepcopy``) before changing its weights.
+
+    Notebook: 02_training
+    """
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise MitkitError(f"device={device!r} must be a torch device such as 'cpu' or 'cuda'") from None
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise MitkitError(f"device={device!r} must be available: this machine has no CUDA GPU (use 'cpu')")
+    return _cached_model(None if checkpoint is None else str(checkpoint), device)

@@ -11,23 +11,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import warnings
 from pathlib import Path
 
-from . import __version__
-from .errors import MitkitError
+from mitkit.constants import AUDIO_FORMATS, SPLITS
+from mitkit.errors import MitkitError
+from mitkit.files import check_writable
+from mitkit.synth import scores
+from mitkit.version import __version__
 
 
 def _instruments(value: str):
-    if value in ("auto", "voices"):
-        return value
+    from mitkit.instrument_count import check_instruments
     try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--instruments={value!r} must be an integer 1..8, 'auto' or 'voices'") from None
-    if not 1 <= k <= 8:
-        raise argparse.ArgumentTypeError(f"--instruments={k} must be between 1 and 8, 'auto' or 'voices'")
-    return k
+        return check_instruments(value, name="--instruments")
+    except MitkitError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _add_transcription_options(p):
@@ -71,7 +71,7 @@ def plan_outputs(audio_files, out, *, report: bool, overwrite: bool, skip_existi
     writable folder, no two inputs write the same file, and no existing file is replaced without
     ``overwrite``. Returns one ``{"json": path, "midi": path[, "html": path]}`` per input, or None for
     an input whose outputs all exist when ``skip_existing``."""
-    from .export import check_folder
+    from mitkit.files import check_folder
     if not str(out).strip():
         raise MitkitError(f"--out={str(out)!r} must name a folder")
     out = check_folder(out)
@@ -98,8 +98,8 @@ def plan_outputs(audio_files, out, *, report: bool, overwrite: bool, skip_existi
 def _cmd_transcribe(args):
     from tqdm.auto import tqdm
 
-    from .export import write_outputs
-    from .transcribe import transcribe
+    from mitkit.export import write_outputs
+    from mitkit.transcription import transcribe
 
     plans = plan_outputs(args.audio, args.out, report=args.report, overwrite=args.overwrite,
                          skip_existing=args.skip_existing)
@@ -128,12 +128,12 @@ def _cmd_transcribe(args):
 
 
 def _cmd_demo(args):
-    from .demo import run_demo
+    from mitkit.demo import run_demo
     run_demo(out=Path(args.out), instruments=args.instruments, overwrite=args.overwrite)
 
 
 def _cmd_train(args):
-    from .train import TrainConfig, Trainer
+    from mitkit.training.trainer import TrainConfig, Trainer
     overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
@@ -150,14 +150,14 @@ def _cmd_train(args):
         trainer.resume()
     trainer.run(time_limit=args.time_limit)
     if args.tune_on and trainer.rank == 0:
-        from .tuning import tune_checkpoint
+        from mitkit.training.tuning import tune_checkpoint
         print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu"))
     print(f"done: {run / 'best.pt'}")
 
 
 def _cmd_tune(args):
-    from .checkpoint import bundled_checkpoint_path
-    from .tuning import tune_checkpoint
+    from mitkit.checkpoint import bundled_checkpoint_path
+    from mitkit.training.tuning import tune_checkpoint
     if Path(args.checkpoint).resolve() == bundled_checkpoint_path().resolve():
         raise MitkitError("checkpoint must not be the bundled model: tune a copy of it "
                           "(the bundled one is part of the installed package)")
@@ -165,15 +165,15 @@ def _cmd_tune(args):
 
 
 def _add_synth_commands(sub):
-    """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.data`)."""
-    from .data import add_bench_arguments, add_synth_arguments
+    """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.synth.datasets`)."""
+    from mitkit.cli import add_bench_arguments, add_synth_arguments
 
     def _cmd_synth(args):
-        from .data import synth_main
+        from mitkit.cli import synth_main
         synth_main(args)
 
     def _cmd_chorale_bench(args):
-        from .data import bench_main
+        from mitkit.cli import bench_main
         bench_main(args)
 
     p = sub.add_parser("synth", help="render synthetic stems for training (FluidSynth; resumable, shardable)",
@@ -187,10 +187,11 @@ def _add_synth_commands(sub):
 
 
 def _cmd_bench(args):
-    from .bench import format_results, run_bench, write_results
+    from mitkit.evaluation.speed import run_bench
+    from mitkit.evaluation.speed_report import format_results, write_results
 
-    if args.out and Path(args.out).exists() and not args.overwrite:
-        raise MitkitError(f"--out={args.out!r} must not exist already: pass --overwrite to replace it")
+    if args.out:
+        check_writable(args.out, overwrite=args.overwrite, name="--out")
     options = {"lengths": args.lengths, "systems": args.systems, "instruments": args.instruments,
                "checkpoint": args.checkpoint, "repeats": args.repeats, "long_repeats": args.long_repeats,
                "warmup": args.warmup, "audio": args.audio, "threads": args.threads}
@@ -201,21 +202,19 @@ def _cmd_bench(args):
 
 
 def _add_evaluate_command(sub):
-    """``mitkit evaluate``: a checkpoint and the baselines side by side on a benchmark (:mod:`mitkit.systems`)."""
-    from .systems import BENCHMARK_ENV, COUNT_MODES, SYSTEM_NAMES, default_benchmark
+    """``mitkit evaluate``: a checkpoint and the baselines side by side on a benchmark (:mod:`mitkit.evaluation.systems`)."""
+    from mitkit.evaluation.systems import BENCHMARK_ENV, COUNT_MODES, SYSTEM_NAMES, default_benchmark
 
     def _cmd_evaluate(args):
         import json
 
-        from .evaluate import format_markdown_table
-        from .systems import evaluate_systems
+        from mitkit.evaluation.benchmarks import format_markdown_table
+        from mitkit.evaluation.systems import evaluate_systems
 
         if args.benchmark is None:
             raise MitkitError(f"--benchmark must be given (or ${BENCHMARK_ENV} set): build the chorale benchmark "
                               "with `mitkit chorale-bench --out DIR`, or pass a folder of audio + MIDI pairs")
-        out = Path(args.out) if args.out else None
-        if out is not None and out.exists() and not args.overwrite:
-            raise MitkitError(f"--out={args.out!r} must not exist already: pass --overwrite to replace it")
+        out = check_writable(args.out, overwrite=args.overwrite, name="--out") if args.out else None
         if args.limit is not None and args.limit < 1:
             raise MitkitError(f"--limit={args.limit} must be a positive number of mixes")
         report = evaluate_systems(args.benchmark, systems=args.systems, checkpoint=args.checkpoint, count=args.count,
@@ -233,7 +232,7 @@ def _add_evaluate_command(sub):
             print(f"wrote {out}")
 
     def _systems(value):
-        from .systems import parse_system_names
+        from mitkit.evaluation.systems import parse_system_names
         try:
             return parse_system_names(value)
         except MitkitError as err:
@@ -349,8 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="systems to run (default: all three)")
     p.add_argument("--instruments", "-k", type=int, help="K given to the full system, 2..8 (default: 4)")
     p.add_argument("--checkpoint", default=None,
-                   help="model checkpoint (.pt); default: the bundled model, or an untrained stand-in (reported) "
-                        "while no bundled weights exist")
+                   help="model checkpoint (.pt); default: the bundled model")
     p.add_argument("--repeats", type=int, help="timed runs per system and length; the median is reported (default: 3)")
     p.add_argument("--long-repeats", type=int, help="timed runs for lengths over 2 minutes (default: 1)")
     p.add_argument("--warmup", type=int, help="untimed warm-up runs on <= 10 s of audio (default: 1)")
@@ -383,3 +381,61 @@ def main(argv=None) -> int:
 if __name__ == "__main__":
     warnings.simplefilter("default")
     sys.exit(main())
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--shard={text!r} must look like i/N, e.g. 0/4") from exc
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"--shard={text!r} must satisfy 0 <= i < N")
+    return i, n
+
+
+def add_synth_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``mitkit synth`` (for :mod:`mitkit.cli`)."""
+    p.add_argument("--out", required=True, help="dataset folder (created; an existing one is resumed)")
+    p.add_argument("--hours", type=float, required=True, help="hours of stem audio to hold (over all shards)")
+    p.add_argument("--seed", type=int, default=0, help="plan seed: same seed, same pieces")
+    p.add_argument("--workers", type=int, default=1, help="rendering processes on this machine")
+    p.add_argument("--shard", type=_parse_shard, default=(0, 1), help="i/N: this machine renders shard i of N")
+    p.add_argument("--audio-format", choices=sorted(AUDIO_FORMATS), default="flac")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``mitkit chorale-bench`` (for :mod:`mitkit.cli`)."""
+    p.add_argument("--out", required=True, help="benchmark folder")
+    p.add_argument("--n-chorales", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=30.0)
+    p.add_argument("--split", choices=SPLITS, default="test",
+                   help="take chorales from this split (validation: for tuning thresholds)")
+    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="detached",
+                   help="how notes end: detached (a gap before every note; the test benchmark's) or "
+                        "written (held for the written length: repeated notes re-attacked without a gap)")
+    p.add_argument("--quiet", action="store_true")
+
+
+def synth_main(args) -> int:
+    """Run ``mitkit synth`` from parsed arguments; prints a one-line summary."""
+    from mitkit.synth.datasets import stem_seconds, synth
+    t0 = time.time()
+    man = synth(args.out, hours=args.hours, seed=args.seed, workers=args.workers, shard=args.shard,
+                audio_format=args.audio_format, progress=not args.quiet)
+    secs = sum(stem_seconds(p) for p in man["pieces"])
+    dt = time.time() - t0
+    print(f"{args.out}: {len(man['pieces'])} pieces, {secs / 3600:.2f} h of stem audio "
+          f"({dt:.0f} s wall this run)")
+    return 0
+
+
+def bench_main(args) -> int:
+    """Run ``mitkit chorale-bench`` from parsed arguments."""
+    from mitkit.synth.benchmarks import build_chorale_benchmark
+    index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, seed=args.seed,
+                                    max_seconds=args.max_seconds, split=args.split,
+                                    articulation=args.articulation, progress=not args.quiet)
+    print(f"{args.out}: {len(index['mixes'])} mixes")
+    return 0

@@ -1,7 +1,7 @@
 """Primary constants of mitkit and the values derived from them.
 
 Every number that more than one module needs lives here. Primary values are typed once;
-derived values are computed, never retyped (see ``../shared/DESIGN.md``, "Facts from the paper").
+derived values are computed, never retyped (the values are the paper's, arXiv 2509.12712).
 
 Glossary (matches the notebooks)
 --------------------------------
@@ -64,3 +64,10 @@ EMBEDDING_DIM = 12
 
 # ---- limits ----------------------------------------------------------------------------------
 MAX_INSTRUMENTS = 8  # largest K accepted by --instruments and the auto estimate's cap
+
+# The index.json of a benchmark folder (written by mitkit.synth.benchmarks, read by mitkit.evaluation.benchmarks)
+BENCHMARK_FORMAT, BENCHMARK_VERSION = "mitkit-benchmark", 1
+
+# Splits of synthetic data and benchmarks (by piece group), and the audio formats a dataset may store
+SPLITS = ("train", "validation", "test")
+AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}  # soundfile format, subtype

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .assets import example_path, example_truth
-from .evaluate import merge_tracks, separation_metrics, transcription_metrics
-from .export import write_report
-from .transcribe import transcribe
-
+from mitkit.assets import example_path, example_truth
+from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+from mitkit.export import write_report
+from mitkit.notes import merge_tracks
+from mitkit.transcription import transcribe
 
 _HOW_COUNTED = {"auto": "estimated from timbre", "voices": "counted as simultaneous voices"}
 

@@ -10,46 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pretty_midi
 
-from . import __version__
-from .errors import MitkitError
-
-
-def check_writable(path, *, overwrite: bool = False) -> Path:
-    """``path`` as a Path, with its folder created; refuses to replace a file unless ``overwrite``."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise MitkitError(f"path={str(path)!r} must not exist already (use overwrite=True / --overwrite to replace it)")
-    if path.is_dir():
-        raise MitkitError(f"path={str(path)!r} must be a file path, not a directory")
-    check_folder(path.parent)
-    return path
-
-
-def check_folder(folder) -> Path:
-    """Create ``folder`` if needed and prove it takes files (a probe file is written and removed), so
-    that a run fails before its work, not after it, when the output location is unusable.
-
-    Raises
-    ------
-    MitkitError
-        When ``folder`` is a file, cannot be created, or is not writable (read-only, no permission).
-    """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise MitkitError(f"out={str(folder)!r} must be a folder, but it is a file")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".mitkit-probe-")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as err:
-        raise MitkitError(f"out={str(folder)!r} must be a writable folder: {err.strerror or err}") from None
-    return folder
+from mitkit.errors import MitkitError
+from mitkit.files import check_writable, temporary_sibling
+from mitkit.version import __version__
 
 
 def write_outputs(t, paths: dict, *, overwrite: bool = False) -> list[Path]:
@@ -67,9 +34,7 @@ def write_outputs(t, paths: dict, *, overwrite: bool = False) -> list[Path]:
     temps = {}
     try:
         for kind, target in targets.items():
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(fd)
-            temps[kind] = Path(tmp)
+            temps[kind] = temporary_sibling(target)
             writers[kind](t, temps[kind])
     except BaseException:
         for tmp in temps.values():
@@ -95,22 +60,6 @@ def write_json(t, path, *, overwrite: bool = False) -> Path:
 
 def _write_json_to(t, path: Path) -> None:
     path.write_text(json.dumps(transcription_to_dict(t), indent=1))
-
-
-def read_json(path):
-    """A :class:`~mitkit.transcribe.Transcription` (tracks only) from a file written by :func:`write_json`.
-
-    Notebook: 05_transcribe_your_own_audio
-    """
-    from .transcribe import Note, Track, Transcription
-    try:
-        d = json.loads(Path(path).read_text())
-        tracks = [Track(tr["id"], [Note(n["onset"], n["offset"], n["pitch"], n["velocity"]) for n in tr["notes"]],
-                        program=tr.get("program", 0)) for tr in d["tracks"]]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise MitkitError(f"path={str(path)!r} must be a mitkit transcription JSON file: {err}") from None
-    return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
-                         thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"))
 
 
 def to_pretty_midi(t) -> pretty_midi.PrettyMIDI:
@@ -139,7 +88,7 @@ def write_report(t, path, *, overwrite: bool = False) -> Path:
 
 
 def _write_report_to(t, path: Path) -> None:
-    from .plots import plot_transcription
+    from mitkit.plots import plot_transcription
     counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
     fig = plot_transcription(t, title=f"mitkit {__version__}: {t.audio or 'audio'} "
                                       f"({t.duration:.1f} s; {counts})")

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F_
 
-from . import constants as C
-from .errors import MitkitError
+from mitkit import constants as C
+from mitkit.errors import MitkitError
 
 # Half-band low-pass used before every decimation by 2: windowed sinc, cut-off at a quarter of the
 # sample rate, long enough that the top bin of the next octave (0.35·sr) stays within 0.1 dB.

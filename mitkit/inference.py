@@ -10,14 +10,15 @@ by the chunk, not by the file.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import constants as C
-from .frontend import EnergyNorm
+from mitkit import constants as C
+from mitkit.frontend import EnergyNorm
 
 CHUNK_FRAMES = 1723  # ≈ 20 s of frames per chunk: bounds the activations (≈ 0.5 GB at 30 s in the timbre branch)
 CONTEXT_FRAMES = 172  # ≈ 2 s each side: half the longest CQT kernel (0.8 s) plus the decimation filters
@@ -76,8 +77,8 @@ def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
 
 def use_bf16(precision: str) -> bool:
     """Resolve ``precision`` ("auto", "bf16" or "fp32") for the network's branches on this machine."""
-    from .errors import MitkitError
-    from .model import native_bf16
+    from mitkit.errors import MitkitError
+    from mitkit.model import native_bf16
     if precision not in ("auto", "bf16", "fp32"):
         raise MitkitError(f"precision={precision!r} must be 'auto', 'bf16' or 'fp32'")
     return precision == "bf16" or (precision == "auto" and native_bf16())
@@ -86,22 +87,23 @@ def use_bf16(precision: str) -> bool:
 @torch.no_grad()
 def run_chunks(model, audio: torch.Tensor, *, sigma: float, with_amt: bool = True, with_timbre: bool = True,
                bf16: bool = False, chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
-               progress: bool = False):
+               progress: bool = False, timer=None):
     """Yield ``(start, stop, outputs)`` for consecutive chunks; ``outputs`` holds the centre frames of
-    ``frame_logit``/``onset_logit`` ``(84, t)`` and ``V`` ``(12, 84, t)`` as tensors."""
+    ``frame_logit``/``onset_logit`` ``(84, t)`` and ``V`` ``(12, 84, t)`` as tensors. ``timer``: see
+    :meth:`mitkit.model.MitNet.forward`."""
     n_frames = model.cqt.n_frames(audio.shape[-1])
     spans = chunk_spans(n_frames, chunk_frames)
     for start, stop in tqdm(spans, disable=not progress or len(spans) == 1, desc="network", unit="chunk"):
         seg, offset = _segment(audio, start, stop, context_frames)
         out = model(seg[None], sigma=torch.tensor([sigma], device=audio.device), with_amt=with_amt,
-                    with_timbre=with_timbre, bf16=bf16)
+                    with_timbre=with_timbre, bf16=bf16, timer=timer)
         yield start, stop, {k: v[0, ..., offset:offset + stop - start] for k, v in out.items()}
 
 
 @torch.no_grad()
 def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = True, precision: str = "auto",
             chunk_frames: int = CHUNK_FRAMES, context_frames: int = CONTEXT_FRAMES,
-            progress: bool = False) -> Posteriorgrams:
+            progress: bool = False, timer=None) -> Posteriorgrams:
     """Posteriorgrams (and embeddings) for a mono 22,050 Hz waveform of any length.
 
     Parameters
@@ -111,27 +113,34 @@ def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = T
     with_timbre : run the timbre branch.
     keep_embeddings : keep V ``(12, 84, T)`` for the whole file (about 4 kB per frame).
     precision : "auto" (bfloat16 branches where the CPU has native bf16, else float32), "bf16" or "fp32".
+    timer : optional ``timer(stage)`` context-manager factory that times "cqt", "amt" and "timbre"
+        (see :meth:`mitkit.model.MitNet.forward`).
 
     Notebook: 02_training, 04_speed_benchmarks
     """
     bf16 = use_bf16(precision)
+    timer = timer or (lambda stage: contextlib.nullcontext())
     device = next(model.parameters()).device
     audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
     n_frames = model.cqt.n_frames(audio.shape[-1])
-    if n_frames <= chunk_frames:
-        sigma = float(EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None]))))
-    else:
-        sigma = clip_scale(model, audio, chunk_frames=chunk_frames, context_frames=context_frames)
+    with timer("cqt"):  # σ of the whole file, before the chunks
+        if n_frames <= chunk_frames:
+            sigma = float(EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None]))))
+        else:
+            sigma = clip_scale(model, audio, chunk_frames=chunk_frames, context_frames=context_frames)
     Y_F = np.empty((C.N_PITCHES, n_frames), dtype=np.float32)
     Y_O = np.empty_like(Y_F)
     V = np.empty((model.config.embedding_dim, C.N_PITCHES, n_frames), np.float32) \
         if with_timbre and keep_embeddings else None
     for start, stop, out in run_chunks(model, audio, sigma=sigma, with_timbre=V is not None, bf16=bf16,
-                                       chunk_frames=chunk_frames, context_frames=context_frames, progress=progress):
-        Y_F[:, start:stop] = torch.sigmoid(out["frame_logit"]).cpu().numpy()
-        Y_O[:, start:stop] = torch.sigmoid(out["onset_logit"]).cpu().numpy()
+                                       chunk_frames=chunk_frames, context_frames=context_frames, progress=progress,
+                                       timer=timer):
+        with timer("amt"):
+            Y_F[:, start:stop] = torch.sigmoid(out["frame_logit"]).cpu().numpy()
+            Y_O[:, start:stop] = torch.sigmoid(out["onset_logit"]).cpu().numpy()
         if V is not None:
-            V[:, :, start:stop] = out["V"].cpu().numpy()
+            with timer("timbre"):
+                V[:, :, start:stop] = out["V"].cpu().numpy()
     return Posteriorgrams(Y_F, Y_O, V, sigma)
 
 

@@ -3,18 +3,19 @@
 Notebook: 02_training
 
 Shapes use B batch, C channels, F frequency bins, T frames, P = 84 pitches, D = 12 embedding dims.
-The branches share only the CQT (DESIGN.md: sharing a block hurt); each has its own EnergyNorm affine.
+The branches share only the CQT (the paper, arXiv 2509.12712: sharing a block hurt); each has its own EnergyNorm affine.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F_
 
-from . import constants as C
-from .frontend import CQT, EnergyNorm, HarmonicStacking
+from mitkit import constants as C
+from mitkit.frontend import CQT, EnergyNorm, HarmonicStacking
 
 
 @dataclass
@@ -159,22 +160,36 @@ class MitNet(nn.Module):
         self.timbre = TimbreBranch(self.config)
 
     def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True,
-                bf16: bool = False):
-        X = self.cqt(audio)  # (B, 288, T) complex
-        P = EnergyNorm.power(X)
-        if sigma is None:
-            sigma = EnergyNorm.clip_scale(P)
-        S_amt = self.stack(self.amt_norm(P, sigma)) if with_amt else None  # (B, 8, 252, T)
-        S_timbre = self.stack(self.timbre_norm(P, sigma)) if with_timbre else None
+                bf16: bool = False, timer=None):
+        """Logits ``frame_logit``, ``onset_logit`` ``(B, 84, T)`` and embeddings ``V`` ``(B, 12, 84, T)``.
+
+        ``timer``, when given, is called as ``with timer(stage):`` around the stages "cqt", "amt" and
+        "timbre" (the speed harness, :mod:`mitkit.evaluation.stage_timings`, times them this way).
+        """
+        timer = timer or _untimed
+        with timer("cqt"):
+            P = EnergyNorm.power(self.cqt(audio))  # (B, 288, T)
+            if sigma is None:
+                sigma = EnergyNorm.clip_scale(P)
         out = {}
         # the branches' convolutions may run in bfloat16 (inference on CPUs with native bf16: about 2x
         # faster, posteriors within 0.005); the CQT and the log stay in float32 for their dynamic range
-        with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
-            if with_amt:
-                out["frame_logit"], out["onset_logit"] = self.amt(S_amt)
-            if with_timbre:
-                out["V"] = self.timbre(S_timbre)
-        return {k: v.float() for k, v in out.items()}
+        if with_amt:
+            with timer("amt"):
+                S = self.stack(self.amt_norm(P, sigma))  # (B, 8, 252, T)
+                with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
+                    frame_logit, onset_logit = self.amt(S)
+                out["frame_logit"], out["onset_logit"] = frame_logit.float(), onset_logit.float()
+        if with_timbre:
+            with timer("timbre"):
+                S = self.stack(self.timbre_norm(P, sigma))
+                with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
+                    out["V"] = self.timbre(S).float()
+        return out
+
+
+def _untimed(stage: str):
+    return contextlib.nullcontext()
 
 
 def native_bf16() -> bool:

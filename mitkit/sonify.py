@@ -9,7 +9,7 @@ Two voices are available:
   0.45·sr dropped) with ``f0`` the note's equal-tempered frequency, ``a = PEAK · velocity / 127``
   and ``env`` a 10 ms linear attack, an exponential decay and a 30 ms release ramp after the
   offset. No dependency, deterministic, cheap: good for checking *which notes* a track holds.
-- ``program=<General MIDI program>``: FluidSynth through :func:`mitkit.render.render_stems` with a
+- ``program=<General MIDI program>``: FluidSynth through :func:`mitkit.synth.render.render_stems` with a
   training soundfont (``"TimGM6mb"``, bundled with pretty_midi, or ``"FluidR3_GM"``): good for
   hearing a track with an instrument's sound. Needs pyfluidsynth and the FluidSynth library.
 
@@ -31,9 +31,10 @@ import warnings
 
 import numpy as np
 
-from . import constants as C
-from .errors import MitkitError
-from .render import TRAIN_SOUNDFONTS
+from mitkit import constants as C
+from mitkit.errors import MitkitError
+from mitkit.synth.render import TRAIN_SOUNDFONTS
+from mitkit.synth.tones import partials
 
 __all__ = ["sonify", "sonify_tracks", "HARMONICS", "PEAK", "RELEASE_S", "ATTACK_S"]
 
@@ -48,7 +49,7 @@ def _check_notes(notes, name: str = "notes") -> np.ndarray:
     """``notes`` as float64 ``(N, 4)``; accepts a Track (``to_array``) too."""
     if hasattr(notes, "to_array"):
         notes = notes.to_array()
-    from .evaluate import as_note_array
+    from mitkit.notes import as_note_array
     arr = as_note_array(notes, name)
     if len(arr) and np.any(arr[:, 2] < 1):
         bad = int(np.flatnonzero(arr[:, 2] < 1)[0])
@@ -86,8 +87,7 @@ def _sine_voice(arr: np.ndarray, sr: int, n: int) -> np.ndarray:
         keep = h * f0 < 0.45 * sr
         if not keep.any():
             continue
-        tone = np.sin(2 * np.pi * f0 * np.outer(t, h[keep])) @ (h[keep] ** -1.5)  # (S,)
-        tone /= np.sum(h[keep] ** -1.5)
+        tone = partials(f0, t, h ** -1.5, sr=sr, limit=0.45) / np.sum(h[keep] ** -1.5)  # (S,)
         s = np.arange(b - a)
         env = np.minimum(s / attack, 1.0) * np.exp(-DECAY_PER_S * t)
         env *= np.clip(1.0 - (s - held) / release, 0.0, 1.0)  # 1 while held, then a linear release
@@ -158,7 +158,7 @@ def sonify(notes, sr: int = C.SAMPLE_RATE, *, program: int | None = None, soundf
         return np.zeros(n, np.float32)
     if program is None:
         return _sine_voice(arr, sr, n)
-    from .render import Room, StemStyle, render_stems
+    from mitkit.synth.render import Room, StemStyle, render_stems
     if n == 0:
         return np.zeros(0, np.float32)
     fs_notes = arr.copy()

@@ -21,7 +21,8 @@ import time
 
 import numpy as np
 
-from mitkit.clustering import estimate_n_clusters, make_synthetic_embeddings
+from mitkit.instrument_count import estimate_n_clusters
+from mitkit.synth.embeddings import make_synthetic_embeddings
 
 KAPPAS = (100, 50, 30, 20, 15, 10)
 KS = (1, 2, 3, 4, 5, 6)

@@ -26,23 +26,23 @@ def main(argv=None) -> int:
 
     import concurrent.futures as cf
 
-    from mitkit import data
     from mitkit.constants import SAMPLE_RATE
-    from mitkit.render import soundfont_path
+    from mitkit.synth import datasets, splits
+    from mitkit.synth.render import soundfont_path
 
-    jobs = list(itertools.islice(data.plan_jobs(args.seed), args.jobs))
-    data.chorale_group.cache_clear()
+    jobs = list(itertools.islice(datasets.plan_jobs(args.seed), args.jobs))
+    splits.chorale_group.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         if args.workers == 1:
-            entries = [data.render_job(j, tmp, audio_format=args.audio_format) for j in jobs]
+            entries = [datasets.render_job(j, tmp, audio_format=args.audio_format) for j in jobs]
         else:
             with cf.ProcessPoolExecutor(args.workers) as pool:
-                entries = list(pool.map(data.render_job, jobs, [tmp] * len(jobs),
+                entries = list(pool.map(datasets.render_job, jobs, [tmp] * len(jobs),
                                         chunksize=1))
         wall = time.perf_counter() - t0
     entries = [e for e in entries if e]
-    stem_h = sum(data.stem_seconds(e) for e in entries) / 3600
+    stem_h = sum(datasets.stem_seconds(e) for e in entries) / 3600
     mix_h = sum(e["duration"] for e in entries) / 3600
     print(f"mitkit synth: {len(entries)} pieces, {stem_h:.3f} h stem audio ({mix_h:.3f} h of mixtures) "
           f"in {wall:.1f} s wall, {args.workers} worker(s)")
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     # Baseline: pretty_midi's FluidSynth rendering of the same notes (render only, no parsing, no files).
     import pretty_midi
 
-    from mitkit import render
+    from mitkit.synth import render
 
     n_base = min(4, len(entries))
     t_ours = t_base = 0.0
@@ -71,8 +71,8 @@ def main(argv=None) -> int:
             pm.instruments.append(ins)
             pm.fluidsynth(fs=SAMPLE_RATE, synthesizer=soundfont_path(font))
         t_base += time.perf_counter() - t
-        secs += data.stem_seconds(e)
-    print(f"render only, {n_base} pieces ({secs / 60:.1f} min stem audio): mitkit.render {t_ours:.2f} s, "
+        secs += datasets.stem_seconds(e)
+    print(f"render only, {n_base} pieces ({secs / 60:.1f} min stem audio): mitkit.synth.render {t_ours:.2f} s, "
           f"pretty_midi.fluidsynth {t_base:.2f} s -> {t_base / max(t_ours, 1e-9):.2f}x")
     return 0
 

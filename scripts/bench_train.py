@@ -17,8 +17,8 @@ import time
 import torch
 
 from mitkit import constants as C
-from mitkit.data import MixtureDataset, StemBank
-from mitkit.train import Trainer, TrainConfig
+from mitkit.training.mixtures import MixtureDataset, StemBank
+from mitkit.training.trainer import TrainConfig, Trainer
 
 CONFIGS = [  # (stage, precision); the first is the reference
     ("joint", "fp32"), ("joint", "bf16"), ("amt", "fp32"), ("amt", "bf16"), ("timbre", "fp32"), ("timbre", "bf16"),

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mitkit.data import build_chorale_benchmark
+from mitkit.synth.benchmarks import build_chorale_benchmark
 
 ASSETS = Path(__file__).resolve().parents[1] / "mitkit" / "assets"
 

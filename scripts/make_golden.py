@@ -28,7 +28,7 @@ from pathlib import Path
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "example.json"
 FORMAT = "mitkit-golden"
 VERSION = 1
-RUNS = {"default": {}, "k4": {"instruments": 4}}  # name -> keyword arguments of mitkit.transcribe
+RUNS = {"default": {}, "k4": {"instruments": 4}}  # name -> keyword arguments of mitkit.transcription
 FLOAT_TOL = 1e-6  # absolute tolerance of every float when comparing (values are rounded to 6 decimals)
 
 
@@ -49,9 +49,9 @@ def summarize(t, parts) -> dict:
     """The frozen summary of one :class:`mitkit.Transcription` against the ground-truth ``parts``."""
     import numpy as np
 
-    from mitkit.baselines import pitch_order_tracks
-    from mitkit.evaluate import merge_tracks, separation_metrics, transcription_metrics
-    from mitkit.notes import notes_to_seconds
+    from mitkit.evaluation.baselines import pitch_order_tracks
+    from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+    from mitkit.notes import merge_tracks, notes_to_seconds
 
     table = notes_to_seconds(t.notes)  # (N, 4): onset_s, offset_s, pitch, velocity; rows follow t.notes
     est = [tr.to_array() for tr in t.tracks]
@@ -79,7 +79,7 @@ def summarize(t, parts) -> dict:
 
 def compute_golden(precision: str | None = None) -> dict:
     """Transcribe the example once per entry of ``RUNS`` and summarise; ``precision`` (None: "auto") is
-    passed to :func:`mitkit.transcribe`."""
+    passed to :func:`mitkit.transcription`."""
     import mitkit
     parts = [p["notes"] for p in mitkit.example_truth()["parts"]]
     runs = {}

@@ -16,7 +16,7 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 apt_install() { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 
 # --- Debian packages the renderer needs --------------------------------------------------------------
-# (csound-soundfont: a second, public-domain sample set for training data; see mitkit.render.TRAIN_SOUNDFONTS)
+# (csound-soundfont: a second, public-domain sample set for training data; see mitkit.synth.render.TRAIN_SOUNDFONTS)
 if ! { [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -f /usr/share/sounds/sf2/sf_GMbank.sf2 ] \
        && ldconfig -p | grep -q libfluidsynth; }; then
   say "installing FluidSynth and the FluidR3 and csound soundfonts (apt)"

@@ -18,12 +18,15 @@ import warnings
 
 import numpy as np
 
-from mitkit.checkpoint import load_checkpoint
-from mitkit.clustering import cluster_notes, core_notes, count_voices, estimate_n_clusters, note_embeddings
-from mitkit.evaluate import load_benchmark, merge_tracks, separation_metrics, transcription_metrics
-from mitkit.notes import create_notes, notes_to_seconds
-from mitkit.transcribe import DEFAULT_THRESHOLDS, model_from_checkpoint
-from mitkit.tuning import mix_posteriorgrams
+from mitkit.checkpoint import load_checkpoint, model_from_checkpoint
+from mitkit.clustering import cluster_notes, core_notes
+from mitkit.embeddings import note_embeddings
+from mitkit.evaluation.benchmarks import load_benchmark
+from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+from mitkit.instrument_count import count_voices, estimate_n_clusters
+from mitkit.note_creation import DEFAULT_THRESHOLDS, create_notes
+from mitkit.notes import merge_tracks, notes_to_seconds
+from mitkit.training.tuning import mix_posteriorgrams
 
 VOICE_FRACTIONS = (0.3, 0.35, 0.4, 0.45)
 

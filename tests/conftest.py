@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from mitkit import constants as C
+from mitkit.synth.tones import partials
 
 
 @pytest.fixture
@@ -13,8 +14,7 @@ def rng():
 def tone(midi, seconds=1.0, *, sr=C.SAMPLE_RATE, amplitude=0.5, harmonics=(1.0,)):
     """A steady harmonic tone at a MIDI pitch."""
     t = np.arange(int(seconds * sr)) / sr
-    f = C.midi_to_hz(midi)
-    y = sum(a * np.sin(2 * np.pi * f * (h + 1) * t) for h, a in enumerate(harmonics))
+    y = partials(C.midi_to_hz(midi), t, harmonics, sr=sr)
     return (amplitude * y / max(1.0, sum(harmonics))).astype(np.float32)
 
 

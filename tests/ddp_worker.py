@@ -5,9 +5,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_train import ToneMixtures, CLIP  # noqa: E402
+from test_train import CLIP, ToneMixtures  # noqa: E402
 
-from mitkit.train import TrainConfig, Trainer  # noqa: E402
+from mitkit.training.trainer import TrainConfig, Trainer
 
 run = sys.argv[1]
 cfg = TrainConfig.preset("tiny", stage="joint", steps=2, batch_size=2, clip_frames=CLIP, eval_every=2,

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import tone
 
 from mitkit import constants as C
 from mitkit.audio import is_silent, load_audio
 from mitkit.errors import MitkitError
-
-from conftest import tone
 
 
 def test_array_needs_sr_and_is_resampled_and_downmixed():

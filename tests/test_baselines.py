@@ -1,4 +1,4 @@
-"""Tests of mitkit.baselines: pitch-order and random separation, basic-pitch on a short synthetic clip."""
+"""Tests of mitkit.evaluation.baselines: pitch-order and random separation, basic-pitch on a short synthetic clip."""
 from __future__ import annotations
 
 import functools
@@ -8,7 +8,9 @@ import logging
 import numpy as np
 import pytest
 
-from mitkit.baselines import (
+from mitkit.constants import midi_to_hz
+from mitkit.errors import MitkitError
+from mitkit.evaluation.baselines import (
     BasicPitch,
     SeparatedSystem,
     basic_pitch_model_path,
@@ -16,9 +18,9 @@ from mitkit.baselines import (
     pitch_order_tracks,
     random_tracks,
 )
-from mitkit.constants import midi_to_hz
-from mitkit.errors import MitkitError
-from mitkit.evaluate import System, merge_tracks, separation_metrics, transcription_metrics
+from mitkit.evaluation.benchmarks import System
+from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+from mitkit.notes import merge_tracks
 
 # basic-pitch 0.4.0 + onnxruntime are installed by scripts/setup.sh: without them these tests fail (no skip)
 HAS_BASIC_PITCH = importlib.util.find_spec("basic_pitch") is not None and importlib.util.find_spec("onnxruntime")

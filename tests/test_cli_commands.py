@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mitkit import data, scores
 from mitkit.checkpoint import load_checkpoint
 from mitkit.cli import build_parser, main
+from mitkit.synth import scores, splits
 
 TRAIN_ARGS = ["--preset", "tiny", "--batch-size", "2", "--eval-every", "2", "--workers", "0", "--threads", "1",
               "--device", "cpu"]
@@ -107,8 +107,8 @@ def test_train_command_errors(tmp_path, capsys):
 
 
 def _validation_chorale():
-    groups = data._stored_chorale_groups()
-    return next(r for r in sorted(groups) if data.split_of(groups[r]) == "validation")
+    groups = splits._stored_chorale_groups()
+    return next(r for r in sorted(groups) if splits.split_of(groups[r]) == "validation")
 
 
 def test_chorale_bench_command(tmp_path, monkeypatch, capsys):
@@ -126,7 +126,7 @@ def test_chorale_bench_command(tmp_path, monkeypatch, capsys):
     assert [m["n_parts"] for m in index["mixes"]] == [2, 3, 4, 2, 3, 4]
     assert sorted({m["instrumentation"] for m in index["mixes"]}) == ["bach10", "other"]
     for m in index["mixes"]:
-        assert m["chorale"] == val and data.split_of(data.chorale_group(m["chorale"])) == "validation"
+        assert m["chorale"] == val and splits.split_of(splits.chorale_group(m["chorale"])) == "validation"
         x, sr = sf.read(str(out / m["audio"]))
         assert sr == 22050 and len(x) <= 8 * sr and np.abs(x).max() > 0.01
         assert len(m["parts"]) == m["n_parts"] and all(len(p["notes"]) > 0 for p in m["parts"])

@@ -5,20 +5,18 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from mitkit.clustering import (
-    affinity_matrix,
     cluster_frames,
     cluster_notes,
     core_notes,
-    estimate_n_clusters,
-    make_synthetic_embeddings,
-    note_embeddings,
     notes_from_frame_clusters,
     order_labels_by_pitch,
-    sample_vmf,
 )
 from mitkit.constants import EMBEDDING_DIM, MAX_INSTRUMENTS, MIDI_MIN, N_PITCHES
+from mitkit.embeddings import affinity_matrix, note_embeddings
 from mitkit.errors import MitkitError
+from mitkit.instrument_count import estimate_n_clusters
 from mitkit.notes import NOTE_DTYPE
+from mitkit.synth.embeddings import make_synthetic_embeddings, sample_vmf
 
 P = N_PITCHES
 
@@ -229,7 +227,7 @@ def test_cluster_frames_silence_and_errors(rng):
 
 def test_many_notes_cluster_on_a_subsample(monkeypatch):
     import mitkit.clustering as cl
-    E, truth = cl.make_synthetic_embeddings([400, 300, 300], kappa=50, random_state=3)
+    E, truth = make_synthetic_embeddings([400, 300, 300], kappa=50, random_state=3)
     full = cl.cluster_notes(E, 3)
     monkeypatch.setattr(cl, "CLUSTER_MAX_POINTS", 200)
     sub = cl.cluster_notes(E, 3)
@@ -278,7 +276,7 @@ def test_cluster_notes_bad_amplitudes():
 
 
 def test_count_voices():
-    from mitkit.clustering import count_voices
+    from mitkit.instrument_count import count_voices
     notes = np.array([(0, 100, 60, 0.9), (0, 100, 55, 0.9), (0, 60, 48, 0.9), (60, 100, 43, 0.9),
                       (10, 30, 72, 0.5)], dtype=NOTE_DTYPE)  # three voices, one stray note for 20 % of the time
     assert count_voices(notes) == 3

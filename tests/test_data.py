@@ -1,21 +1,23 @@
 """Synthetic data, the parts that need no synthesizer: labels, instrument ranges, random notes, splits.
 
-(mitkit.instruments, mitkit.scores, mitkit.data; rendering tests are in test_data_render.py.)
+(mitkit.synth.instruments, mitkit.synth.scores, mitkit.synth.datasets; rendering tests are in test_data_render.py.)
 """
 import numpy as np
 import pytest
 
-from mitkit import data, instruments as inst, scores
-from mitkit.constants import HOP_LENGTH, MIDI_MAX, MIDI_MIN, N_PITCHES
+from mitkit.constants import HOP_LENGTH, MIDI_MAX, MIDI_MIN, N_PITCHES, SPLITS
 from mitkit.errors import MitkitError
-
+from mitkit.notes import n_frames_for, note_rolls, rolls_to_notes
+from mitkit.synth import instruments as inst
+from mitkit.synth import scores
+from mitkit.synth.splits import split_of
 
 # ---- labels ------------------------------------------------------------------------------------------
 
 def test_note_rolls_hand_case():
     # frame rate 86.13/s: 0.1 s -> frame 9 (8.61), 0.3 s -> frame 26 (25.84); 0.5 s -> 43 (43.07)
     notes = [[0.1, 0.3, 60, 80], [0.5, 0.501, 107, 10], [0.0, 0.2, 23, 80], [0.2, 0.4, 108, 80]]
-    fr, on = data.note_rolls(notes, 50)
+    fr, on = note_rolls(notes, 50)
     assert fr.shape == on.shape == (N_PITCHES, 50) and fr.dtype == np.float32
     assert np.array_equal(np.flatnonzero(fr[60 - MIDI_MIN]), np.arange(9, 26))
     assert np.array_equal(np.flatnonzero(on[60 - MIDI_MIN]), [9])
@@ -24,16 +26,16 @@ def test_note_rolls_hand_case():
 
 
 def test_note_rolls_clips_to_length_and_empty():
-    fr, on = data.note_rolls([[0.0, 10.0, 69, 80], [5.0, 6.0, 70, 80]], 20)
+    fr, on = note_rolls([[0.0, 10.0, 69, 80], [5.0, 6.0, 70, 80]], 20)
     assert fr[69 - MIDI_MIN].sum() == 20 and on[69 - MIDI_MIN, 0] == 1 and fr[70 - MIDI_MIN].sum() == 0
-    fr, on = data.note_rolls(np.zeros((0, 4)), 5)
+    fr, on = note_rolls(np.zeros((0, 4)), 5)
     assert fr.shape == (84, 5) and not fr.any()
     with pytest.raises(MitkitError, match="n_frames=-1 must be"):
-        data.note_rolls([], -1)
+        note_rolls([], -1)
 
 
 def test_n_frames_matches_frame_centres():
-    assert data.n_frames_for(0) == 1 and data.n_frames_for(HOP_LENGTH - 1) == 1 and data.n_frames_for(HOP_LENGTH) == 2
+    assert n_frames_for(0) == 1 and n_frames_for(HOP_LENGTH - 1) == 1 and n_frames_for(HOP_LENGTH) == 2
 
 
 # ---- instruments and ranges -------------------------------------------------------------------------
@@ -95,15 +97,15 @@ def test_melody_key_is_transposition_invariant():
 
 def test_split_of_is_deterministic_and_proportional():
     keys = [f"piece-{i}" for i in range(4000)]
-    splits = [data.split_of(k) for k in keys]
-    assert splits == [data.split_of(k) for k in keys]
-    frac = {s: splits.count(s) / len(keys) for s in data.SPLITS}
+    labels = [split_of(k) for k in keys]
+    assert labels == [split_of(k) for k in keys]
+    frac = {s: labels.count(s) / len(keys) for s in SPLITS}
     assert abs(frac["train"] - 0.8) < 0.03 and abs(frac["test"] - 0.1) < 0.03
-    assert data.split_of("chorale-bwv253") == data.split_of("chorale-bwv253")
+    assert split_of("chorale-bwv253") == split_of("chorale-bwv253")
 
 
 def test_rolls_to_notes_inverts_note_rolls():
-    from mitkit.data import note_rolls, rolls_to_notes
+    from mitkit.notes import note_rolls
     notes = np.array([[0.0, 0.5, 60, 90], [0.3, 0.8, 64, 90], [0.5, 0.9, 60, 90]])
     frames, onsets = note_rolls(notes, 100)
     back = rolls_to_notes(frames, onsets)

@@ -5,17 +5,20 @@ Kept fast: one tiny dataset is rendered once per module (a few seconds); renderi
 """
 import json
 
-import numpy as np
-import pytest
-
 # FluidSynth, music21 and the FluidR3_GM soundfont are installed by scripts/setup.sh. Without them this
 # module must fail (an import error, or test_soundfont_is_installed below), never skip silently.
 import fluidsynth  # noqa: E402,F401
 import music21  # noqa: E402,F401
+import numpy as np
+import pytest
 
-from mitkit import data, instruments as inst, render, scores  # noqa: E402
-from mitkit.constants import FRAME_RATE, HOP_LENGTH, MIDI_MIN, N_PITCHES, SAMPLE_RATE, midi_to_hz  # noqa: E402
-from mitkit.errors import MitkitError  # noqa: E402
+from mitkit.constants import FRAME_RATE, HOP_LENGTH, MIDI_MIN, N_PITCHES, SAMPLE_RATE, midi_to_hz
+from mitkit.errors import MitkitError
+from mitkit.notes import n_frames_for, note_rolls
+from mitkit.synth import benchmarks, datasets, render, scores
+from mitkit.synth import instruments as inst
+from mitkit.synth.splits import _stored_chorale_groups, chorale_group, parse_chorale_group, score_group, split_of
+from mitkit.training import mixtures, plots
 
 
 def test_soundfont_is_installed():
@@ -40,14 +43,14 @@ def test_chorale_to_parts_in_seconds():
 def test_jobs_and_groups_are_deterministic():
     import itertools
 
-    a = list(itertools.islice(data.plan_jobs(5), 30))
-    b = list(itertools.islice(data.plan_jobs(5), 30))
+    a = list(itertools.islice(datasets.plan_jobs(5), 30))
+    b = list(itertools.islice(datasets.plan_jobs(5), 30))
     assert a == b and len({j.id for j in a}) == 30
     assert {j.source for j in a} == {"chorale", "score", "random"}
-    assert a != list(itertools.islice(data.plan_jobs(6), 30))
-    quartet = data.score_group("beethoven/opus18no1/movement1.mxl")
-    assert quartet == data.score_group("beethoven/opus18no1/movement3.mxl") == "score-beethoven/opus18no1"
-    assert data.chorale_group("bach/bwv253") == data.chorale_group("bach/bwv253")
+    assert a != list(itertools.islice(datasets.plan_jobs(6), 30))
+    quartet = score_group("beethoven/opus18no1/movement1.mxl")
+    assert quartet == score_group("beethoven/opus18no1/movement3.mxl") == "score-beethoven/opus18no1"
+    assert chorale_group("bach/bwv253") == chorale_group("bach/bwv253")
 
 
 # ---- rendering ---------------------------------------------------------------------------------------
@@ -74,8 +77,8 @@ def test_rendered_energy_lands_on_labelled_pitch_and_frames(program):
     notes = np.array([[0.3 + 0.8 * i, 0.9 + 0.8 * i, p, 100] for i, p in enumerate(pitches)])
     style = render.StemStyle(program=program, reverb_send=0)
     x = render.render_stems([(notes, style)], room=DRY, tail_s=0.5)[0]
-    T = data.n_frames_for(len(x))
-    fr, on = data.note_rolls(notes, T)
+    T = n_frames_for(len(x))
+    fr, on = note_rolls(notes, T)
     cand = np.arange(min(pitches) - 6, max(pitches) + 7)
     sal = _salience(x, cand)
     for on_s, off_s, p, _ in notes:
@@ -116,7 +119,7 @@ def test_mixing_stems_equals_rendering_the_mix():
 def test_render_errors():
     with pytest.raises(MitkitError, match="soundfont='Nope' must be one of"):
         render.soundfont_path("Nope")
-    with pytest.raises(MitkitError, match="offset_s > onset_s"):
+    with pytest.raises(MitkitError, match="offset must be greater than onset"):
         render.render_stems([(np.array([[1.0, 0.5, 60, 80]]), render.StemStyle(program=0))])
     with pytest.raises(MitkitError, match="velocities in 1..127"):
         render.render_stems([(np.array([[0.0, 0.5, 60, 0]]), render.StemStyle(program=0))])
@@ -141,7 +144,7 @@ def test_augmentation_keeps_shape_and_is_seeded():
 def tiny(tmp_path_factory):
     """A tiny dataset: shard 1 of 2 of seed 11 (about 40 s of stem audio)."""
     root = tmp_path_factory.mktemp("synth")
-    man = data.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
+    man = datasets.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
     return root, man
 
 
@@ -152,7 +155,7 @@ def test_synth_writes_manifest_and_respects_shards(tiny):
     assert [p["id"] for p in on_disk["pieces"]] == [p["id"] for p in man["pieces"]]
     for p in man["pieces"]:
         assert int(p["id"].rsplit("-", 1)[1]) % 2 == 1  # shard 1/2 renders odd job indices only
-        assert p["split"] == data.split_of(p["group"])
+        assert p["split"] == split_of(p["group"])
         classes = [s["class"] for s in p["stems"]]
         assert len(set(classes)) == len(classes)
         import soundfile as sf
@@ -169,15 +172,15 @@ def test_synth_writes_manifest_and_respects_shards(tiny):
 def test_synth_resumes_without_rerendering(tiny):
     root, man = tiny
     stamps = {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()}
-    again = data.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
+    again = datasets.synth(root, hours=0.02, seed=11, shard=(1, 2), progress=False)
     assert [p["id"] for p in again["pieces"]] == [p["id"] for p in man["pieces"]]
     assert {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()} == stamps
 
 
 def test_render_job_is_deterministic(tmp_path):
-    job = data.Job(index=3, id="random-notes-s9-000003", source="random", ref="", seed=9)
-    a = data.render_job(job, tmp_path / "a")
-    b = data.render_job(job, tmp_path / "b")
+    job = datasets.Job(index=3, id="random-notes-s9-000003", source="random", ref="", seed=9)
+    a = datasets.render_job(job, tmp_path / "a")
+    b = datasets.render_job(job, tmp_path / "b")
     assert a == b
     import soundfile as sf
 
@@ -185,18 +188,18 @@ def test_render_job_is_deterministic(tmp_path):
         xa, _ = sf.read(str(tmp_path / "a" / s["file"]))
         xb, _ = sf.read(str(tmp_path / "b" / s["file"]))
         assert np.array_equal(xa, xb) and np.abs(xa).max() > 0.01
-    c = data.render_job(data.Job(4, "random-notes-s9-000004", "random", "", 9), tmp_path / "c")
+    c = datasets.render_job(datasets.Job(4, "random-notes-s9-000004", "random", "", 9), tmp_path / "c")
     assert c["stems"][0]["notes"] != a["stems"][0]["notes"]
 
 
 def test_stem_bank_and_mixture_dataset(tiny):
     root, man = tiny
     split = man["pieces"][0]["split"]
-    bank = data.StemBank(root, split, progress=False)
+    bank = mixtures.StemBank(root, split, progress=False)
     piece = bank.pieces[0]
     K, n = piece["audio"].shape
-    assert piece["frames"].shape == (K, N_PITCHES, data.n_frames_for(n))
-    ds = data.MixtureDataset(bank, clip_frames=200, max_instruments=4, seed=2, length=6,
+    assert piece["frames"].shape == (K, N_PITCHES, n_frames_for(n))
+    ds = mixtures.MixtureDataset(bank, clip_frames=200, max_instruments=4, seed=2, length=6,
                              gain_range=(1.0, 1.0), augment=False)
     for i in range(len(ds)):
         item = ds[i]
@@ -212,38 +215,38 @@ def test_stem_bank_and_mixture_dataset(tiny):
         np.testing.assert_allclose(item["audio"][:len(ref)], ref, atol=1e-6)  # gains 1: the mix is the sum
         fr = p["frames"][chosen, :, s0:s0 + 200]
         assert np.array_equal(item["frames"][:k, :, :fr.shape[2]], fr)
-    aug = data.MixtureDataset(bank, clip_frames=200, seed=2, length=3)
+    aug = mixtures.MixtureDataset(bank, clip_frames=200, seed=2, length=3)
     assert np.array_equal(aug[1]["audio"], aug[1]["audio"])  # item i is a function of (seed, i)
-    other = data.MixtureDataset(bank, clip_frames=200, seed=3, length=3)
+    other = mixtures.MixtureDataset(bank, clip_frames=200, seed=3, length=3)
     assert not np.array_equal(aug[1]["audio"], other[1]["audio"])
     names = ds.instrument_names(item)
     assert len(names) == k and all(n in inst.BY_NAME for n in names)
-    fig = data.plot_mixture_rolls(item["audio"], item["frames"][:k], names=names)
+    fig = plots.plot_mixture_rolls(item["audio"], item["frames"][:k], names=names)
     assert len(fig.data) == 1 + k  # the waveform, then one trace of note bars per instrument
     for roll, trace in zip(item["frames"][:k], fig.data[1:]):
         bars = np.asarray(trace.x, float).reshape(-1, 3)  # (start_s, end_s, gap) per bar
-        assert np.isclose((bars[:, 1] - bars[:, 0]).sum() * data.FRAME_RATE, (roll > 0.5).sum())
+        assert np.isclose((bars[:, 1] - bars[:, 0]).sum() * FRAME_RATE, (roll > 0.5).sum())
 
 
 def test_dataset_errors(tmp_path, tiny):
     with pytest.raises(MitkitError, match="must hold manifest.json"):
-        data.load_manifest(tmp_path)
+        datasets.load_manifest(tmp_path)
     with pytest.raises(MitkitError, match="split='dev' must be one of"):
-        data.StemBank(tiny[0], "dev")
+        mixtures.StemBank(tiny[0], "dev")
     with pytest.raises(MitkitError, match="hours=0 must be > 0"):
-        data.synth(tmp_path, hours=0)
+        datasets.synth(tmp_path, hours=0)
     with pytest.raises(MitkitError, match="shard=2/2 must satisfy"):
-        data.synth(tmp_path, hours=1, shard=(2, 2))
+        datasets.synth(tmp_path, hours=1, shard=(2, 2))
     with pytest.raises(MitkitError, match="audio_format='mp3' must be one of"):
-        data.synth(tmp_path, hours=1, audio_format="mp3")
+        datasets.synth(tmp_path, hours=1, audio_format="mp3")
 
 
 def test_stored_chorale_groups_match_the_scores():
     """The stored table (scripts/make_chorale_groups.py) agrees with parsing, on a spread of chorales."""
-    stored = data._stored_chorale_groups()
+    stored = _stored_chorale_groups()
     assert len(stored) == len(set(scores.chorale_names()))
     for ref in sorted(stored)[::70]:
-        assert stored[ref] == data.parse_chorale_group(ref), ref
+        assert stored[ref] == parse_chorale_group(ref), ref
 
 
 def test_chorale_benchmark_renders_each_chorale_once(tmp_path, monkeypatch):
@@ -251,7 +254,7 @@ def test_chorale_benchmark_renders_each_chorale_once(tmp_path, monkeypatch):
     second rendering's audio would overwrite the first's files)."""
     monkeypatch.setattr(scores, "chorale_names", lambda: ("bach/bwv253", "bach/bwv253", "bach/bwv347"))
     with pytest.warns(UserWarning, match="only 1 test chorales"):
-        index = data.build_chorale_benchmark(tmp_path, n_chorales=2, max_seconds=8.0, progress=False)
+        index = benchmarks.build_chorale_benchmark(tmp_path, n_chorales=2, max_seconds=8.0, progress=False)
     ids = [m["id"] for m in index["mixes"]]
     assert len(ids) == 6 and len(set(ids)) == 6
 
@@ -259,14 +262,14 @@ def test_chorale_benchmark_renders_each_chorale_once(tmp_path, monkeypatch):
 def test_chorale_benchmark_uses_test_chorales_only(tmp_path, monkeypatch):
     # a short chorale list (bwv253's tune is in the test split) keeps this fast
     monkeypatch.setattr(scores, "chorale_names", lambda: ("bach/bwv269", "bach/bwv253", "bach/bwv347"))
-    index = data.build_chorale_benchmark(tmp_path, n_chorales=1, max_seconds=8.0, progress=False)
+    index = benchmarks.build_chorale_benchmark(tmp_path, n_chorales=1, max_seconds=8.0, progress=False)
     assert index["format"] == "mitkit-benchmark" and len(index["mixes"]) == 6
-    from mitkit.evaluate import load_benchmark
+    from mitkit.evaluation.benchmarks import load_benchmark
     assert [m.id for m in load_benchmark(tmp_path)] == [m["id"] for m in index["mixes"]]
     import soundfile as sf
 
     for m in index["mixes"]:
-        assert data.split_of(data.chorale_group(m["chorale"])) == "test"
+        assert split_of(chorale_group(m["chorale"])) == "test"
         assert len(m["parts"]) == m["n_parts"] and m["duration"] <= 8.0
         x, sr = sf.read(str(tmp_path / m["audio"]))
         assert sr == SAMPLE_RATE and len(x) / sr <= 8.0

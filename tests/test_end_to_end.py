@@ -17,8 +17,9 @@ import pytest
 
 import mitkit
 from mitkit import constants as C
-from mitkit.baselines import pitch_order_tracks
-from mitkit.evaluate import merge_tracks, separation_metrics, transcription_metrics
+from mitkit.evaluation.baselines import pitch_order_tracks
+from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+from mitkit.notes import merge_tracks
 
 GOLDEN = Path(__file__).with_name("golden") / "example.json"
 # How far below the golden values a score may fall. A planted bug that swapped the onset and frame

@@ -1,7 +1,8 @@
 """The set-up files agree: scripts/setup.sh (pip into .venv/), environment.yml (conda), pyproject.toml."""
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 

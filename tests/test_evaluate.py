@@ -1,4 +1,4 @@
-"""Tests of mitkit.evaluate: hand-computed metric cases, Hungarian matching, benchmarks, error paths."""
+"""Tests of mitkit.evaluation.metrics: hand-computed metric cases, Hungarian matching, benchmarks, error paths."""
 from __future__ import annotations
 
 import json
@@ -8,22 +8,22 @@ import numpy as np
 import pytest
 
 from mitkit.errors import MitkitError
-from mitkit.evaluate import (
-    TRANSCRIPTION_KEYS,
+from mitkit.evaluation.benchmarks import (
     BenchmarkMix,
     CallableSystem,
     System,
-    as_note_array,
     evaluate_benchmark,
     format_markdown_table,
-    instrument_count_accuracy,
     load_benchmark,
-    merge_tracks,
+)
+from mitkit.evaluation.metrics import (
+    TRANSCRIPTION_KEYS,
+    instrument_count_accuracy,
     notes_to_frames,
     separation_metrics,
     transcription_metrics,
 )
-
+from mitkit.notes import as_note_array, merge_tracks
 
 # Four reference notes, 0.5 s each; the estimate has one exact note, one wrong pitch (+1 semitone),
 # one onset 40 ms late (offset 150 ms late) and one onset 60 ms late.
@@ -365,7 +365,7 @@ def test_benchmark_errors(tmp_path, chorale_benchmark):
 
 
 def test_note_kinds_by_hand():
-    from mitkit.evaluate import note_kinds
+    from mitkit.evaluation.metrics import note_kinds
     part = np.array([[0.0, 0.5, 60, 80],    # other
                      [0.5, 1.0, 60, 80],    # repeated: same pitch, no gap
                      [1.03, 1.5, 60, 80],   # repeated: 30 ms gap <= 50 ms
@@ -375,7 +375,7 @@ def test_note_kinds_by_hand():
 
 
 def test_recall_by_kind_counts_matches_per_kind():
-    from mitkit.evaluate import recall_by_kind
+    from mitkit.evaluation.metrics import recall_by_kind
     soprano = np.array([[0.0, 0.5, 72, 80], [0.5, 1.0, 72, 80], [1.0, 1.1, 74, 80]])
     bass = np.array([[0.0, 1.0, 48, 80], [1.0, 2.0, 48, 80]])
     est = np.array([[0.01, 1.0, 72, 80], [1.0, 1.1, 74, 80], [0.0, 2.0, 48, 80]])  # both re-attacks missed

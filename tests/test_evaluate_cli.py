@@ -1,4 +1,4 @@
-"""Tests of `mitkit evaluate` (mitkit.cli) and mitkit's evaluation systems (mitkit.systems).
+"""Tests of `mitkit evaluate` (mitkit.cli) and mitkit's evaluation systems (mitkit.evaluation.systems).
 
 The model is the untrained `random_checkpoint`: these tests check the plumbing (what runs, what is
 written, what is shared), not accuracy.
@@ -10,13 +10,14 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import tone
+
 from mitkit import constants as C
 from mitkit.cli import main
 from mitkit.errors import MitkitError
-from mitkit.evaluate import TRANSCRIPTION_KEYS, load_benchmark
-from mitkit.systems import (
+from mitkit.evaluation.benchmarks import load_benchmark
+from mitkit.evaluation.metrics import TRANSCRIPTION_KEYS
+from mitkit.evaluation.systems import (
     AUTO_LABEL,
     VOICES_LABEL,
     Mitkit,
@@ -99,7 +100,7 @@ def test_evaluate_cli_writes_json_and_prints_table(tiny_benchmark, random_checkp
 
 def test_shared_pass_equals_transcribe(tiny_benchmark, random_checkpoint):
     """Re-clustering the shared transcription's embeddings is what mitkit.transcribe(instruments=K) does."""
-    from mitkit.transcribe import transcribe
+    from mitkit.transcription import transcribe
 
     audio = load_benchmark(tiny_benchmark)[0].audio
     shared = SharedTranscriptions(random_checkpoint)
@@ -143,8 +144,10 @@ def test_system_names_and_counts(random_checkpoint):
     assert parse_system_names("random, mitkit,random") == ["mitkit", "random"]
     with pytest.raises(MitkitError, match="systems=''"):
         parse_system_names("")
-    labels = lambda count: [(s.name, oracle) for s, oracle in make_systems("mitkit,mitkit-frame", count=count,
-                                                                           checkpoint=random_checkpoint)]
+    def labels(count):
+        return [(s.name, oracle) for s, oracle in make_systems("mitkit,mitkit-frame", count=count,
+                                                               checkpoint=random_checkpoint)]
+
     assert labels("oracle") == [("mitkit", True), ("mitkit-frame", True)]
     assert labels("auto") == [(AUTO_LABEL, False), ("mitkit-frame", True)]
     assert labels("both") == [("mitkit", True), (AUTO_LABEL, False), ("mitkit-frame", True)]

@@ -1,16 +1,17 @@
-"""Tests of the exercise solutions of notebooks 03–05 (mitkit/exercises.py): hand-computed cases and
+"""Tests of the exercise solutions of notebooks 03–05 (notebooks/solutions/): hand-computed cases and
 error paths. Fast: the only network runs use an untrained model on a second of audio."""
 import numpy as np
 import pytest
 import torch
 
 from mitkit import constants as C
-from mitkit.clustering import make_synthetic_embeddings
 from mitkit.errors import MitkitError
-from mitkit.exercises import (auto_k_vs_excerpt, fit_time_model, midi_roundtrip_error, part_track_confusion,
-                              temperature_study, thread_scaling, track_summary, transcribe_excerpt)
-from mitkit.transcribe import Note, Track, Transcription
-
+from mitkit.notes import Note, Track
+from mitkit.synth.embeddings import make_synthetic_embeddings
+from mitkit.transcription import Transcription
+from solutions.embeddings_and_clustering import auto_k_vs_excerpt, part_track_confusion, temperature_study
+from solutions.speed_benchmarks import fit_time_model, thread_scaling
+from solutions.transcribe_your_own_audio import midi_roundtrip_error, track_summary, transcribe_excerpt
 
 # ---- 03_embeddings_and_clustering -----------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from mitkit.export import read_json, transcription_to_dict
-from mitkit.transcribe import TRACK_PROGRAMS
+from mitkit.export import transcription_to_dict
+from mitkit.transcription import TRACK_PROGRAMS, read_json
 
 
 def _sorted_notes(notes):

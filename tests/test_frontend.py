@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
 import torch
+from conftest import tone
 
 from mitkit import constants as C
 from mitkit.errors import MitkitError
 from mitkit.frontend import CQT, EnergyNorm, HarmonicStacking
-
-from conftest import tone
 
 
 def test_derived_constants():

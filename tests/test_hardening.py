@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import mitkit
-from mitkit import export
+import mitkit.transcription as TRANSCRIBE_MODULE  # `mitkit.transcribe` is the function
+from mitkit import export, files
 from mitkit.cli import main
 from mitkit.errors import MitkitError
-
-TRANSCRIBE_MODULE = sys.modules["mitkit.transcribe"]  # `mitkit.transcribe` is the function
+from mitkit.synth import datasets
 
 
 def _never_called(*args, **kwargs):
@@ -52,7 +52,7 @@ def test_unwritable_out_is_a_clear_error_before_any_work(tmp_path, monkeypatch, 
     def read_only(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(export.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr(files.tempfile, "mkstemp", read_only)
     assert main(["transcribe", str(mitkit.example_path()), "--out", str(tmp_path / "ro")]) == 2
     assert "must be a writable folder: Permission denied" in capsys.readouterr().err
 
@@ -78,7 +78,8 @@ def test_api_checks_settings_before_reading_audio(monkeypatch):
 
 @pytest.fixture(scope="module")
 def small_transcription():
-    from mitkit.transcribe import Note, Track, Transcription
+    from mitkit.notes import Note, Track
+    from mitkit.transcription import Transcription
     return Transcription(tracks=[Track(0, [Note(0.1, 0.5, 60, 90), Note(0.5, 0.9, 60, 80)], program=40)],
                          duration=1.0, audio="x.wav", thresholds={"onset_threshold": 0.4})
 
@@ -134,12 +135,11 @@ def test_synth_killed_and_resumed_equals_an_uninterrupted_run(tmp_path):
     import subprocess
     import time
 
-    from mitkit import data
     hours, seed = 0.03, 13
-    straight = data.synth(tmp_path / "straight", hours=hours, seed=seed, workers=2, progress=False)
+    straight = datasets.synth(tmp_path / "straight", hours=hours, seed=seed, workers=2, progress=False)
 
     killed = tmp_path / "killed"
-    code = f"from mitkit import data; data.synth({str(killed)!r}, hours={hours}, seed={seed}, workers=2, progress=False)"
+    code = f"from mitkit.synth import datasets; datasets.synth({str(killed)!r}, hours={hours}, seed={seed}, workers=2, progress=False)"
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.time() + 120
     while time.time() < deadline and not list((killed / "pieces").glob("*.json")):
@@ -148,7 +148,7 @@ def test_synth_killed_and_resumed_equals_an_uninterrupted_run(tmp_path):
     proc.wait()
     time.sleep(2)
     assert _processes_mentioning(str(killed)) == []  # no orphaned worker still rendering
-    resumed = data.synth(killed, hours=hours, seed=seed, workers=2, progress=False)
+    resumed = datasets.synth(killed, hours=hours, seed=seed, workers=2, progress=False)
 
     assert [p["id"] for p in resumed["pieces"]] == [p["id"] for p in straight["pieces"]]
     assert resumed["pieces"] == straight["pieces"]

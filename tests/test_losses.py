@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mitkit.losses import deep_clustering_loss, focal_loss, info_nce_loss, sample_active_bins, timbre_loss
+from mitkit.training.losses import deep_clustering_loss, focal_loss, info_nce_loss, sample_active_bins, timbre_loss
 
 
 def test_focal_loss_known_values():
@@ -71,7 +71,7 @@ def test_timbre_loss_gradients_finite(rng):
 
 
 def test_reattack_weights_mark_only_onsets_of_a_sounding_pitch():
-    from mitkit.losses import reattack_weights
+    from mitkit.training.losses import reattack_weights
     frames = torch.zeros(1, 3, 8)
     onsets = torch.zeros(1, 3, 8)
     frames[0, 0, 1:7] = 1  # pitch 0: note at 1, re-attacked at 4 without a gap

@@ -37,7 +37,7 @@ def test_chunked_inference_matches_whole_file(rng):
 
 
 def test_bf16_branches_stay_close_to_fp32(rng):
-    from mitkit.transcribe import load_model
+    from mitkit.checkpoint import load_model
     model, _ = load_model()
     y = mitkit_example_excerpt()
     a, b = predict(model, y, precision="fp32"), predict(model, y, precision="bf16")

@@ -6,8 +6,8 @@ import pytest
 
 from mitkit.constants import FRAME_RATE
 from mitkit.errors import MitkitError
-from mitkit.notes import NOTE_DTYPE, notes_to_seconds, remove_partial_notes, seconds_to_notes, validate_notes
-
+from mitkit.note_creation import remove_partial_notes
+from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes, validate_notes
 
 # ---- mitkit.notes.validate_notes ------------------------------------------------------------------
 
@@ -100,8 +100,9 @@ def test_seconds_to_notes_clips_amplitude():
 
 # ---- mitkit.clustering ------------------------------------------------------------------------------
 
-from mitkit import clustering  # noqa: E402
-from mitkit.clustering import CORE_MIN_NOTES, cluster_notes, core_notes, count_voices, order_labels_by_pitch  # noqa: E402
+from mitkit import clustering
+from mitkit.clustering import CORE_MIN_NOTES, cluster_notes, core_notes, order_labels_by_pitch
+from mitkit.instrument_count import count_voices
 
 
 def test_count_voices_ignores_rests_and_counts_overlaps():
@@ -184,7 +185,7 @@ def test_cluster_notes_defaults_and_forwarding(monkeypatch):
 
 # ---- mitkit.notes.create_notes and its building blocks ---------------------------------------------
 
-from mitkit.notes import add_inferred_onsets, create_notes  # noqa: E402
+from mitkit.note_creation import add_inferred_onsets, create_notes
 
 
 def _grams(T=100):
@@ -284,7 +285,7 @@ def test_error_messages_in_full():
 
 # ---- mitkit.clustering: the frame-level path --------------------------------------------------------
 
-from mitkit.clustering import cluster_frames, notes_from_frame_clusters  # noqa: E402
+from mitkit.clustering import cluster_frames, notes_from_frame_clusters
 
 
 def _two_clusters():

@@ -7,15 +7,8 @@ import pytest
 
 from mitkit.constants import FRAME_RATE, MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
-from mitkit.notes import (
-    NOTE_DTYPE,
-    add_inferred_onsets,
-    create_notes,
-    notes_to_seconds,
-    remove_partial_notes,
-    seconds_to_notes,
-    validate_notes,
-)
+from mitkit.note_creation import add_inferred_onsets, create_notes, remove_partial_notes
+from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes, validate_notes
 
 P = N_PITCHES
 

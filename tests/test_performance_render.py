@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from mitkit import constants as C
-from mitkit import instruments as inst
-from mitkit import render, scores
 from mitkit.errors import MitkitError
+from mitkit.synth import instruments as inst
+from mitkit.synth import render, scores
 
 DRY = render.Room(reverb_level=0.0, reverb_roomsize=0.0, chorus_nr=0, chorus_level=0.0)
 

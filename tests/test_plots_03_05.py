@@ -4,10 +4,19 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from mitkit.clustering import affinity_matrix, estimate_n_clusters, make_synthetic_embeddings
+from mitkit.embedding_plots import (
+    plot_affinity,
+    plot_eigengap,
+    plot_embedding_projection,
+    plot_separation,
+    project_embeddings,
+    reference_labels,
+)
+from mitkit.embeddings import affinity_matrix
 from mitkit.errors import MitkitError
-from mitkit.plots import (plot_affinity, plot_eigengap, plot_embedding_projection, plot_parameter_counts,
-                          plot_separation, plot_stage_timings, project_embeddings, reference_labels)
+from mitkit.evaluation.speed_plots import plot_parameter_counts, plot_stage_timings
+from mitkit.instrument_count import estimate_n_clusters
+from mitkit.synth.embeddings import make_synthetic_embeddings
 
 
 def test_reference_labels_hand_cases():

@@ -50,7 +50,7 @@ def test_partials_above_nyquist_margin_are_dropped():
 
 
 def test_accepts_a_track():
-    from mitkit.transcribe import Note, Track
+    from mitkit.notes import Note, Track
     track = Track(0, [Note(0.0, 0.5, 60, 90)])
     np.testing.assert_array_equal(sonify(track, sr=SR), sonify(track.to_array(), sr=SR))
 
@@ -107,7 +107,8 @@ def test_sonify_tracks_aligns_lengths():
 
 
 def test_sonify_tracks_from_a_transcription():
-    from mitkit.transcribe import Note, Track, Transcription
+    from mitkit.notes import Note, Track
+    from mitkit.transcription import Transcription
     t = Transcription(tracks=[Track(0, [Note(0.0, 0.5, 72, 90)], program=40),
                               Track(1, [Note(0.0, 0.5, 48, 90)], program=70)], duration=0.75)
     ys = sonify_tracks(t, sr=SR)

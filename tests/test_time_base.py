@@ -7,13 +7,11 @@ in the second 20 s inference chunk) and wants both onsets back within 20 ms.
 """
 import numpy as np
 import pytest
+from conftest import tone
 
 import mitkit
 from mitkit import constants as C
-from mitkit.data import n_frames_for, note_rolls
-from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes
-
-from conftest import tone
+from mitkit.notes import NOTE_DTYPE, n_frames_for, note_rolls, notes_to_seconds, seconds_to_notes
 
 TONES = ((1.0, 60), (25.0, 67))  # (onset s, MIDI pitch)
 TONE_SECONDS = 0.6

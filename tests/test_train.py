@@ -5,7 +5,7 @@ import torch
 from mitkit import constants as C
 from mitkit.checkpoint import load_checkpoint
 from mitkit.errors import MitkitError
-from mitkit.train import TrainConfig, Trainer
+from mitkit.training.trainer import TrainConfig, Trainer
 
 CLIP = 64
 
@@ -92,8 +92,8 @@ def test_init_fine_tunes_from_a_checkpoint(tmp_path):
 def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmark):
     """With select_on, every validation scores note F1 on the benchmark and the AMT branch kept is the
     one with the highest note F1 (its negative is the 'loss' recorded)."""
-    from mitkit.transcribe import model_from_checkpoint
-    from mitkit.tuning import mean_transcription_metrics, mix_posteriorgrams
+    from mitkit.checkpoint import model_from_checkpoint
+    from mitkit.training.tuning import mean_transcription_metrics, mix_posteriorgrams
     tr = _trainer(tmp_path, 4, "select", stage="amt", init="bundled", select_on=str(example_benchmark))
     history = tr.run(progress=False)
     f1 = [row["val_bench_note_f1"] for row in history]
@@ -102,7 +102,7 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     best = load_checkpoint(tmp_path / "select" / "best.pt")
     assert best["metrics"]["best_amt_val_loss"] == -max(f1)
     kept = model_from_checkpoint(best)
-    from mitkit.evaluate import load_benchmark
+    from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)
     kept_f1 = mean_transcription_metrics(tr.select_refs, mix_posteriorgrams(kept, mixes))["note_f1"]
     assert abs(kept_f1 - max(f1)) < 1e-9
@@ -172,7 +172,7 @@ def test_precision_switch_reaches_the_network(tmp_path, monkeypatch):
 
 def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
     from mitkit import model as model_module
-    from mitkit.train import training_bf16
+    from mitkit.training.trainer import training_bf16
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     monkeypatch.setattr(model_module, "native_bf16", lambda: False)
     assert not training_bf16("auto", cpu)  # emulated bf16 would be slower than fp32

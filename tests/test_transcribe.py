@@ -12,9 +12,10 @@ from mitkit import constants as C
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.cli import main
 from mitkit.errors import MitkitError
-from mitkit.evaluate import merge_tracks, separation_metrics, transcription_metrics
-from mitkit.export import read_json
+from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
 from mitkit.model import MitNet, ModelConfig
+from mitkit.notes import merge_tracks
+from mitkit.transcription import read_json
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import pytest
 
 from mitkit.checkpoint import bundled_checkpoint_path, load_checkpoint
 from mitkit.cli import main
-
+from mitkit.training import tuning
 
 # A smaller threshold grid than the shipped one keeps this test quick; it spans bad and good settings.
 GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid": (6, 11)}
@@ -15,7 +15,6 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
     `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the grid."""
     import functools
 
-    from mitkit import tuning
     monkeypatch.setattr(tuning, "tune_thresholds", functools.partial(tuning.tune_thresholds, **GRID))
     bench = example_benchmark
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
@@ -36,11 +35,13 @@ def _check_the_tuned_values_are_the_best(back, bench):
     setting fails."""
     import itertools
 
-    from mitkit import tuning
-    from mitkit.clustering import cluster_notes, note_embeddings
-    from mitkit.evaluate import load_benchmark, merge_tracks, separation_metrics, transcription_metrics
-    from mitkit.notes import create_notes, notes_to_seconds
-    from mitkit.transcribe import model_from_checkpoint
+    from mitkit.checkpoint import model_from_checkpoint
+    from mitkit.clustering import cluster_notes
+    from mitkit.embeddings import note_embeddings
+    from mitkit.evaluation.benchmarks import load_benchmark
+    from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+    from mitkit.note_creation import create_notes
+    from mitkit.notes import merge_tracks, notes_to_seconds
 
     [mix] = load_benchmark(bench)  # the folder was given twice: the mean over both is this mix's score
     [post] = tuning.mix_posteriorgrams(model_from_checkpoint(load_checkpoint()), [mix], with_timbre=True)

@@ -1,4 +1,4 @@
-"""Wiring: what a checkpoint's tuned settings and keyword overrides turn into inside mitkit.transcribe.
+"""Wiring: what a checkpoint's tuned settings and keyword overrides turn into inside mitkit.transcription.
 
 The bundled model with four *distinct* note settings (no two equal, none equal to a default or to the
 bundled values) and its own clustering temperature: a swapped or dropped setting anywhere between the
@@ -6,18 +6,16 @@ checkpoint, the keyword arguments, the CLI and ``create_notes`` / ``cluster_note
 purpose rather than as a small drop in an F1 score. Independent of the golden file.
 """
 import json
-import sys
 
 import numpy as np
 import pytest
 
 import mitkit
+import mitkit.transcription as T
 from mitkit import constants as C
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.cli import main
-from mitkit.notes import create_notes
-
-T = sys.modules["mitkit.transcribe"]  # the module (mitkit.transcribe is the function)
+from mitkit.note_creation import DEFAULT_THRESHOLDS, create_notes
 
 TUNED = {"onset_threshold": 0.45, "frame_threshold": 0.25, "min_note_frames": 9, "energy_tolerance": 7}
 TEMPERATURE = 0.5
@@ -26,7 +24,7 @@ TEMPERATURE = 0.5
 def test_settings_are_distinct():
     assert len(set(TUNED.values())) == 4
     for name, value in TUNED.items():
-        assert value != T.DEFAULT_THRESHOLDS[name] and value != load_checkpoint()["thresholds"].get(name)
+        assert value != DEFAULT_THRESHOLDS[name] and value != load_checkpoint()["thresholds"].get(name)
     assert TEMPERATURE != load_checkpoint().get("affinity_temperature")
 
 
@@ -114,7 +112,7 @@ def test_voices_counts_notes_made_with_the_same_settings(tuned_checkpoint, excer
 def test_bundled_checkpoint_settings_are_used_by_default(excerpt, spies):
     ckpt = load_checkpoint()
     t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=2)
-    want = {**T.DEFAULT_THRESHOLDS, **ckpt["thresholds"]}
+    want = {**DEFAULT_THRESHOLDS, **ckpt["thresholds"]}
     assert spies["create_notes"].calls == [want] and t.thresholds == want
     assert spies["cluster_notes"].calls[0]["temperature"] == ckpt["affinity_temperature"]
 

@@ -7,14 +7,14 @@ FluidSynth is driven directly through ``pyfluidsynth`` and its float output
 
 What a real recording varies and where it is varied here:
 
-- soundfont (:data:`TRAIN_SOUNDFONTS`), program (see :mod:`mitkit.instruments`);
+- soundfont (:data:`TRAIN_SOUNDFONTS`), program (see :mod:`mitkit.synth.instruments`);
 - the room: reverb size/damping/width/level and chorus (:class:`Room`, shared by a piece's stems);
 - per stem (:class:`StemStyle`): the soundfont, reverb and chorus sends (CC 91/93), a tuning offset of a
   few cents, vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note
   onsets (pitch bend), all drawn by :func:`random_room` / :func:`random_style`; for training data also
   (:func:`add_expression`) pitch-bend vibrato at players' rates, per-note intonation and zone shifts;
 - audio level (:func:`random_eq`, :func:`augment_mixture`): EQ curves, noise, mix gains; applied on the
-  fly by :class:`mitkit.data.MixtureDataset`.
+  fly by :class:`mitkit.training.mixtures.MixtureDataset`.
 
 Velocities are taken from the note list as given (the caller varies them), so the label's velocity is
 the one that was played.
@@ -34,6 +34,7 @@ import numpy as np
 
 from mitkit.constants import SAMPLE_RATE
 from mitkit.errors import MitkitError
+from mitkit.notes import as_note_array
 
 #: Training soundfonts, the allow-list (nothing else is ever loaded, and folders are never scanned); the
 #: value is the file name searched for (see :func:`soundfont_path`). FluidR3_GM (Debian fluid-soundfont-gm,
@@ -129,7 +130,7 @@ def random_room(rng: np.random.Generator) -> Room:
 
 
 def random_style(ins, rng: np.random.Generator) -> StemStyle:
-    """Draw a :class:`StemStyle` for ``ins`` (a :class:`mitkit.instruments.Instrument`)."""
+    """Draw a :class:`StemStyle` for ``ins`` (a :class:`mitkit.synth.instruments.Instrument`)."""
     expressive = bool(ins.expressive)
     mono = expressive and not ins.polyphonic
     return StemStyle(
@@ -175,24 +176,14 @@ def _bend_value(cents: float) -> int:
     return int(round(np.clip(cents / PITCH_BEND_RANGE_CENTS * 8192, -8192, 8191)))
 
 
-def validate_notes(notes, name: str = "notes") -> np.ndarray:
-    """Check a note list ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]`` and return it as float64.
-
-    Raises
-    ------
-    MitkitError
-        On a wrong shape, negative onsets, offsets not after onsets, pitches outside 0..127 or
-        velocities outside 1..127.
-    """
-    a = np.asarray(notes, dtype=np.float64).reshape(-1, 4) if np.size(notes) else np.zeros((0, 4))
-    if np.ndim(notes) != 2 and np.size(notes):
-        raise MitkitError(f"{name} must have shape (N, 4), got {np.shape(notes)}")
-    if len(a) and (a[:, 0].min() < 0 or np.any(a[:, 1] <= a[:, 0])):
-        raise MitkitError(f"{name} must have onset_s >= 0 and offset_s > onset_s for every note")
-    if len(a) and (a[:, 2].min() < 0 or a[:, 2].max() > 127 or np.any(a[:, 2] != np.round(a[:, 2]))):
-        raise MitkitError(f"{name} must have integer MIDI pitches in 0..127")
-    if len(a) and (a[:, 3].min() < 1 or a[:, 3].max() > 127):
-        raise MitkitError(f"{name} must have velocities in 1..127")
+def playable_notes(notes, name: str = "notes") -> np.ndarray:
+    """A note list in seconds checked by :func:`mitkit.notes.as_note_array`, plus what MIDI playback
+    needs: integer pitches and velocities 1..127. Returns it as a float64 ``(N, 4)`` array."""
+    a = as_note_array(notes, name)
+    if len(a) and np.any(a[:, 2] != np.round(a[:, 2])):
+        raise MitkitError(f"{name} must have integer MIDI pitches to be played")
+    if len(a) and a[:, 3].min() < 1:
+        raise MitkitError(f"{name} must have velocities in 1..127 to be played (0 is a note-off)")
     return a
 
 
@@ -203,7 +194,7 @@ def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_R
     Pitch bend carries ``tuning_cents`` plus, on monophonic expressive parts, a scoop from up to
     ``scoop_cents`` below the pitch that glides back to it over ``scoop_s``.
     """
-    notes = validate_notes(notes)
+    notes = playable_notes(notes)
     rng = np.random.default_rng(style.seed)
     ev: list[tuple] = [(0, _BEND, channel, _bend_value(style.tuning_cents), 0)]
     order = np.argsort(notes[:, 0], kind="stable")
@@ -334,7 +325,7 @@ def piece_length(parts, *, tail_s: float = 1.5, sr: int = SAMPLE_RATE) -> int:
     """Samples needed for every note of ``parts`` (list of ``(notes, style)``) plus a release tail."""
     if tail_s < 0:
         raise MitkitError(f"tail_s={tail_s} must be >= 0")
-    end = max((float(validate_notes(n)[:, 1].max()) for n, _ in parts if len(n)), default=0.0)
+    end = max((float(playable_notes(n)[:, 1].max()) for n, _ in parts if len(n)), default=0.0)
     return int(np.ceil((end + tail_s) * sr))
 
 
@@ -365,7 +356,7 @@ def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = No
     Examples
     --------
     >>> import numpy as np
-    >>> from mitkit.render import StemStyle, render_stems
+    >>> from mitkit.synth.render import StemStyle, render_stems
     >>> notes = np.array([[0.1, 0.6, 69, 90]])
     >>> render_stems([(notes, StemStyle(program=40))]).shape
     (1, 46305)

@@ -8,48 +8,28 @@ Notebook: 05_transcribe_your_own_audio
 """
 from __future__ import annotations
 
-import functools
+import json
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from . import constants as C
-from .audio import is_silent, load_audio
-from .checkpoint import load_checkpoint
-from .clustering import cluster_frames, cluster_notes, count_voices, note_embeddings, notes_from_frame_clusters
-from .errors import MitkitError
-from .inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
-from .model import MitNet, ModelConfig
-from .notes import NOTE_DTYPE, check_note_settings, create_notes
+from mitkit import constants as C
+from mitkit.audio import is_silent, load_audio
+from mitkit.checkpoint import load_model, thresholds_of
+from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
+from mitkit.embeddings import note_embeddings
+from mitkit.errors import MitkitError
+from mitkit.inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
+from mitkit.instrument_count import check_instruments, count_voices
+from mitkit.note_creation import check_note_settings, create_notes
+from mitkit.notes import NOTE_DTYPE, Note, Track
 
-# Used when a checkpoint carries no tuned thresholds (DESIGN.md, "Post-processing").
-DEFAULT_THRESHOLDS = {"onset_threshold": 0.5, "frame_threshold": 0.3, "min_note_frames": 8, "energy_tolerance": 11}
 # General MIDI programs given to tracks in exported MIDI so they sound different; the model does not
 # name instruments, so these are for listening only.
 TRACK_PROGRAMS = (40, 71, 66, 70, 73, 56, 42, 0)
 KEEP_EMBEDDINGS_SECONDS = 300.0  # by default V is kept for files up to this long (≈ 4 kB per frame)
-
-
-@dataclass
-class Note:
-    onset: float  # seconds
-    offset: float  # seconds
-    pitch: int  # MIDI number
-    velocity: int  # 1 … 127, from the mean frame activation
-
-
-@dataclass
-class Track:
-    id: int
-    notes: list[Note]
-    program: int = 0  # General MIDI program used for export and sonification
-
-    def to_array(self) -> np.ndarray:
-        """Notes as ``(N, 4)`` float ``[onset_s, offset_s, pitch, velocity]`` (the evaluation format)."""
-        return np.array([[n.onset, n.offset, n.pitch, n.velocity] for n in self.notes], dtype=float).reshape(-1, 4)
 
 
 @dataclass
@@ -84,17 +64,17 @@ class Transcription:
         return len(self.tracks)
 
     def to_dict(self) -> dict:
-        from .export import transcription_to_dict
+        from mitkit.export import transcription_to_dict
         return transcription_to_dict(self)
 
     def to_json(self, path, *, overwrite: bool = False) -> Path:
-        from .export import write_json
+        from mitkit.export import write_json
         return write_json(self, path, overwrite=overwrite)
 
     def to_midi(self, path=None, *, overwrite: bool = False):
         """Write a multi-track MIDI file (one instrument per track); without ``path`` return the
         ``pretty_midi.PrettyMIDI`` object."""
-        from .export import to_pretty_midi, write_midi
+        from mitkit.export import to_pretty_midi, write_midi
         return to_pretty_midi(self) if path is None else write_midi(self, path, overwrite=overwrite)
 
     def regroup(self, instruments, *, random_state: int = 0) -> "Transcription":
@@ -103,7 +83,7 @@ class Transcription:
 
         Notebook: 03_embeddings_and_clustering, 05_transcribe_your_own_audio
         """
-        instruments = _count(_check_instruments(instruments), self.notes)
+        instruments = _count(check_instruments(instruments), self.notes)
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
         labels = _cluster_notes(self.notes, self.embeddings, instruments, self.affinity_temperature, random_state)
@@ -113,60 +93,6 @@ class Transcription:
     def __repr__(self):
         n = sum(len(t.notes) for t in self.tracks)
         return f"Transcription({self.instruments} tracks, {n} notes, {self.duration:.1f} s, audio={self.audio!r})"
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_model(path: str | None, device: str):
-    ckpt = load_checkpoint(path)
-    return model_from_checkpoint(ckpt, where=path or "bundled checkpoint").to(device), ckpt
-
-
-def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
-    """Build an eval-mode :class:`MitNet` from a loaded checkpoint dict, with a clear error when the
-    checkpoint was made for another model configuration."""
-    try:
-        model = MitNet(ModelConfig(**ckpt["model_config"]))
-        model.load_state_dict(ckpt["model"])
-    except (TypeError, RuntimeError, KeyError) as err:
-        detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-        raise MitkitError(f"checkpoint={where!r} must match this mitkit's model "
-                          f"(model_config={ckpt.get('model_config')}): {detail[:600]}") from None
-    return model.eval()
-
-
-def thresholds_of(ckpt: dict) -> dict:
-    """Note-creation settings a checkpoint transcribes with: DEFAULT_THRESHOLDS updated by its tuned ones."""
-    return {**DEFAULT_THRESHOLDS, **(ckpt.get("thresholds") or {})}
-
-
-def load_model(checkpoint=None, *, device: str = "cpu"):
-    """The network and its checkpoint dict; ``checkpoint=None`` loads the bundled model (cached).
-
-    The cached model is shared: copy it (``copy.deepcopy``) before changing its weights.
-
-    Notebook: 02_training
-    """
-    try:
-        torch.device(device)
-    except (RuntimeError, TypeError):
-        raise MitkitError(f"device={device!r} must be a torch device such as 'cpu' or 'cuda'") from None
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise MitkitError(f"device={device!r} must be available: this machine has no CUDA GPU (use 'cpu')")
-    return _cached_model(None if checkpoint is None else str(checkpoint), device)
-
-
-COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony
-
-
-def _check_instruments(instruments):
-    if instruments in COUNT_RULES:
-        return instruments
-    if isinstance(instruments, str) and instruments.isdigit():
-        instruments = int(instruments)
-    if not isinstance(instruments, (int, np.integer)) or isinstance(instruments, bool) \
-            or not 1 <= instruments <= C.MAX_INSTRUMENTS:
-        raise MitkitError(f"instruments={instruments!r} must be an integer 1..{C.MAX_INSTRUMENTS}, 'auto' or 'voices'")
-    return int(instruments)
 
 
 def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=None, clustering: str = "note",
@@ -206,7 +132,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
 
     Notebook: 05_transcribe_your_own_audio
     """
-    instruments = _check_instruments(instruments)
+    instruments = check_instruments(instruments)
     if clustering not in ("note", "frame"):
         raise MitkitError(f"clustering={clustering!r} must be 'note' or 'frame'")
     name = str(source) if isinstance(source, (str, Path)) else None
@@ -285,7 +211,7 @@ def _frame_level(post, instruments, thresholds, result, random_state):
 
 
 def _assemble(notes, labels, E, result: Transcription) -> Transcription:
-    from .notes import notes_to_seconds
+    from mitkit.notes import notes_to_seconds
     order = np.lexsort((notes["pitch"], notes["start"]))
     notes, labels = notes[order], np.asarray(labels)[order]
     E = None if E is None else E[order]
@@ -296,3 +222,19 @@ def _assemble(notes, labels, E, result: Transcription) -> Transcription:
     result.notes, result.labels, result.embeddings = notes, labels, E
     return result
 
+
+def read_json(path):
+    """A :class:`~mitkit.transcription.Transcription` (tracks only) from a file written by :func:`write_json`.
+
+    Notebook: 05_transcribe_your_own_audio
+    """
+    from mitkit.notes import Note, Track
+    from mitkit.transcription import Transcription
+    try:
+        d = json.loads(Path(path).read_text())
+        tracks = [Track(tr["id"], [Note(n["onset"], n["offset"], n["pitch"], n["velocity"]) for n in tr["notes"]],
+                        program=tr.get("program", 0)) for tr in d["tracks"]]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise MitkitError(f"path={str(path)!r} must be a mitkit transcription JSON file: {err}") from None
+    return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
+                         thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"))

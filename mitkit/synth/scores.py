@@ -2,7 +2,7 @@
 
 Every source returns *parts*: a list of :class:`Part`, each a name and a note list
 ``(N, 4)`` float64 ``[onset_s, offset_s, midi_pitch, velocity]`` (the ground-truth format of
-``CONTRACT.md``), monophonic or not.
+ARCHITECTURE.md), monophonic or not.
 
 Random generator (:func:`random_part`, :func:`random_ensemble`), in the spirit of arXiv 2509.12712:
 a pitch pool weighted by octave around the middle of the instrument's range, truncated-normal note
@@ -104,7 +104,7 @@ def random_part(ins, duration_s: float, rng: np.random.Generator, *, grid_s: flo
 
     Parameters
     ----------
-    ins : mitkit.instruments.Instrument
+    ins : mitkit.synth.instruments.Instrument
         Range and polyphony come from it.
     duration_s : float
         Notes start before this time (seconds).

@@ -2,7 +2,7 @@
 
 Notebook: 02_training
 
-The two branches share no parameters, so each has its own optimizer and schedule (DESIGN.md): the AMT
+The two branches share no parameters, so each has its own optimizer and schedule (arXiv 2509.12712): the AMT
 branch AdamW + ReduceLROnPlateau on its validation loss, the timbre branch AdamW + cosine warm restarts.
 ``stage="joint"`` steps both on every batch (one data pipeline for two trainings, which is the same as
 training them one after the other on the same batches), ``"amt"`` or ``"timbre"`` trains one only.
@@ -26,9 +26,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
-from .model import MitNet, ModelConfig
+from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.model import MitNet, ModelConfig
+from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class TrainConfig:
     @classmethod
     def preset(cls, name: str, **overrides) -> "TrainConfig":
         if name not in PRESETS:
-            from .errors import MitkitError
+            from mitkit.errors import MitkitError
             raise MitkitError(f"preset={name!r} must be one of {sorted(PRESETS)}")
         return replace(PRESETS[name], **overrides)
 
@@ -91,7 +91,7 @@ def training_bf16(precision: str, device: torch.device) -> bool:
     """Whether the branches train under bfloat16 autocast: ``precision`` "bf16", or "auto" on a CPU that
     computes bf16 natively (AVX512-BF16/AMX: about 2.5x faster per step). "auto" keeps float32 on a GPU
     (the bundled recipe) and on CPUs without native bf16, where emulated bf16 is slower than float32."""
-    from .inference import use_bf16
+    from mitkit.inference import use_bf16
     return use_bf16(precision) and (precision == "bf16" or device.type == "cpu")
 
 
@@ -167,7 +167,7 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         if train_set is None or val_set is None:
-            from .data import MixtureDataset, StemBank
+            from mitkit.training.mixtures import MixtureDataset, StemBank
         if train_set is None:
             train_set = MixtureDataset(StemBank(cfg.data, "train"), clip_frames=cfg.clip_frames,
                                        max_instruments=cfg.max_instruments, seed=cfg.seed, length=10 ** 9)
@@ -178,8 +178,9 @@ class Trainer:
         self.train_set, self.val_set = train_set, val_set
         self.select_audio, self.select_refs = [], []  # the select_on benchmark, read once
         if cfg.select_on and "amt" in active:
-            from .audio import load_audio
-            from .evaluate import load_benchmark, merge_tracks
+            from mitkit.audio import load_audio
+            from mitkit.evaluation.benchmarks import load_benchmark
+            from mitkit.notes import merge_tracks
             mixes = load_benchmark(cfg.select_on)
             self.select_audio = [load_audio(mix.audio) for mix in mixes]
             self.select_refs = [merge_tracks(mix.parts) for mix in mixes]
@@ -188,7 +189,7 @@ class Trainer:
 
     def _load_init(self, init: str):
         """Start from another checkpoint's weights (its model config must match ``cfg.model``)."""
-        from .errors import MitkitError
+        from mitkit.errors import MitkitError
         ckpt = load_checkpoint(None if init == "bundled" else init)  # None: the bundled checkpoint
         if ckpt["model_config"] != self.model.config.to_dict():
             raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
@@ -221,8 +222,8 @@ class Trainer:
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
         if self.select_audio:
-            from .inference import predict
-            from .tuning import mean_transcription_metrics
+            from mitkit.inference import predict
+            from mitkit.training.tuning import mean_transcription_metrics
             precision = "bf16" if self.bf16 else "fp32"
             posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
             val["val_bench_note_f1"] = mean_transcription_metrics(self.select_refs, posts)["note_f1"]
@@ -386,27 +387,20 @@ class Trainer:
 @torch.no_grad()
 def mixture_scores(model, dataset, *, n_items: int = 8, thresholds: dict | None = None) -> dict:
     """Mean frame and onset-only note F1 of ``model`` on the first ``n_items`` mixtures of ``dataset``
-    (a :class:`~mitkit.data.MixtureDataset`), all instruments pooled. A quick check of a training run.
+    (a :class:`~mitkit.training.mixtures.MixtureDataset`), all instruments pooled. A quick check of a training run.
 
     Notebook: 02_training
     """
-    import warnings
-
-    from .data import rolls_to_notes
-    from .evaluate import merge_tracks, transcription_metrics
-    from .inference import predict
-    from .notes import create_notes, notes_to_seconds
+    from mitkit.evaluation.metrics import score_posteriorgrams
+    from mitkit.inference import predict
+    from mitkit.training.mixtures import mixture_notes
 
     model.eval()
     scores = []
     for i in range(min(n_items, len(dataset))):
         item = dataset[i]
-        ref = merge_tracks([rolls_to_notes(f, o) for f, o in zip(item["frames"], item["onsets"]) if o.any()])
         post = predict(model, item["audio"], with_timbre=False)
-        est = notes_to_seconds(create_notes(post.frames, post.onsets, **(thresholds or {})))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # an empty estimate scores 0 with a warning
-            scores.append(transcription_metrics(ref, est))
+        scores.append(score_posteriorgrams(mixture_notes(item), post.frames, post.onsets, thresholds)[0])
     return {k: float(np.mean([s[k] for s in scores])) for k in ("frame_f1", "note_f1")}
 
 

@@ -1,4 +1,4 @@
-"""Baselines that mitkit is compared with, each behind the :class:`mitkit.evaluate.System` interface.
+"""Baselines that mitkit is compared with, each behind the :class:`mitkit.evaluation.benchmarks.System` interface.
 
 Notebook: 03_embeddings_and_clustering
 
@@ -22,7 +22,7 @@ Separation (notes in, K tracks out)
 Examples
 --------
 >>> import numpy as np
->>> from mitkit.baselines import pitch_order_tracks
+>>> from mitkit.evaluation.baselines import pitch_order_tracks
 >>> chord = np.array([[0.0, 1.0, 60, 90], [0.0, 1.0, 72, 90], [0.0, 1.0, 67, 90]])
 >>> [t[:, 2].tolist() for t in pitch_order_tracks(chord, 3)]
 [[72.0], [67.0], [60.0]]
@@ -40,7 +40,9 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from mitkit.errors import MitkitError
-from mitkit.evaluate import ONSET_TOLERANCE, System, as_note_array, merge_tracks
+from mitkit.evaluation.benchmarks import System
+from mitkit.evaluation.metrics import ONSET_TOLERANCE
+from mitkit.notes import as_note_array, merge_tracks
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +258,7 @@ def basic_pitch_transcribe(
 
 
 class BasicPitch:
-    """basic-pitch 0.4.0 (ONNX) as an instrument-agnostic :class:`~mitkit.evaluate.System`.
+    """basic-pitch 0.4.0 (ONNX) as an instrument-agnostic :class:`~mitkit.evaluation.benchmarks.System`.
 
     Parameters
     ----------

@@ -3,22 +3,22 @@
 Notebook: 02_training
 
 The network runs once per validation mix; only note creation is repeated over the grid, so tuning
-costs seconds. Test pieces are never used here (DESIGN.md, "Evaluation protocol").
+costs seconds. Test pieces are never used here (they are for reporting only).
 """
 from __future__ import annotations
 
 import itertools
 import logging
-import warnings
 
 import numpy as np
 
-from .audio import load_audio
-from .checkpoint import load_checkpoint, save_checkpoint
-from .evaluate import load_benchmark, merge_tracks, transcription_metrics
-from .inference import predict
-from .notes import create_notes, notes_to_seconds
-from .transcribe import model_from_checkpoint
+from mitkit.audio import load_audio
+from mitkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from mitkit.evaluation.benchmarks import load_benchmark
+from mitkit.evaluation.metrics import score_posteriorgrams
+from mitkit.inference import predict
+from mitkit.note_creation import create_notes
+from mitkit.notes import merge_tracks, notes_to_seconds
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,10 @@ def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str =
 
 
 def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | None = None) -> dict:
-    """Mean transcription metrics (:func:`mitkit.evaluate.transcription_metrics`) of the notes made from
+    """Mean transcription metrics (:func:`mitkit.evaluation.metrics.transcription_metrics`) of the notes made from
     each posteriorgram at ``thresholds`` (default: ``create_notes``'), against ``references`` (one
     ``(N, 4)`` note array per mix, all parts pooled: ``merge_tracks(mix.parts)``)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # empty estimates warn; they just score 0
-        scores = [transcription_metrics(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
-                  for ref, p in zip(references, posteriorgrams)]
+    scores = [score_posteriorgrams(ref, p.frames, p.onsets, thresholds)[0] for ref, p in zip(references, posteriorgrams)]
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
@@ -51,7 +48,7 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     Parameters
     ----------
     model : MitNet in eval mode.
-    mixes : list of :class:`mitkit.evaluate.BenchmarkMix` from the *validation* split.
+    mixes : list of :class:`mitkit.evaluation.benchmarks.BenchmarkMix` from the *validation* split.
 
     Returns
     -------
@@ -82,8 +79,9 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
 
     Returns the temperature and ``{"val_separation_f1": …}`` at that temperature.
     """
-    from .clustering import cluster_notes, note_embeddings
-    from .evaluate import separation_metrics
+    from mitkit.clustering import cluster_notes
+    from mitkit.embeddings import note_embeddings
+    from mitkit.evaluation.metrics import separation_metrics
 
     if posteriorgrams is None:
         posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)

@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F_
 
 FRAME_ALPHA = 0.2  # positive-class weight for frames
-ONSET_ALPHA = 0.06  # onsets are sparser, so their positives get the smaller weight (DESIGN.md)
+ONSET_ALPHA = 0.06  # onsets are sparser, so their positives get the smaller weight (arXiv 2509.12712)
 FOCAL_GAMMA = 1.0
 TEMPERATURE = 0.15  # InfoNCE softmax temperature
 ACTIVE_THRESHOLD = 0.1  # a bin is "active" when any instrument's roll exceeds this

@@ -2,7 +2,7 @@
 
 This is the one place that lists which GM programs mitkit renders, which timbre class each belongs to
 and which sounding MIDI pitches it may play. A synthetic mixture never holds two instruments of the same
-class, so "instrument k" in a label always means a distinct timbre (see ``../shared/DESIGN.md``).
+class, so "instrument k" in a label always means a distinct timbre.
 
 The authors of arXiv 2509.12712 grouped 34 GM programs into 10 classes. We use finer classes (one per
 instrument family whose members sound alike: violin and viola are different classes, the four saxophones
@@ -120,7 +120,7 @@ def instrument(key: int | str) -> Instrument:
     """
     table = BY_PROGRAM if isinstance(key, int) else BY_NAME
     if key not in table:
-        raise MitkitError(f"instrument={key!r} must be one of the programs/names in mitkit.instruments.INSTRUMENTS")
+        raise MitkitError(f"instrument={key!r} must be one of the programs/names in mitkit.synth.instruments.INSTRUMENTS")
     return table[key]
 
 

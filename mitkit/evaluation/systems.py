@@ -2,20 +2,20 @@
 
 Notebook: 03_embeddings_and_clustering
 
-Every system follows :class:`mitkit.evaluate.System` (audio in, one note array per instrument out) and is
-scored by :func:`mitkit.evaluate.evaluate_benchmark` with the protocol of ``DESIGN.md`` ("Evaluation
-protocol"). The systems that :func:`evaluate_systems` knows by name:
+Every system follows :class:`mitkit.evaluation.benchmarks.System` (audio in, one note array per instrument out) and is
+scored by :func:`mitkit.evaluation.benchmarks.evaluate_benchmark` with the protocol of
+:mod:`mitkit.evaluation.metrics`. The systems that :func:`evaluate_systems` knows by name:
 
 ``mitkit``
-    note-level clustering (:func:`mitkit.transcribe`), with K = the true number of parts (oracle count,
+    note-level clustering (:func:`mitkit.transcription`), with K = the true number of parts (oracle count,
     labelled ``mitkit``), with ``instruments="auto"`` (labelled ``mitkit (auto K)``) and with
     ``instruments="voices"`` (``mitkit (voices K)``); the last two report ``instrument_count_accuracy``.
 ``mitkit-frame``
     frame-level clustering (``clustering="frame"``), oracle K.
 ``pitch-order``
-    mitkit's notes (``instruments=1``) split by :func:`mitkit.baselines.pitch_order_tracks`, oracle K.
+    mitkit's notes (``instruments=1``) split by :func:`mitkit.evaluation.baselines.pitch_order_tracks`, oracle K.
 ``random``
-    mitkit's notes split by :func:`mitkit.baselines.random_tracks` (seed 0), oracle K: the floor.
+    mitkit's notes split by :func:`mitkit.evaluation.baselines.random_tracks` (seed 0), oracle K: the floor.
 ``basic-pitch``
     Spotify's basic-pitch 0.4.0 (ONNX), instrument-agnostic: transcription metrics only.
 
@@ -24,7 +24,7 @@ split, never on the evaluated set); basic-pitch uses its own defaults.
 
 Shared network pass
     Note creation does not depend on K, so the note-level systems (``mitkit`` with any count,
-    ``pitch-order``, ``random``) share one :func:`mitkit.transcribe` call per mix (``instruments="auto"``,
+    ``pitch-order``, ``random``) share one :func:`mitkit.transcription` call per mix (``instruments="auto"``,
     which runs both branches): :class:`SharedTranscriptions` keeps its notes and note embeddings, and a
     system with oracle K re-clusters the same embeddings with the same seed, which is exactly what
     ``mitkit.transcribe(instruments=K)`` computes. ``mitkit-frame`` needs the frame embeddings V and
@@ -35,8 +35,8 @@ Shared network pass
 
 Examples
 --------
->>> from mitkit.systems import evaluate_systems
->>> from mitkit.evaluate import format_markdown_table
+>>> from mitkit.evaluation.systems import evaluate_systems
+>>> from mitkit.evaluation.benchmarks import format_markdown_table
 >>> report = evaluate_systems("chorale-bench-v1", systems=("mitkit", "pitch-order"))  # doctest: +SKIP
 >>> print(format_markdown_table(report["results"]))  # doctest: +SKIP
 """
@@ -52,10 +52,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .errors import MitkitError
+from mitkit.errors import MitkitError
 
 if TYPE_CHECKING:
-    from .evaluate import BenchmarkMix
+    from mitkit.evaluation.benchmarks import BenchmarkMix
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ VOICES_LABEL = "mitkit (voices K)"  # ... with K counted as simultaneous voices
 
 
 class SharedTranscriptions:
-    """One note-level :func:`mitkit.transcribe` per audio file, shared by the systems of one evaluation.
+    """One note-level :func:`mitkit.transcription` per audio file, shared by the systems of one evaluation.
 
     Each file is transcribed once with ``instruments="auto"``; the result is kept without its
     posteriorgrams (notes, labels and note embeddings only: a few kB per mix).
@@ -95,12 +95,12 @@ class SharedTranscriptions:
     device : str
         Torch device of the network.
     random_state : int
-        Seed of the clustering, as in :func:`mitkit.transcribe`.
+        Seed of the clustering, as in :func:`mitkit.transcription`.
 
     Attributes
     ----------
     seconds : dict of str to float
-        Wall time of the :func:`mitkit.transcribe` call of each file (keyed by ``str(path)``).
+        Wall time of the :func:`mitkit.transcription` call of each file (keyed by ``str(path)``).
     """
 
     def __init__(self, checkpoint: str | Path | None = None, *, device: str = "cpu", random_state: int = 0) -> None:
@@ -111,7 +111,7 @@ class SharedTranscriptions:
         self._results: dict[str, Any] = {}
 
     def _transcribe(self, audio: Any, sr: int | None) -> Any:
-        from .transcribe import transcribe
+        from mitkit.transcription import transcribe
 
         t = transcribe(audio, sr=sr, instruments="auto", checkpoint=self.checkpoint, device=self.device,
                        random_state=self.random_state)
@@ -132,7 +132,7 @@ class SharedTranscriptions:
 
 
 class Mitkit:
-    """mitkit as a :class:`mitkit.evaluate.System`.
+    """mitkit as a :class:`mitkit.evaluation.benchmarks.System`.
 
     Parameters
     ----------
@@ -143,9 +143,9 @@ class Mitkit:
     instruments : int or None
         ``None``: K = ``n_parts`` when the system is given it (oracle count), else ``"auto"``.
         An int: always that many tracks (``1``: every note in one track, e.g. as the transcriber of a
-        :class:`mitkit.baselines.SeparatedSystem`).
+        :class:`mitkit.evaluation.baselines.SeparatedSystem`).
     clustering : {"note", "frame"}
-        As in :func:`mitkit.transcribe`.
+        As in :func:`mitkit.transcription`.
     shared : SharedTranscriptions or None
         Cache of note-level transcriptions to share with other systems (note clustering only); a
         private one by default. Its checkpoint is the one used.
@@ -163,7 +163,7 @@ class Mitkit:
 
     Examples
     --------
-    >>> from mitkit.baselines import SeparatedSystem, pitch_order_tracks
+    >>> from mitkit.evaluation.baselines import SeparatedSystem, pitch_order_tracks
     >>> shared = SharedTranscriptions()                                            # doctest: +SKIP
     >>> mitkit_k = Mitkit(shared=shared)                                           # doctest: +SKIP
     >>> pitch_order = SeparatedSystem(Mitkit(instruments=1, shared=shared), pitch_order_tracks)  # doctest: +SKIP
@@ -196,7 +196,7 @@ class Mitkit:
         """Return one ``(N_k, 4)`` note array per track (``onset_s, offset_s, midi_pitch, velocity``)."""
         k = self.instruments if self.instruments is not None else (n_parts if n_parts is not None else "auto")
         if self.clustering == "frame":
-            from .transcribe import transcribe
+            from mitkit.transcription import transcribe
 
             t = transcribe(audio, sr=sr, instruments=k, checkpoint=self.checkpoint, clustering="frame",
                            device=self.device, random_state=self.random_state)
@@ -204,7 +204,7 @@ class Mitkit:
         return self._note_level(self.shared.get(audio, sr=sr), k)
 
     def _note_level(self, t: Any, k: int | str) -> list[np.ndarray]:
-        from .notes import notes_to_seconds
+        from mitkit.notes import notes_to_seconds
 
         if len(t.notes) == 0:
             return _pad([], k)
@@ -260,7 +260,7 @@ def make_systems(systems: str | Sequence[str] = SYSTEM_NAMES, *, checkpoint: str
     Returns
     -------
     list of (System, bool)
-        Each system with ``oracle_count`` for :func:`mitkit.evaluate.evaluate_benchmark`, in
+        Each system with ``oracle_count`` for :func:`mitkit.evaluation.benchmarks.evaluate_benchmark`, in
         :data:`SYSTEM_NAMES` order.
 
     Raises
@@ -268,7 +268,13 @@ def make_systems(systems: str | Sequence[str] = SYSTEM_NAMES, *, checkpoint: str
     MitkitError
         Unknown names or count; ``basic-pitch`` asked for but not installed.
     """
-    from .baselines import BasicPitch, SeparatedSystem, basic_pitch_model_path, pitch_order_tracks, random_tracks
+    from mitkit.evaluation.baselines import (
+        BasicPitch,
+        SeparatedSystem,
+        basic_pitch_model_path,
+        pitch_order_tracks,
+        random_tracks,
+    )
 
     names = parse_system_names(systems)
     if count not in COUNT_MODES:
@@ -311,7 +317,7 @@ def _charge_shared_runtime(result: dict[str, Any], seconds_by_id: dict[str, floa
         r["shared_runtime_s"] = seconds_by_id[r["id"]]
         r["runtime_s"] += r["shared_runtime_s"]
 
-    def rtf(group: list[dict[str, Any]]) -> float | None:  # as in mitkit.evaluate: total runtime / total audio
+    def rtf(group: list[dict[str, Any]]) -> float | None:  # as in mitkit.evaluation.metrics: total runtime / total audio
         timed = [r for r in group if r["duration_s"]]
         return sum(r["runtime_s"] for r in timed) / sum(r["duration_s"] for r in timed) if timed else None
 
@@ -321,16 +327,16 @@ def _charge_shared_runtime(result: dict[str, Any], seconds_by_id: dict[str, floa
 
 
 def checkpoint_thresholds(checkpoint: str | Path | None = None) -> tuple[dict[str, Any], bool]:
-    """Note-creation thresholds that :func:`mitkit.transcribe` uses with ``checkpoint``.
+    """Note-creation thresholds that :func:`mitkit.transcription` uses with ``checkpoint``.
 
     Returns
     -------
     thresholds : dict
-        ``mitkit.transcribe.DEFAULT_THRESHOLDS`` updated with the checkpoint's tuned values.
+        ``mitkit.note_creation.DEFAULT_THRESHOLDS`` updated with the checkpoint's tuned values.
     tuned : bool
         Whether the checkpoint carries tuned thresholds.
     """
-    from .transcribe import load_model, thresholds_of
+    from mitkit.checkpoint import load_model, thresholds_of
 
     _, ckpt = load_model(checkpoint)
     return thresholds_of(ckpt), bool(ckpt.get("thresholds"))
@@ -350,7 +356,7 @@ def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = Non
     Parameters
     ----------
     benchmark : str, Path, list of BenchmarkMix or None
-        A benchmark folder (:func:`mitkit.evaluate.load_benchmark`: ``index.json`` as written by
+        A benchmark folder (:func:`mitkit.evaluation.benchmarks.load_benchmark`: ``index.json`` as written by
         ``mitkit chorale-bench``, or audio + MIDI pairs) or mixes already loaded; ``None`` reads the
         folder from ``$MITKIT_BENCHMARK``.
     systems : str or sequence of str
@@ -372,8 +378,8 @@ def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = Non
         ``format`` (``"mitkit-evaluation"``), ``version`` (1), ``mitkit_version``, ``benchmark``,
         ``checkpoint`` (``None`` for the bundled model), ``thresholds`` and ``thresholds_tuned`` (from
         the checkpoint), ``count``, ``limit``, ``systems`` (the labels, in order) and ``results``: one
-        :func:`mitkit.evaluate.evaluate_benchmark` dict per system, ready for
-        :func:`mitkit.evaluate.format_markdown_table`. JSON-serialisable.
+        :func:`mitkit.evaluation.benchmarks.evaluate_benchmark` dict per system, ready for
+        :func:`mitkit.evaluation.benchmarks.format_markdown_table`. JSON-serialisable.
 
     Warns
     -----
@@ -382,8 +388,8 @@ def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = Non
     """
     from tqdm.auto import tqdm
 
-    from . import __version__
-    from .evaluate import evaluate_benchmark, load_benchmark  # mir_eval: imported on use, keeps the CLI light
+    from mitkit.evaluation.benchmarks import evaluate_benchmark, load_benchmark
+    from mitkit.version import __version__
 
     if benchmark is None:
         benchmark = default_benchmark()

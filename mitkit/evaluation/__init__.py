@@ -1,0 +1,1 @@
+"""Measuring mitkit: metrics, benchmark folders, baselines, systems under test, and speed."""

@@ -1,0 +1,1 @@
+"""Exercise solutions of the notebook series: one module per notebook (imported as `solutions.<name>`)."""
