@@ -53,3 +53,9 @@ def test_constraints_pin_every_listed_dependency_once():
     direct = [re.split(r"[<>=\[]", d)[0].lower().replace("_", "-") for d in project["dependencies"]]
     for name in ("numpy", "soundfile", "soxr", "scikit-learn", "pretty-midi", "plotly", "tqdm"):
         assert name in direct and name.replace("-", "_") in {p.replace("-", "_") for p in pins}, name
+
+
+def test_package_version_matches_pyproject():
+    from mitkit.version import __version__
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["version"] == __version__
