@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ import soundfile as sf
 import soxr
 
 from mitkit import constants as C
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 
 SILENCE_RMS = 1e-5  # below this (≈ −100 dBFS) a signal counts as silent
 
@@ -81,8 +80,7 @@ def load_audio(source, *, sr: int | None = None, target_sr: int = C.SAMPLE_RATE)
         raise MitkitError(f"audio must be finite: {name} holds {int(np.sum(~np.isfinite(y)))} NaN or inf samples")
     peak = float(np.max(np.abs(y)))
     if peak > 1.0:
-        warnings.warn(f"{name} peaks at {peak:.3g}, beyond full scale (1.0): scaled down to peak 1.0",
-                      stacklevel=2)
+        warn(f"{name} peaks at {peak:.3g}, beyond full scale (1.0): scaled down to peak 1.0")
         y = y / np.float32(peak)
     if sr != target_sr:
         n_in = len(y)
@@ -161,8 +159,8 @@ def _warn_if_truncated(path: Path, n_read: int, sr: int) -> None:
     frame_bytes = max(channels * bits // 8, 1)
     expected = declared // frame_bytes
     if declared != 0xFFFFFFFF and expected > n_read:
-        warnings.warn(f"audio path={str(path)!r} is truncated: its header declares {expected / sr:.2f} s, "
-                      f"the file holds {n_read / sr:.2f} s; transcribing what is there", stacklevel=3)
+        warn(f"audio path={str(path)!r} is truncated: its header declares {expected / sr:.2f} s, "
+                      f"the file holds {n_read / sr:.2f} s; transcribing what is there")
 
 
 def is_silent(y: np.ndarray) -> bool:

@@ -44,6 +44,9 @@ def _add_transcription_options(p):
                    help="frame probability (0..1) above which a note keeps sounding (default: tuned value)")
     p.add_argument("--min-note-frames", type=_positive_int, default=None,
                    help="shortest note kept, in frames of 11.6 ms (default: tuned value, about 8)")
+    p.add_argument("--reonset-threshold", type=_probability, default=None,
+                   help="onset probability (0..1) that splits a sounding note into a repeated one "
+                        "(default: the checkpoint's tuned value; off when it has none)")
 
 
 def _probability(value: str) -> float:
@@ -112,7 +115,7 @@ def _cmd_transcribe(args):
             t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint,
                            clustering=args.clustering, onset_threshold=args.onset_threshold,
                            frame_threshold=args.frame_threshold, min_note_frames=args.min_note_frames,
-                           progress=len(plans) == 1)
+                           reonset_threshold=args.reonset_threshold, progress=len(plans) == 1)
             written = write_outputs(t, plan, overwrite=args.overwrite)  # all of this input's files, or none
         except (MitkitError, OSError) as err:  # one bad file does not stop a batch
             failed.append(audio)

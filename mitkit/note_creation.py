@@ -47,13 +47,12 @@ from __future__ import annotations
 
 import logging
 import numbers
-import warnings
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from mitkit.constants import MIDI_MIN, N_PITCHES
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.notes import NOTE_DTYPE, empty_notes, validate_notes
 
 logger = logging.getLogger(__name__)
@@ -63,6 +62,10 @@ DEFAULT_ONSET_THRESHOLD = 0.5  # onset posterior a peak must reach to start a no
 
 
 DEFAULT_FRAME_THRESHOLD = 0.3  # frame posterior at which a frame counts as active
+
+# Re-onsets (repeated notes without a gap) are off unless a checkpoint was tuned with them: the frame
+# posterior does not mark them, so only a model whose onset head learned them can use the rule.
+DEFAULT_REONSET_THRESHOLD = None
 
 
 # The paper keeps notes longer than ≈ 7.5 frames (≈ 87 ms); as an integer count of frames
@@ -127,7 +130,8 @@ def _check_positive_int(name: str, value) -> int:
 
 def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_threshold=DEFAULT_FRAME_THRESHOLD,
                         min_note_frames=DEFAULT_MIN_NOTE_FRAMES, energy_tolerance=DEFAULT_ENERGY_TOLERANCE,
-                        partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE) -> dict:
+                        partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE,
+                        reonset_threshold=DEFAULT_REONSET_THRESHOLD) -> dict:
     """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
 
     Callers run it before any expensive work (``mitkit.transcription`` checks thresholds before the
@@ -136,8 +140,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     Raises
     ------
     MitkitError
-        When a threshold is not in (0, 1], a frame count is not an integer >= 1, or
-        ``partial_amplitude`` is not in [0, 1].
+        When a threshold is not in (0, 1] (``reonset_threshold`` may also be None: off), a frame count
+        is not an integer >= 1, or ``partial_amplitude`` is not in [0, 1].
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
             or not 0 <= partial_amplitude <= 1:
@@ -146,7 +150,9 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
             "frame_threshold": _check_threshold("frame_threshold", frame_threshold),
             "min_note_frames": _check_positive_int("min_note_frames", min_note_frames),
             "energy_tolerance": _check_positive_int("energy_tolerance", energy_tolerance),
-            "partial_amplitude": float(partial_amplitude)}
+            "partial_amplitude": float(partial_amplitude),
+            "reonset_threshold": None if reonset_threshold is None
+            else _check_threshold("reonset_threshold", reonset_threshold)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,6 +215,20 @@ def _onset_peaks(O: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
     return np.concatenate(rows).astype(np.int64), np.concatenate(frames).astype(np.int64)
 
 
+def _add_reonsets(rows, frames, Y_O, active, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Onset candidates plus *re-onsets*: peaks of the onset posterior ``Y_O`` (not of the combined map)
+    that reach ``threshold`` while the pitch was already sounding in the frame before. A repeated note
+    played without a gap leaves no rise in ``Y_F``; only the onset head can mark it. Processed with the
+    other onsets (latest first), a re-onset's note claims its frames, so the note before it ends there.
+    """
+    r2, f2 = _onset_peaks(Y_O, threshold)
+    sounding = (f2 > 0) & active[r2, np.maximum(f2 - 1, 0)]
+    if not sounding.any():
+        return rows, frames
+    pairs = np.unique(np.concatenate([np.stack([rows, frames], 1), np.stack([r2[sounding], f2[sounding]], 1)]), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def _walk(active: np.ndarray, t0: int, tolerance: int) -> int:
     """Walk forward along one pitch row from frame ``t0`` (which belongs to the note).
 
@@ -261,6 +281,7 @@ def create_notes(
     infer_onsets: bool = True,
     second_pass: bool = True,
     partial_amplitude: float = DEFAULT_PARTIAL_AMPLITUDE,
+    reonset_threshold: float | None = DEFAULT_REONSET_THRESHOLD,
 ) -> np.ndarray:
     """Turn frame and onset posteriorgrams into notes (BasicPitch-style note creation).
 
@@ -291,6 +312,9 @@ def create_notes(
     partial_amplitude : float in [0, 1], default 0.6
         Drop notes weaker than this that sit on a partial of a stronger, sounding note
         (:func:`remove_partial_notes`); 0 keeps every note.
+    reonset_threshold : float in (0, 1] or None (default: off)
+        A peak of ``Y_O`` at least this high, at a pitch that was already sounding, starts a new note
+        there (a repeated note without a gap); chosen on validation with the model it belongs to.
 
     Returns
     -------
@@ -321,15 +345,14 @@ def create_notes(
         raise MitkitError(f"Y_O.shape={Y_O.shape} must equal Y_F.shape={Y_F.shape}")
     settings = check_note_settings(onset_threshold=onset_threshold, frame_threshold=frame_threshold,
                                    min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
-                                   partial_amplitude=partial_amplitude)
+                                   partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold)
     onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
     min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
-    partial_amplitude = settings["partial_amplitude"]
+    partial_amplitude, reonset_threshold = settings["partial_amplitude"], settings["reonset_threshold"]
 
     P, T = Y_F.shape
     if T == 0:
-        warnings.warn("create_notes: the posteriorgrams have no frames (T=0); no notes",
-                      stacklevel=2)
+        warn("create_notes: the posteriorgrams have no frames (T=0); no notes")
         return empty_notes()
 
     onset_map = add_inferred_onsets(Y_F, Y_O) if infer_onsets else Y_O
@@ -341,6 +364,8 @@ def create_notes(
 
     # ---- 1. onset pass: latest onset first -----------------------------------------------------
     rows, frames = _onset_peaks(onset_map, onset_threshold)
+    if reonset_threshold is not None:
+        rows, frames = _add_reonsets(rows, frames, Y_O, active, reonset_threshold)
     order = np.lexsort((rows, frames))[::-1]  # by frame then pitch, descending
     next_note = np.full(P, -1, dtype=np.int64)  # per pitch: index of the earliest note so far
     for p, t0 in zip(rows[order].tolist(), frames[order].tolist()):

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from mitkit import constants as C
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.synth.render import TRAIN_SOUNDFONTS
 from mitkit.synth.tones import partials
 
@@ -154,7 +154,7 @@ def sonify(notes, sr: int = C.SAMPLE_RATE, *, program: int | None = None, soundf
         raise MitkitError(f"tail_s={tail_s!r} must be a number of seconds >= 0")
     n = _n_samples(arr, sr, duration, float(tail_s))
     if len(arr) == 0:
-        warnings.warn("notes is empty: the sonification is silence", stacklevel=2)
+        warn("notes is empty: the sonification is silence")
         return np.zeros(n, np.float32)
     if program is None:
         return _sine_voice(arr, sr, n)

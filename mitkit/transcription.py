@@ -9,7 +9,6 @@ Notebook: 05_transcribe_your_own_audio
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from mitkit.audio import is_silent, load_audio
 from mitkit.checkpoint import load_model, thresholds_of
 from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
 from mitkit.embeddings import note_embeddings
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
 from mitkit.instrument_count import check_instruments, count_voices
 from mitkit.note_creation import check_note_settings, create_notes
@@ -98,7 +97,7 @@ class Transcription:
 def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=None, clustering: str = "note",
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
-               keep_embeddings: bool | None = None, device: str = "cpu", precision: str = "auto",
+               reonset_threshold: float | None = None, keep_embeddings: bool | None = None, device: str = "cpu", precision: str = "auto",
                progress: bool = False,
                random_state: int = 0) -> Transcription:
     """Transcribe an ensemble recording into one track of notes per instrument.
@@ -113,8 +112,9 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     checkpoint : path of a checkpoint; None uses the bundled model.
     clustering : ``"note"`` (one vector per note; default) or ``"frame"`` (every active bin clustered,
         then notes made per cluster; the paper's comparison).
-    onset_threshold, frame_threshold, min_note_frames, energy_tolerance : note creation settings
-        (probabilities in [0, 1]; frames of 11.6 ms); None takes the checkpoint's tuned values.
+    onset_threshold, frame_threshold, min_note_frames, energy_tolerance, reonset_threshold : note creation
+        settings (probabilities in [0, 1]; frames of 11.6 ms; see :func:`mitkit.note_creation.create_notes`);
+        None takes the checkpoint's tuned values.
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
     precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
         posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
@@ -137,7 +137,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         raise MitkitError(f"clustering={clustering!r} must be 'note' or 'frame'")
     name = str(source) if isinstance(source, (str, Path)) else None
     overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
-                 "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance}
+                 "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance,
+                 "reonset_threshold": reonset_threshold}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
     y = load_audio(source, sr=sr)
@@ -148,7 +149,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
                           affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)))
     if is_silent(y):
-        warnings.warn(f"audio {name or 'array'} is silent: no notes to transcribe", stacklevel=2)
+        warn(f"audio {name or 'array'} is silent: no notes to transcribe")
         return empty
 
     if keep_embeddings is None:
@@ -167,7 +168,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
 
     notes = create_notes(post.frames, post.onsets, **thresholds)
     if len(notes) == 0:
-        warnings.warn(f"no notes found in {name or 'audio array'} at the given thresholds", stacklevel=2)
+        warn(f"no notes found in {name or 'audio array'} at the given thresholds")
         return empty
     instruments = _count(instruments, notes)
     if not with_timbre:
@@ -199,13 +200,12 @@ def _cluster_notes(notes, E, instruments, temperature, random_state):
 def _frame_level(post, instruments, thresholds, result, random_state):
     k = 2 if instruments == "auto" else instruments  # frame-level clustering needs K; auto is note-level
     if instruments == "auto":
-        warnings.warn("instruments='auto' is estimated with note-level clustering; frame-level uses K=2",
-                      stacklevel=3)
+        warn("instruments='auto' is estimated with note-level clustering; frame-level uses K=2")
     label_map = cluster_frames(post.frames, post.embeddings, k, frame_threshold=thresholds["frame_threshold"],
                                random_state=random_state)
     notes, labels = notes_from_frame_clusters(post.frames, post.onsets, label_map, k, **thresholds)
     if len(notes) == 0:
-        warnings.warn("no notes found at the given thresholds", stacklevel=3)
+        warn("no notes found at the given thresholds")
         return result
     return _assemble(notes, labels, None, result)
 

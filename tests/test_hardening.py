@@ -3,12 +3,14 @@ import errno
 import json
 import shutil
 import sys
+import warnings
 
 import numpy as np
 import pytest
 
 import mitkit
 import mitkit.transcription as TRANSCRIBE_MODULE  # `mitkit.transcribe` is the function
+from mitkit import constants as C
 from mitkit import export, files
 from mitkit.cli import main
 from mitkit.errors import MitkitError
@@ -302,3 +304,25 @@ def test_one_bad_file_does_not_stop_a_batch_and_skip_existing_resumes(tmp_path, 
 def test_empty_out_is_refused(capsys):
     assert main(["transcribe", str(mitkit.example_path()), "--out", ""]) == 2
     assert "--out='' must name a folder" in capsys.readouterr().err
+
+
+def _warnings_of(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return caught
+
+
+@pytest.mark.parametrize("what, call", [
+    ("silence", lambda: mitkit.transcribe(np.zeros(C.SAMPLE_RATE, np.float32), sr=C.SAMPLE_RATE)),
+    ("loud floats via transcribe", lambda: mitkit.transcribe(np.full(C.SAMPLE_RATE, 3.0, np.float32) * np.sin(
+        np.arange(C.SAMPLE_RATE) / 10), sr=C.SAMPLE_RATE, instruments=1)),
+    ("loud floats via load_audio", lambda: mitkit.load_audio(np.full(100, 5.0, np.float32), sr=C.SAMPLE_RATE)),
+    ("no frames", lambda: mitkit.create_notes(np.zeros((C.N_PITCHES, 0)), np.zeros((C.N_PITCHES, 0)))),
+])
+def test_warnings_name_the_callers_line_not_mitkits(what, call):
+    caught = _warnings_of(call)
+    assert caught, f"{what}: expected a warning"
+    for w in caught:
+        if "mitkit" in str(w.message) or issubclass(w.category, UserWarning):
+            assert w.filename == __file__, f"{what}: {w.message!r} points at {w.filename}:{w.lineno}"

@@ -7,7 +7,7 @@ import pytest
 
 from mitkit.constants import FRAME_RATE, MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
-from mitkit.note_creation import add_inferred_onsets, create_notes, remove_partial_notes
+from mitkit.note_creation import add_inferred_onsets, check_note_settings, create_notes, remove_partial_notes
 from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes, validate_notes
 
 P = N_PITCHES
@@ -372,3 +372,30 @@ def test_validate_notes_errors():
         validate_notes(np.zeros((3, 4)))
     with pytest.raises(MitkitError, match=r"note_list.shape=\(2, 5\) must be \(N, 4\)"):
         seconds_to_notes(np.zeros((2, 5)))
+
+
+def test_a_reonset_inside_a_sustained_note_splits_it():
+    """A repeated note without a gap: Y_F stays high, only Y_O marks the second attack."""
+    T = 60
+    Y_F = np.zeros((N_PITCHES, T), np.float32)
+    Y_O = np.zeros_like(Y_F)
+    Y_F[10, 5:40] = 0.9
+    Y_O[10, 5] = 0.8  # the first attack
+    Y_O[10, 20] = 0.2  # the re-attack: far below the onset threshold
+    Y_O[10, 30] = 0.05  # a wobble of the onset head, below the re-onset threshold
+    settings = dict(onset_threshold=0.5, frame_threshold=0.3, min_note_frames=4)
+    one = create_notes(Y_F, Y_O, **settings)
+    assert [(n["start"], n["end"]) for n in one] == [(5, 40)]
+    two = create_notes(Y_F, Y_O, **settings, reonset_threshold=0.15)
+    assert [(n["start"], n["end"]) for n in two] == [(5, 20), (20, 40)]
+    # a peak at a pitch that was silent just before is an ordinary onset: the re-onset rule does not start it
+    Y_O[30, 10] = 0.2
+    Y_F[30, 10:30] = 0.9
+    assert 30 + MIDI_MIN not in create_notes(Y_F, Y_O, **settings, reonset_threshold=0.15,
+                                             infer_onsets=False, second_pass=False)["pitch"]
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, "x"])
+def test_reonset_threshold_is_checked(bad):
+    with pytest.raises(MitkitError, match="reonset_threshold"):
+        check_note_settings(reonset_threshold=bad)

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.evaluation.benchmarks import System
 from mitkit.evaluation.metrics import ONSET_TOLERANCE
 from mitkit.notes import as_note_array, merge_tracks
@@ -246,7 +246,7 @@ def basic_pitch_transcribe(
             melodia_trick=melodia_trick,
         )
     if not note_events:
-        warnings.warn("basic-pitch found no notes (silent or very short audio)", stacklevel=2)
+        warn("basic-pitch found no notes (silent or very short audio)")
         return np.zeros((0, 4))
     notes = np.array(
         [[start, end, pitch, np.clip(np.round(127 * amplitude), 1, 127)] for start, end, pitch, amplitude, _ in note_events],
@@ -339,7 +339,7 @@ def pitch_order_tracks(notes: Any, k: int, *, chord_tolerance: float = ONSET_TOL
         raise MitkitError(f"chord_tolerance={chord_tolerance!r} must be a non-negative number of seconds")
     arr = as_note_array(notes)
     if len(arr) == 0:
-        warnings.warn("notes is empty: every track is empty", stacklevel=2)
+        warn("notes is empty: every track is empty")
         return [np.zeros((0, 4)) for _ in range(k)]
     onset, offset, pitch = arr[:, 0], arr[:, 1], arr[:, 2]
     rank = np.zeros(len(arr), dtype=int)
@@ -370,7 +370,7 @@ def random_tracks(notes: Any, k: int, *, seed: int = 0) -> list[np.ndarray]:
     k = _check_k(k)
     arr = as_note_array(notes)
     if len(arr) == 0:
-        warnings.warn("notes is empty: every track is empty", stacklevel=2)
+        warn("notes is empty: every track is empty")
         return [np.zeros((0, 4)) for _ in range(k)]
     labels = np.random.default_rng(seed).integers(k, size=len(arr))  # (N,), drawn in input order
     return _split(arr, labels, k)

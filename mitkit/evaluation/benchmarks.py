@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
@@ -18,7 +17,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkabl
 import numpy as np
 
 from mitkit import constants as C
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.evaluation.metrics import (
     AGGREGATE_KEYS,
     FRAME_HOP,
@@ -209,7 +208,7 @@ def _load_audio_midi_pairs(root: Path) -> list[BenchmarkMix]:
             names.append(inst.name or pretty_midi.program_to_instrument_name(inst.program))
         mixes.append(BenchmarkMix(id=audio.stem, audio=audio, parts=parts, part_names=names, instrumentation="midi"))
     if skipped:
-        warnings.warn(f"{len(skipped)} audio file(s) in {root} have no MIDI file and are skipped: {skipped}")
+        warn(f"{len(skipped)} audio file(s) in {root} have no MIDI file and are skipped: {skipped}")
     if not mixes:
         raise MitkitError(
             f"root={str(root)!r} must hold index.json or audio files ({', '.join(AUDIO_EXTENSIONS)}) "

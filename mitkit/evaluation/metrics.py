@@ -73,7 +73,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from mitkit.constants import midi_to_hz
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.note_creation import create_notes
 from mitkit.notes import _as_track_list, as_note_array, notes_to_seconds
 
@@ -266,7 +266,7 @@ def transcription_metrics(
     est_arr = as_note_array(est, "est")
     if len(ref_arr) == 0 or len(est_arr) == 0:
         which = "ref" if len(ref_arr) == 0 else "est"
-        warnings.warn(f"{which} holds no notes: every transcription metric is 0", stacklevel=2)
+        warn(f"{which} holds no notes: every transcription metric is 0")
         return dict.fromkeys(TRANSCRIPTION_KEYS, 0.0)
 
     # Frames: both sides on one grid, so mir_eval never resamples.
@@ -403,7 +403,7 @@ def separation_metrics(
         what = "ref_parts is empty" if k_ref == 0 else "est_tracks is empty" if k_est == 0 else (
             "ref_parts hold no notes"
         )
-        warnings.warn(f"{what}: separation_f1 is 0", stacklevel=2)
+        warn(f"{what}: separation_f1 is 0")
     pair = np.zeros((k_ref, k_est))  # (K_ref, K_est) onset-only note F1
     for i, r in enumerate(refs):
         for j, e in enumerate(ests):
@@ -451,7 +451,7 @@ def instrument_count_accuracy(true_counts: Sequence[int], est_counts: Sequence[i
     if true.shape != est.shape:
         raise MitkitError(f"est_counts length={est.size} must equal true_counts length={true.size}")
     if true.size == 0:
-        warnings.warn("no counts given: instrument_count_accuracy is 0", stacklevel=2)
+        warn("no counts given: instrument_count_accuracy is 0")
         return 0.0
     return float(np.mean(true == est))
 

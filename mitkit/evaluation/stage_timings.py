@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mitkit import constants as C
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.synth.tones import SYNTH_SECONDS, synth_signal
 
 DEFAULT_INSTRUMENTS = 4  # K given to the full system
@@ -232,8 +231,7 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
                 labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
                                        amplitudes=notes["amplitude"])
         else:
-            warnings.warn(f"{len(notes)} notes found, fewer than instruments={instruments}: clustering not timed",
-                          stacklevel=2)
+            warn(f"{len(notes)} notes found, fewer than instruments={instruments}: clustering not timed")
     out = {stage: clock.seconds.get(stage) for stage in STAGES}
     out["note_embeddings"] = clock.seconds.get("note_embeddings")
     out["total"] = sum(v for v in (out[s] for s in STAGES) if v is not None)

@@ -46,13 +46,12 @@ import functools
 import logging
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 
 if TYPE_CHECKING:
     from mitkit.evaluation.benchmarks import BenchmarkMix
@@ -411,8 +410,8 @@ def evaluate_systems(benchmark: str | Path | Sequence[BenchmarkMix] | None = Non
     if any(isinstance(getattr(s, "transcriber", s), Mitkit) for s, _ in runs):
         thresholds, tuned = checkpoint_thresholds(checkpoint)
         if not tuned:
-            warnings.warn(f"checkpoint={checkpoint!r} carries no tuned thresholds: mitkit's defaults {thresholds} "
-                          "are used", stacklevel=2)
+            warn(f"checkpoint={checkpoint!r} carries no tuned thresholds: mitkit's defaults {thresholds} "
+                          "are used")
 
     if any(uses_shared):
         for mix in tqdm(mixes, desc="mitkit (shared pass)", disable=not progress):

@@ -4,14 +4,13 @@ tuning.
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from mitkit import constants as C
 from mitkit.constants import SAMPLE_RATE, SPLITS
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.synth import instruments as inst
 from mitkit.synth import render, scores
 from mitkit.synth.splits import split_chorales
@@ -114,8 +113,7 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         raise MitkitError(f"max_seconds={max_seconds} must leave room for a 4-part excerpt that BACH10's "
                           f"instruments can play: none of the {split}-split chorales fits (try 30)")
     if used < n_chorales:
-        warnings.warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})",
-                      stacklevel=2)
+        warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})")
     index = {"format": C.BENCHMARK_FORMAT, "version": C.BENCHMARK_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
              "split": split, "articulation": articulation, "mixes": mixes}
     write_json_atomically(root / "index.json", index)

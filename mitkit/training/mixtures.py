@@ -8,13 +8,12 @@ Notebook: 02_training
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from mitkit.constants import HOP_LENGTH, N_PITCHES, SAMPLE_RATE, SPLITS
-from mitkit.errors import MitkitError
+from mitkit.errors import MitkitError, warn
 from mitkit.notes import merge_tracks, n_frames_for, note_rolls, rolls_to_notes
 from mitkit.synth import render
 from mitkit.synth.datasets import load_manifest
@@ -57,7 +56,7 @@ class StemBank:
         entries = [p for p in man["pieces"] if p["split"] == split and (sources is None or p["source"] in sources)]
         entries = entries[:max_pieces] if max_pieces is not None else entries
         if not entries:
-            warnings.warn(f"StemBank: no pieces of split={split!r} in {self.root}", stacklevel=2)
+            warn(f"StemBank: no pieces of split={split!r} in {self.root}")
         self.split = split
         self.pieces = []
         for e in tqdm(entries, desc=f"load {split}", disable=not progress):

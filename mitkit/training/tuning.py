@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 ONSET_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
 MIN_NOTE_GRID = (4, 6, 8, 11)  # 4 frames ≈ 46 ms: sixteenths up to ≈ 300 bpm
+# re-onsets (repeated notes without a gap), tried after the grid above at its best point; None = off
+REONSET_GRID = (None, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
 
 
 def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
@@ -42,7 +44,7 @@ def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | No
 
 
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
-                    device: str = "cpu", posteriorgrams=None) -> tuple[dict, dict]:
+                    reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
 
     Parameters
@@ -52,7 +54,8 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
 
     Returns
     -------
-    thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``.
+    thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames`` and, when a
+        re-onset threshold beats "off" at the best of those, ``reonset_threshold``.
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     if posteriorgrams is None:
@@ -61,6 +64,14 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     best, best_key = None, (-1.0, -1.0)
     for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid):
         th = {"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
+        mean = mean_transcription_metrics(references, posteriorgrams, th)
+        key = (mean["note_f1"], mean["frame_f1"])
+        if key > best_key:
+            best, best_key = (th, mean), key
+    for reonset in reonset_grid:  # a second, one-dimensional search: the grid above stays affordable
+        if reonset is None:
+            continue
+        th = {**best[0], "reonset_threshold": reonset}
         mean = mean_transcription_metrics(references, posteriorgrams, th)
         key = (mean["note_f1"], mean["frame_f1"])
         if key > best_key:
