@@ -69,61 +69,19 @@ def _positive_int(value: str) -> int:
     return k
 
 
-def plan_outputs(audio_files, out, *, report: bool, overwrite: bool, skip_existing: bool = False) -> list[dict]:
-    """Every output path of a ``mitkit transcribe`` run, checked before any work: ``--out`` is a
-    writable folder, no two inputs write the same file, and no existing file is replaced without
-    ``overwrite``. Returns one ``{"json": path, "midi": path[, "html": path]}`` per input, or None for
-    an input whose outputs all exist when ``skip_existing``."""
-    from mitkit.files import check_folder
-    if not str(out).strip():
-        raise MitkitError(f"--out={str(out)!r} must name a folder")
-    out = check_folder(out)
-    plans, owner = [], {}
-    for audio in audio_files:
-        stem = Path(audio).stem
-        if stem in owner:
-            raise MitkitError(f"inputs {owner[stem]!r} and {audio!r} would both write {str(out / stem)}.*: "
-                              "rename one, or transcribe them into separate --out folders")
-        owner[stem] = audio
-        plan = {"midi": out / f"{stem}.mid", "json": out / f"{stem}.json"}
-        if report:
-            plan["html"] = out / f"{stem}.html"
-        clash = [str(p) for p in plan.values() if p.exists()]
-        if skip_existing and len(clash) == len(plan):
-            plan = None  # done in an earlier run
-        elif clash and not overwrite:
-            raise MitkitError(f"output {clash[0]!r} must not exist already: pass --overwrite to replace it, "
-                              "or --skip-existing to keep it")
-        plans.append(plan)
-    return plans
-
-
 def _cmd_transcribe(args):
-    from tqdm.auto import tqdm
+    from mitkit.corpus import find_inputs, plan_outputs, shard, transcribe_corpus
 
-    from mitkit.export import write_outputs
-    from mitkit.transcription import transcribe
-
-    plans = plan_outputs(args.audio, args.out, report=args.report, overwrite=args.overwrite,
+    inputs = find_inputs(args.audio, recursive=args.recursive)
+    if args.shard:
+        inputs = shard(inputs, *args.shard)
+    plans = plan_outputs(inputs, args.out, report=args.report, overwrite=args.overwrite,
                          skip_existing=args.skip_existing)
-    done, skipped, failed = [], [], []
-    for audio, plan in tqdm(list(zip(args.audio, plans)), disable=len(plans) < 2, desc="files", unit="file"):
-        if plan is None:
-            skipped.append(audio)
-            continue
-        try:
-            t = transcribe(audio, instruments=args.instruments, checkpoint=args.checkpoint,
-                           clustering=args.clustering, onset_threshold=args.onset_threshold,
-                           frame_threshold=args.frame_threshold, min_note_frames=args.min_note_frames,
-                           reonset_threshold=args.reonset_threshold, progress=len(plans) == 1)
-            written = write_outputs(t, plan, overwrite=args.overwrite)  # all of this input's files, or none
-        except (MitkitError, OSError) as err:  # one bad file does not stop a batch
-            failed.append(audio)
-            print(f"{audio}: failed: {err}", file=sys.stderr)
-            continue
-        done.append(audio)
-        print(f"{audio}: {t.instruments} tracks, {sum(len(tr.notes) for tr in t.tracks)} notes "
-              f"-> {', '.join(str(w) for w in written)}")
+    settings = {"instruments": args.instruments, "checkpoint": args.checkpoint, "clustering": args.clustering,
+                "onset_threshold": args.onset_threshold, "frame_threshold": args.frame_threshold,
+                "min_note_frames": args.min_note_frames, "reonset_threshold": args.reonset_threshold}
+    summary = transcribe_corpus(inputs, plans, settings, overwrite=args.overwrite, jobs=args.jobs)
+    done, skipped, failed = summary["done"], summary["skipped"], summary["failed"]
     if len(plans) > 1 or failed or skipped:
         print(f"{len(done)} transcribed, {len(skipped)} skipped (outputs exist), {len(failed)} failed")
     if failed:
@@ -282,7 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transcribe", help="transcribe audio files into multi-track MIDI and JSON",
                        description="Transcribe audio files. For each AUDIO, writes DIR/<name>.mid (one MIDI "
                                    "track per instrument) and DIR/<name>.json (notes with onset/offset in seconds).")
-    p.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, OGG, MP3; any sample rate, mono or multichannel)")
+    p.add_argument("audio", nargs="+", help="audio files (WAV, FLAC, OGG, MP3; any sample rate, mono or multichannel), "
+                                            "or folders of them with --recursive")
+    p.add_argument("--recursive", "-r", action="store_true",
+                   help="search folders for audio files; outputs mirror each folder's tree under --out")
+    p.add_argument("--jobs", "-j", type=_positive_int, default=1,
+                   help="worker processes (each gets an equal share of the CPU cores)")
+    p.add_argument("--shard", type=_parse_shard, default=None, metavar="i/N",
+                   help="transcribe only inputs i, i+N, i+2N, ... of the sorted list: N machines split a corpus")
     p.add_argument("--out", "-o", required=True, help="output folder (created if missing)")
     p.add_argument("--report", action="store_true",
                    help="also write DIR/<name>.html: an offline page with the piano roll by track and the posteriorgram")

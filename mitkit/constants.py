@@ -70,4 +70,5 @@ BENCHMARK_FORMAT, BENCHMARK_VERSION = "mitkit-benchmark", 1
 
 # Splits of synthetic data and benchmarks (by piece group), and the audio formats a dataset may store
 SPLITS = ("train", "validation", "test")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what a folder of recordings is searched for
 AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}  # soundfile format, subtype

@@ -35,7 +35,6 @@ from mitkit.notes import _as_track_list, as_note_array, merge_tracks
 logger = logging.getLogger(__name__)
 
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 
 
 MIDI_EXTENSIONS = (".mid", ".midi")
@@ -192,7 +191,7 @@ def _load_audio_midi_pairs(root: Path) -> list[BenchmarkMix]:
     import pretty_midi  # pinned dependency; imported here to keep `import mitkit.evaluation.metrics` light
 
     mixes, skipped = [], []
-    for audio in sorted(p for p in root.iterdir() if p.suffix.lower() in AUDIO_EXTENSIONS):
+    for audio in sorted(p for p in root.iterdir() if p.suffix.lower() in C.AUDIO_EXTENSIONS):
         midi = next((m for ext in MIDI_EXTENSIONS if (m := audio.with_suffix(ext)).is_file()), None)
         if midi is None:
             skipped.append(audio.name)
@@ -211,7 +210,7 @@ def _load_audio_midi_pairs(root: Path) -> list[BenchmarkMix]:
         warn(f"{len(skipped)} audio file(s) in {root} have no MIDI file and are skipped: {skipped}")
     if not mixes:
         raise MitkitError(
-            f"root={str(root)!r} must hold index.json or audio files ({', '.join(AUDIO_EXTENSIONS)}) "
+            f"root={str(root)!r} must hold index.json or audio files ({', '.join(C.AUDIO_EXTENSIONS)}) "
             f"with MIDI files of the same name ({', '.join(MIDI_EXTENSIONS)})"
         )
     return mixes

@@ -27,7 +27,6 @@ import concurrent.futures as cf
 import glob
 import json
 import logging
-import multiprocessing
 import os
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ import numpy as np
 
 from mitkit.constants import AUDIO_FORMATS, SAMPLE_RATE
 from mitkit.errors import MitkitError
+from mitkit.processes import worker_pool
 from mitkit.synth import instruments as inst
 from mitkit.synth import render, scores
 from mitkit.synth.splits import chorale_group, score_group, split_of
@@ -314,8 +314,7 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
     else:
         # fresh interpreters, not forks: a fork of a process that already ran FluidSynth can deadlock in
         # the child's sfload (a lock held by another thread at fork time)
-        with cf.ProcessPoolExecutor(max_workers=workers, initializer=_end_with_parent,
-                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(workers) as pool:
             futures = set()
             while True:
                 while len(futures) < 2 * workers and done < target:
@@ -378,17 +377,6 @@ def _drop_surplus(root: Path, seed: int, shard: tuple[int, int], target: float) 
             for stem in entry["stems"]:
                 (root / stem["file"]).unlink(missing_ok=True)
             path.unlink()
-
-
-def _end_with_parent() -> None:
-    """Worker initializer: ask Linux to end this worker when the parent process dies (killed or not),
-    so no orphaned renderer keeps writing into the dataset folder."""
-    import ctypes
-    import signal
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
-        pass
 
 
 # ---- in-memory stems and mixtures ------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""Worker processes that never outlive their parent: the one pool used by `mitkit synth` and by
+`mitkit transcribe --jobs`."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+
+
+def end_with_parent(threads: int | None = None) -> None:
+    """Worker initializer: ask Linux to end this worker when the parent process dies (killed or not),
+    so no orphan keeps writing; with ``threads``, limit torch's (and BLAS's) threads in this worker."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: workers end when their queue closes
+        pass
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        import torch
+        torch.set_num_threads(threads)
+
+
+def worker_pool(workers: int, *, threads: int | None = None) -> cf.ProcessPoolExecutor:
+    """A pool of fresh interpreters (spawned, not forked: a fork of a process that already ran FluidSynth
+    or torch can deadlock in the child), each ended with its parent."""
+    return cf.ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(threads,),
+                                  mp_context=multiprocessing.get_context("spawn"))
