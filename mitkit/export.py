@@ -88,8 +88,12 @@ def write_report(t, path, *, overwrite: bool = False) -> Path:
 
 
 def _write_report_to(t, path: Path) -> None:
+    import html
+
     from mitkit.plots import plot_transcription
+    name = Path(t.audio).name if t.audio else "audio"  # the file's name: no machine path in a shared page
     counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
-    fig = plot_transcription(t, title=f"mitkit {__version__}: {t.audio or 'audio'} "
-                                      f"({t.duration:.1f} s; {counts})")
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)
+    fig = plot_transcription(t, title=f"mitkit {__version__}: {name} ({t.duration:.1f} s; {counts})")
+    page = fig.to_html(include_plotlyjs=True, full_html=True)
+    page = page.replace("<head>", f"<head><title>{html.escape(name)} · mitkit transcription</title>", 1)
+    path.write_text(page, encoding="utf-8")

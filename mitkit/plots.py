@@ -28,14 +28,31 @@ def _note_rectangles(notes: np.ndarray):
     return xs, ys
 
 
+_PITCH_CLASSES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")
+
+
+def note_name(midi: float) -> str:
+    """Scientific pitch name of a MIDI number: ``note_name(60) == "C4"``, ``note_name(70) == "B♭4"``."""
+    m = int(round(midi))
+    return f"{_PITCH_CLASSES[m % 12]}{m // 12 - 1}"
+
+
 def add_piano_roll(fig, tracks, *, names=None, row=None, col=None, opacity=0.75):
-    """Add one filled-box trace per track of notes ``(N, 4)`` to ``fig``."""
+    """Add each track of notes ``(N, 4)`` to ``fig`` as filled boxes, with a hover label per note (track,
+    pitch name, times, velocity) on an invisible marker at the note's centre."""
     for k, notes in enumerate(tracks):
+        notes = np.asarray(notes, dtype=float).reshape(-1, 4)
         xs, ys = _note_rectangles(notes)
         name = names[k] if names else f"Track {k + 1}"
         fig.add_trace(go.Scatter(x=xs, y=ys, fill="toself", mode="lines", line=dict(width=0.5, color=track_colour(k)),
-                                 fillcolor=track_colour(k), opacity=opacity, name=name, hoverinfo="name"),
-                      row=row, col=col)
+                                 fillcolor=track_colour(k), opacity=opacity, name=name, legendgroup=name,
+                                 hoverinfo="skip"), row=row, col=col)
+        labels = [f"{name}<br>{note_name(p)} (MIDI {int(p)})<br>{on:.2f}–{off:.2f} s · velocity {int(v)}"
+                  for on, off, p, v in notes]
+        fig.add_trace(go.Scatter(x=(notes[:, 0] + notes[:, 1]) / 2, y=notes[:, 2], mode="markers",
+                                 marker=dict(size=8, opacity=0, color=track_colour(k)), name=name,
+                                 legendgroup=name, showlegend=False, text=labels,
+                                 hovertemplate="%{text}<extra></extra>"), row=row, col=col)
     return fig
 
 
@@ -66,6 +83,7 @@ def posteriorgram_heatmap(Y, **kwargs) -> go.Heatmap:
         pad = (-Y.shape[1]) % step
         Y = np.pad(Y, ((0, 0), (0, pad))).reshape(Y.shape[0], -1, step).max(axis=2)
     t = np.arange(Y.shape[1]) * step / C.FRAME_RATE
+    kwargs.setdefault("hovertemplate", "%{x:.2f} s · MIDI %{y}<br>posterior %{z:.2f}<extra></extra>")
     return go.Heatmap(z=np.round(Y, 3), x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0,
                       colorscale="Magma", **kwargs)
 
