@@ -1,0 +1,47 @@
+"""The notebooks as files: exercise solutions collapsed, links that point at files that exist."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exercise_solutions_are_collapsed(path):
+    cells = json.loads(path.read_text())["cells"]
+    solutions, in_exercises = [], False
+    for i, c in enumerate(cells):
+        source = "".join(c["source"])
+        if c["cell_type"] == "markdown" and source.startswith("## "):
+            in_exercises = source.startswith("## Exercises")
+        elif c["cell_type"] == "code" and (in_exercises or (i > 4 and "from solutions" in source)):
+            solutions.append(c)
+    assert solutions, "every notebook ends with exercises whose solutions run in a collapsed cell"
+    assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_relative_links_point_at_files(path):
+    text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+    links = re.findall(r"\]\(((?:\.\./|solutions/)[^)#\s]+)", text)
+    assert links, "the notebooks link the code they teach"
+    missing = sorted({link for link in links if not (path.parent / link).exists()})
+    assert not missing, f"links to files that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_linked_names_are_defined_in_the_linked_file(path):
+    """``[`create_notes`](../mitkit/note_creation.py)``: the first name in the link text is a function,
+    class or constant of that file (a link left behind by a move points at the wrong file)."""
+    text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+    stale = []
+    for label, target in re.findall(r"\[`([^`]+)`[^\]]*\]\((\.\./mitkit/[^)#\s]+\.py)", text):
+        name = re.sub(r"\(.*$", "", label).split(".")[-1]
+        if target.endswith(label.replace(".", "/") + ".py"):
+            continue  # a link to a module by its name
+        source = (path.parent / target).read_text()
+        if name != "transcribe" and not re.search(rf"^\s*(def|class) {name}\b|^{name}\b.*=", source, re.M):
+            stale.append(f"{label} -> {target}")
+    assert not stale, stale
