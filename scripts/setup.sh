@@ -62,7 +62,12 @@ VPY="$VENV/bin/python"
 # The stamp records what was installed; a match means nothing changed since the last complete set-up.
 STAMP="$VENV/.mitkit-setup"
 WANTED="$(cat scripts/setup.sh pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+# The notebooks are ours: trust them, so that a fresh JupyterLab renders their saved widgets and figures
+# instead of their text form (trust lives in this user's Jupyter database, not in the files; done on every
+# run, so notebooks updated by a pull are trusted too).
+trust_notebooks() { "$VENV/bin/jupyter" trust notebooks/*.ipynb >/dev/null 2>&1 || say "could not mark the notebooks trusted"; }
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANTED" ] && "$VPY" -c "import mitkit, torch" 2>/dev/null; then
+  trust_notebooks
   say "$VENV is up to date"
   exit 0
 fi
@@ -75,5 +80,6 @@ $PIP -c constraints.txt -e ".[dev]"
 # (pip then notes that basic-pitch "requires tensorflow": expected, its ONNX backend does not need it).
 $PIP -c constraints.txt --no-deps basic-pitch==0.4.0
 $PIP -c constraints.txt librosa resampy onnxruntime "setuptools>=77.0.3,<82"
+trust_notebooks
 echo "$WANTED" > "$STAMP"
 say "done: run mitkit as $VENV/bin/mitkit, or 'source $VENV/bin/activate' first"
