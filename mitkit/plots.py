@@ -130,12 +130,14 @@ def _bin_midi(n_bins: int) -> np.ndarray:
     return C.MIDI_MIN + (np.arange(n_bins) - 1) / C.BINS_PER_SEMITONE
 
 
-def _harmonic_lines(fig, midi, *, row=None, col=None, shifts=C.HARMONIC_SHIFTS, harmonics=C.HARMONICS):
-    """Dotted vertical lines at the bins where the harmonics of ``midi`` fall (x axis in MIDI)."""
+def _harmonic_lines(fig, midi, *, row=None, col=None, shifts=C.HARMONIC_SHIFTS, harmonics=C.HARMONICS,
+                    bins: bool = False, position: str = "top"):
+    """Dotted vertical lines where the harmonics of ``midi`` fall: x in MIDI, or with ``bins`` in CQT bins
+    above ``midi`` (then ``midi`` is the origin, usually 0)."""
     for h, s in zip(harmonics, shifts):
-        x = midi + s / C.BINS_PER_SEMITONE
+        x = midi + (s if bins else s / C.BINS_PER_SEMITONE)
         fig.add_vline(x=x, line=dict(color="#999", width=1, dash="dot"), row=row, col=col,
-                      annotation_text=f"h={h:g}", annotation_font_size=9, annotation_position="top")
+                      annotation_text=f"h={h:g}", annotation_font_size=9, annotation_position=position)
 
 
 def plot_log_cqt(L, *, title: str = "log CQT  log P − log σ", height: int = 380, zmin: float | None = None):
@@ -216,9 +218,8 @@ def plot_harmonic_alignment(tones: dict, *, frame_s: float = 0.5, sr: int = C.SA
         offset = np.arange(len(L)) - C.pitch_to_bin(midi)
         fig.add_trace(go.Scatter(x=offset, y=L, mode="lines", name=name, legendgroup=name, showlegend=False,
                                  line=dict(width=1.5, color=track_colour(k))), row=2, col=1)
-    for h, s in zip(C.HARMONICS, C.HARMONIC_SHIFTS):
-        fig.add_vline(x=s, line=dict(color="#999", width=1, dash="dot"), row=2, col=1,
-                      annotation_text=f"h={h:g}", annotation_font_size=9, annotation_position="top")
+    # labels at the bottom: at the top they would sit on the panel's title
+    _harmonic_lines(fig, 0.0, bins=True, row=2, col=1, position="bottom right")
     fig.update_xaxes(title_text="frequency (Hz)", row=1, col=1)
     fig.update_yaxes(title_text="dB", row=1, col=1)
     fig.update_xaxes(title_text="bins above the note's bin (36 per octave)", range=[-48, 110], row=2, col=1)
