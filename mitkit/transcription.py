@@ -41,7 +41,8 @@ class Transcription:
     duration : seconds of audio.
     audio : the source's name (a path) or ``None`` for arrays.
     posteriorgrams : :class:`mitkit.inference.Posteriorgrams` (Y_F, Y_O, and V when kept).
-    notes : all notes, ``NOTE_DTYPE`` array in frames; ``labels`` : ``(N,)`` track of each note.
+    frame_notes : all notes in frames (``NOTE_DTYPE``: start, end, pitch, amplitude), what clustering saw;
+        ``labels`` : ``(N,)`` track of each. The tracks hold the same notes in seconds, as :class:`Note` objects.
     embeddings : ``(N, 12)`` note embeddings, or None for one instrument.
     thresholds : the note-creation settings used.
 
@@ -51,7 +52,7 @@ class Transcription:
     duration: float
     audio: str | None = None
     posteriorgrams: Posteriorgrams | None = None
-    notes: np.ndarray = field(default_factory=lambda: np.zeros(0, NOTE_DTYPE))
+    frame_notes: np.ndarray = field(default_factory=lambda: np.zeros(0, NOTE_DTYPE))
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     embeddings: np.ndarray | None = None
     thresholds: dict = field(default_factory=dict)
@@ -82,12 +83,12 @@ class Transcription:
 
         Notebook: 03_embeddings_and_clustering, 05_transcribe_your_own_audio
         """
-        instruments = _count(check_instruments(instruments), self.notes)
+        instruments = _count(check_instruments(instruments), self.frame_notes)
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
-        labels = _cluster_notes(self.notes, self.embeddings, instruments, self.affinity_temperature, random_state)
+        labels = _cluster_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature, random_state)
         result = replace(self, tracks=[])
-        return _assemble(self.notes, labels, self.embeddings, result)
+        return _assemble(self.frame_notes, labels, self.embeddings, result)
 
     def __repr__(self):
         n = sum(len(t.notes) for t in self.tracks)
@@ -219,7 +220,7 @@ def _assemble(notes, labels, E, result: Transcription) -> Transcription:
     n_tracks = int(labels.max()) + 1 if len(labels) else 0
     result.tracks = [Track(k, [Note(float(on), float(off), int(p), int(v)) for on, off, p, v in table[labels == k]],
                            program=TRACK_PROGRAMS[k % len(TRACK_PROGRAMS)]) for k in range(n_tracks)]
-    result.notes, result.labels, result.embeddings = notes, labels, E
+    result.frame_notes, result.labels, result.embeddings = notes, labels, E
     return result
 
 

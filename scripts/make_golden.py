@@ -53,7 +53,7 @@ def summarize(t, parts) -> dict:
     from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
     from mitkit.notes import merge_tracks, notes_to_seconds
 
-    table = notes_to_seconds(t.notes)  # (N, 4): onset_s, offset_s, pitch, velocity; rows follow t.notes
+    table = notes_to_seconds(t.frame_notes)  # (N, 4): onset_s, offset_s, pitch, velocity; rows follow t.frame_notes
     est = [tr.to_array() for tr in t.tracks]
     merged = merge_tracks(est)
     metrics = transcription_metrics(merge_tracks(parts), merged)
@@ -63,14 +63,14 @@ def summarize(t, parts) -> dict:
         "instruments": t.instruments,
         "thresholds": {k: (float(v) if isinstance(v, float) else int(v)) for k, v in sorted(t.thresholds.items())},
         "affinity_temperature": round(float(t.affinity_temperature), 6),
-        "n_notes": int(len(t.notes)),
+        "n_notes": int(len(t.frame_notes)),
         "track_sizes": [len(tr.notes) for tr in t.tracks],
         # one row per note, in the result's order (by start, then pitch)
         "notes": [[int(n["start"]), int(n["end"]), int(n["pitch"]), int(v), int(k)]
-                  for n, v, k in zip(t.notes, table[:, 3], t.labels)],
+                  for n, v, k in zip(t.frame_notes, table[:, 3], t.labels)],
         "notes_columns": ["start_frame", "end_frame", "pitch", "velocity", "track"],
         "seconds": [[round(float(a), 6), round(float(b), 6)] for a, b in table[:, :2]],
-        "amplitudes": [round(float(a), 6) for a in np.asarray(t.notes["amplitude"], float)],
+        "amplitudes": [round(float(a), 6) for a in np.asarray(t.frame_notes["amplitude"], float)],
         "metrics": {"frame_f1": round(float(metrics["frame_f1"]), 6), "note_f1": round(float(metrics["note_f1"]), 6),
                     "separation_f1": round(float(sep["separation_f1"]), 6),
                     "pitch_order_separation_f1": round(float(pitch_order["separation_f1"]), 6)},

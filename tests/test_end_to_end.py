@@ -69,7 +69,7 @@ def test_separation_beats_pitch_order_on_the_same_notes(example_k4, example_part
     ours = separation_metrics(example_parts, est)["separation_f1"]
     by_pitch = separation_metrics(example_parts, pitch_order_tracks(merge_tracks(est), 4))["separation_f1"]
     assert ours - by_pitch >= PITCH_ORDER_MARGIN, (ours, by_pitch)
-    assert sum(len(t) for t in est) == len(example_k4.notes)  # the same notes in both splits
+    assert sum(len(t) for t in est) == len(example_k4.frame_notes)  # the same notes in both splits
 
 
 def test_counted_k_is_the_number_of_parts(example_default, example_k4, example_parts):
@@ -78,7 +78,7 @@ def test_counted_k_is_the_number_of_parts(example_default, example_k4, example_p
     assert len(example_parts) == 4
     assert example_default.instruments == 4
     np.testing.assert_array_equal(example_default.labels, example_k4.labels)
-    np.testing.assert_array_equal(example_default.notes, example_k4.notes)
+    np.testing.assert_array_equal(example_default.frame_notes, example_k4.frame_notes)
     assert example_default.regroup("voices").instruments == 4
     assert example_k4.regroup("auto").instruments == 4
 
@@ -88,7 +88,7 @@ def test_tracks_are_the_labels_in_seconds(example_k4):
     t = example_k4
     assert sorted(tr.id for tr in t.tracks) == list(range(t.instruments))
     for tr in t.tracks:
-        sel = t.notes[t.labels == tr.id]
+        sel = t.frame_notes[t.labels == tr.id]
         np.testing.assert_allclose([n.onset for n in tr.notes], sel["start"] / C.FRAME_RATE, rtol=0, atol=1e-9)
         np.testing.assert_allclose([n.offset for n in tr.notes], sel["end"] / C.FRAME_RATE, rtol=0, atol=1e-9)
         assert [n.pitch for n in tr.notes] == sel["pitch"].tolist()
@@ -102,7 +102,7 @@ def test_streamed_embeddings_are_unit_and_cluster_like_kept_ones(example_k4):
     sums Y_F·V per note: unit vectors, the same notes and the same tracks as with V kept."""
     streamed = mitkit.transcribe(mitkit.example_path(), instruments=4, keep_embeddings=False)
     assert streamed.posteriorgrams.embeddings is None and example_k4.posteriorgrams.embeddings is not None
-    np.testing.assert_array_equal(streamed.notes, example_k4.notes)
+    np.testing.assert_array_equal(streamed.frame_notes, example_k4.frame_notes)
     np.testing.assert_allclose(np.linalg.norm(streamed.embeddings, axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(np.linalg.norm(example_k4.embeddings, axis=1), 1.0, atol=1e-6)
     assert (streamed.embeddings * example_k4.embeddings).sum(1).min() > 0.999
@@ -120,10 +120,10 @@ def test_frame_level_clustering_on_real_audio(frame_level, example_k4, example_p
     t = frame_level
     assert t.clustering == "frame" and t.instruments == 4 and t.embeddings is None
     assert t.thresholds == example_k4.thresholds
-    assert len(t.labels) == len(t.notes) > 100 and set(t.labels.tolist()) == {0, 1, 2, 3}
-    order = np.lexsort((t.notes["pitch"], t.notes["start"]))
-    np.testing.assert_array_equal(order, np.arange(len(t.notes)))
-    assert (t.notes["end"] - t.notes["start"] >= t.thresholds["min_note_frames"]).all()
+    assert len(t.labels) == len(t.frame_notes) > 100 and set(t.labels.tolist()) == {0, 1, 2, 3}
+    order = np.lexsort((t.frame_notes["pitch"], t.frame_notes["start"]))
+    np.testing.assert_array_equal(order, np.arange(len(t.frame_notes)))
+    assert (t.frame_notes["end"] - t.frame_notes["start"] >= t.thresholds["min_note_frames"]).all()
     frame, note = scores(t, example_parts), scores(example_k4, example_parts)
     assert frame["note_f1"] > 0.65 and frame["separation_f1"] > 0.6, frame  # 0.713 / 0.703 today
     assert note["separation_f1"] > frame["separation_f1"] + 0.05, (note, frame)

@@ -107,7 +107,7 @@ def test_shared_pass_equals_transcribe(tiny_benchmark, random_checkpoint):
     system = Mitkit(shared=shared)
     k = 3
     expected = transcribe(audio, instruments=k, checkpoint=random_checkpoint)
-    assert len(expected.notes) > k  # enough notes to cluster (else the test would not test the re-clustering)
+    assert len(expected.frame_notes) > k  # enough notes to cluster (else the test would not test the re-clustering)
     got = system(audio, k)
     assert len(got) == k
     want = [track.to_array() for track in expected.tracks] + [np.zeros((0, 4))] * (k - expected.instruments)
@@ -116,7 +116,7 @@ def test_shared_pass_equals_transcribe(tiny_benchmark, random_checkpoint):
     assert len(system(audio, None)) == shared.get(audio).instruments  # auto: the shared result's own tracks
     assert list(shared.seconds) == [str(audio)]  # one network pass for every K
     pooled = Mitkit(instruments=1, shared=shared)(audio, 3)
-    assert len(pooled) == 1 and len(pooled[0]) == len(expected.notes)
+    assert len(pooled) == 1 and len(pooled[0]) == len(expected.frame_notes)
 
 
 def test_benchmark_from_environment(tiny_benchmark, random_checkpoint, monkeypatch, capsys):

@@ -38,7 +38,7 @@ def test_midi_round_trip_is_exact(example_k4, midi_back):
         for (a_on, a_off, a_p, a_v), (b_on, b_off, b_p, b_v) in zip(want, got):
             assert (b_p, b_v) == (a_p, a_v)
             assert abs(b_on - a_on) <= tick and abs(b_off - a_off) <= tick, ((a_on, a_off), (b_on, b_off))
-    assert sum(len(i.notes) for i in pm.instruments) == len(t.notes)
+    assert sum(len(i.notes) for i in pm.instruments) == len(t.frame_notes)
     assert pm.get_end_time() == pytest.approx(max(n.offset for tr in t.tracks for n in tr.notes), abs=tick)
 
 

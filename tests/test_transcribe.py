@@ -43,7 +43,7 @@ def test_result_keeps_what_notebooks_need(example_result):
     post = t.posteriorgrams
     assert post.frames.shape == post.onsets.shape == (84, post.n_frames)
     assert post.embeddings.shape == (12, 84, post.n_frames)
-    assert t.embeddings.shape == (len(t.notes), 12) and len(t.labels) == len(t.notes)
+    assert t.embeddings.shape == (len(t.frame_notes), 12) and len(t.labels) == len(t.frame_notes)
     for tr in t.tracks:
         for n in tr.notes:
             assert 0 <= n.onset < n.offset <= t.duration + 0.1 and C.MIDI_MIN <= n.pitch <= C.MIDI_MAX
@@ -75,8 +75,8 @@ def test_one_instrument_and_long_audio_paths_agree(example_result):
     y = mitkit.load_audio(mitkit.example_path())
     whole = mitkit.transcribe(y, sr=C.SAMPLE_RATE, instruments=1)
     assert whole.instruments == 1 and whole.embeddings is None and whole.posteriorgrams.embeddings is None
-    np.testing.assert_array_equal(whole.notes, example_result.notes)
-    assert whole.labels.tolist() == [0] * len(whole.notes)
+    np.testing.assert_array_equal(whole.frame_notes, example_result.frame_notes)
+    assert whole.labels.tolist() == [0] * len(whole.frame_notes)
 
 
 def test_silence_and_bad_k():
@@ -138,7 +138,7 @@ def test_regroup_reuses_embeddings(example_result):
     again = example_result.regroup(4)
     assert [tr.to_array().tolist() for tr in again.tracks] == [tr.to_array().tolist() for tr in example_result.tracks]
     two = example_result.regroup(2)
-    assert two.instruments == 2 and sum(len(t.notes) for t in two.tracks) == len(example_result.notes)
+    assert two.instruments == 2 and sum(len(t.notes) for t in two.tracks) == len(example_result.frame_notes)
     means = [np.mean([n.pitch for n in tr.notes]) for tr in two.tracks]
     assert means[0] > means[1]  # track 0 is the higher voice
     with pytest.raises(MitkitError, match="instruments=9"):
@@ -149,6 +149,6 @@ def test_voices_counts_the_example_chorale(example_result):
     """The example is a 4-part chorale, one note at a time per part: 'voices' finds 4 tracks."""
     voices = example_result.regroup("voices")
     assert voices.instruments == 4
-    assert sum(len(t.notes) for t in voices.tracks) == len(example_result.notes)
+    assert sum(len(t.notes) for t in voices.tracks) == len(example_result.frame_notes)
     with pytest.raises(MitkitError, match="'auto' or 'voices'"):
         example_result.regroup("choir")

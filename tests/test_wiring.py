@@ -74,11 +74,11 @@ def test_checkpoint_settings_reach_create_notes(tuned_checkpoint, excerpt, spies
     assert t.thresholds == TUNED and t.affinity_temperature == TEMPERATURE
     # the result's notes are exactly create_notes at those settings (not only what the spy saw)
     post = t.posteriorgrams
-    np.testing.assert_array_equal(t.notes, create_notes(post.frames, post.onsets, **TUNED))
+    np.testing.assert_array_equal(t.frame_notes, create_notes(post.frames, post.onsets, **TUNED))
     [cluster] = spies["cluster_notes"].calls
     assert cluster["temperature"] == TEMPERATURE
-    np.testing.assert_array_equal(cluster["pitches"], t.notes["pitch"])
-    np.testing.assert_array_equal(cluster["amplitudes"], t.notes["amplitude"])
+    np.testing.assert_array_equal(cluster["pitches"], t.frame_notes["pitch"])
+    np.testing.assert_array_equal(cluster["amplitudes"], t.frame_notes["amplitude"])
 
 
 @pytest.mark.parametrize("override", [{"onset_threshold": 0.62}, {"frame_threshold": 0.41},

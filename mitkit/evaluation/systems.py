@@ -205,10 +205,10 @@ class Mitkit:
     def _note_level(self, t: Any, k: int | str) -> list[np.ndarray]:
         from mitkit.notes import notes_to_seconds
 
-        if len(t.notes) == 0:
+        if len(t.frame_notes) == 0:
             return _pad([], k)
-        if isinstance(k, int) and len(t.notes) <= k:  # too few notes to cluster: one note per track
-            table = notes_to_seconds(t.notes)
+        if isinstance(k, int) and len(t.frame_notes) <= k:  # too few notes to cluster: one note per track
+            table = notes_to_seconds(t.frame_notes)
             return _pad([table[i:i + 1] for i in range(len(table))], k)
         regrouped = t if k == "auto" else t.regroup(k, random_state=self.random_state)
         return _pad([track.to_array() for track in regrouped.tracks], k)
