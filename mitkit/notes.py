@@ -135,15 +135,8 @@ def seconds_to_notes(note_list) -> np.ndarray:
     note_list : array_like, shape (N, 4) or (N, 3)
         Columns ``onset_s, offset_s, midi_pitch[, velocity]``; velocity defaults to 127.
 
-    Returns
-    -------
-    np.ndarray, shape (N,), dtype NOTE_DTYPE
-
-    Raises
-    ------
-    MitkitError
-        On a wrong shape, non-finite values, negative onsets, offsets before onsets or pitches
-        outside ``MIDI_MIN..MIDI_MAX``.
+    Returns the ``(N,)`` :data:`NOTE_DTYPE` array; raises :class:`MitkitError` on a wrong shape, non-finite
+    values, negative onsets, offsets before onsets or pitches outside ``MIDI_MIN..MIDI_MAX``.
     """
     a = np.asarray(note_list, dtype=np.float64)
     if a.size == 0:

@@ -247,15 +247,9 @@ def _aggregate(records: list[dict[str, Any]], count_accuracy: bool) -> dict[str,
 
 
 def evaluate_benchmark(
-    benchmark: str | Path | Iterable[BenchmarkMix],
-    system: System,
-    *,
-    oracle_count: bool = True,
-    limit: int | None = None,
-    onset_tolerance: float = ONSET_TOLERANCE,
-    pitch_tolerance: float = PITCH_TOLERANCE,
-    frame_hop: float = FRAME_HOP,
-    progress: bool = True,
+    benchmark: str | Path | Iterable[BenchmarkMix], system: System, *, oracle_count: bool = True,
+    limit: int | None = None, onset_tolerance: float = ONSET_TOLERANCE, pitch_tolerance: float = PITCH_TOLERANCE,
+    frame_hop: float = FRAME_HOP, progress: bool = True,
 ) -> dict[str, Any]:
     """Run a system on every mix of a benchmark and aggregate the metrics per number of parts.
 
