@@ -160,7 +160,7 @@ def _spectral_labels(E: np.ndarray, K: int, random_state, temperature: float) ->
 #: join the nearest cluster afterwards. Weak notes (ghost notes at harmonics, short fragments) carry
 #: noisy embeddings and otherwise form clusters of their own. On 132 validation chorale mixes (2-4 parts,
 #: bundled model) it lifted separation F1 from 0.773 to 0.799 and the right count from 59 % to 76 % before
-#: notes on partials were removed (mitkit.notes.remove_partial_notes); with that rule on, as shipped, little
+#: notes on partials were removed (mitkit.note_creation.remove_partial_notes); with that rule on, as shipped, little
 #: is left for it to fix: 0.834 -> 0.836, count 78 % -> 77 % (scripts/validation_study.py).
 CORE_AMPLITUDE = 0.6
 CORE_MIN_NOTES = 24
@@ -340,7 +340,7 @@ def notes_from_frame_clusters(Y_F, Y_O, label_map, n_clusters: int | None = None
     For cluster k, ``Y_F`` is kept where ``label_map == k`` and zeroed elsewhere; ``Y_O`` is kept
     where the bin itself, or one of the next two frames at the same pitch, belongs to k (an onset
     peak often sits a frame before the frame posterior rises above threshold). Then
-    :func:`mitkit.notes.create_notes` runs on the masked pair.
+    :func:`mitkit.note_creation.create_notes` runs on the masked pair.
 
     Parameters
     ----------
@@ -351,7 +351,7 @@ def notes_from_frame_clusters(Y_F, Y_O, label_map, n_clusters: int | None = None
     n_clusters : int, optional
         Number of clusters K (default: ``label_map.max() + 1``); clusters 0..K-1 are processed.
     **note_kwargs
-        Passed to :func:`mitkit.notes.create_notes` (thresholds, ``min_note_frames`` …).
+        Passed to :func:`mitkit.note_creation.create_notes` (thresholds, ``min_note_frames`` …).
 
     Returns
     -------

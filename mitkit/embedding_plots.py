@@ -66,7 +66,7 @@ def project_embeddings(E, method: str = "umap", *, random_state: int = 0, n_neig
 
     Parameters
     ----------
-    E : array ``(N, D)``, N >= 3 (e.g. note embeddings from :func:`mitkit.clustering.note_embeddings`).
+    E : array ``(N, D)``, N >= 3 (e.g. note embeddings from :func:`mitkit.embeddings.note_embeddings`).
     method : ``"umap"`` (umap-learn; the first fit in a process compiles for 15–25 s) or ``"tsne"``
         (scikit-learn, PCA initialisation).
     random_state : seed; the map is reproducible on one machine.
@@ -154,7 +154,7 @@ def plot_affinity(A, labels=None, *, names=None, title: str = "Affinity A = exp(
 
     Parameters
     ----------
-    A : array ``(N, N)`` from :func:`mitkit.clustering.affinity_matrix`.
+    A : array ``(N, N)`` from :func:`mitkit.embeddings.affinity_matrix`.
     labels : int array ``(N,)`` or None (then input order); -1 ("unmatched") sorts last.
     names : names of labels 0, 1, … for the axis annotations.
 
@@ -187,7 +187,7 @@ def plot_affinity(A, labels=None, *, names=None, title: str = "Affinity A = exp(
 
 def plot_eigengap(details: dict, K: int | None = None, *, title: str = "Estimating K: eigengap and silhouette",
                   height: int = 360):
-    """What :func:`mitkit.clustering.estimate_n_clusters` saw: Laplacian eigenvalues and silhouettes.
+    """What :func:`mitkit.instrument_count.estimate_n_clusters` saw: Laplacian eigenvalues and silhouettes.
 
     Left: the smallest eigenvalues λ_1 ≤ λ_2 ≤ … of the normalised Laplacian of the sharpened
     affinity, the bulk level and the ``AUTO_K_BULK_FRACTION · bulk`` line below which an eigenvalue

@@ -74,7 +74,7 @@ def note_embeddings(notes, Y_F, V) -> np.ndarray:
     Parameters
     ----------
     notes : np.ndarray, shape (N,), dtype NOTE_DTYPE
-        Notes in frames, e.g. from :func:`mitkit.notes.create_notes`.
+        Notes in frames, e.g. from :func:`mitkit.note_creation.create_notes`.
     Y_F : array_like, shape (P=84, T), float in [0, 1]
         Frame posteriorgram.
     V : array_like, shape (D, P=84, T), float

@@ -1,4 +1,4 @@
-"""How well does ``mitkit.clustering.estimate_n_clusters`` recover the number of instruments?
+"""How well does ``mitkit.instrument_count.estimate_n_clusters`` recover the number of instruments?
 
 Synthetic note embeddings: K von Mises–Fisher clusters on the 12-d unit sphere (cluster means at
 cosine <= 0.5), K = 1..6, concentration kappa from tight (100) to heavily overlapping (10),

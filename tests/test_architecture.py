@@ -112,3 +112,34 @@ def test_public_api_loads_on_first_use():
     assert set(mitkit.__all__) <= set(dir(mitkit))
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         mitkit.nothing_here
+
+
+def _resolves(ref: str) -> bool:
+    import importlib
+    parts = ref.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for name in parts[i:]:
+            if isinstance(obj, type) and name not in dir(obj):
+                return True  # an instance attribute (e.g. Trainer.history): not checkable here
+            if not hasattr(obj, name):
+                return False
+            obj = getattr(obj, name)
+        return True
+    return False
+
+
+def test_dotted_names_in_docs_and_docstrings_exist():
+    """``mitkit.x.y`` in a docstring, the README, ARCHITECTURE.md or the model card names something that
+    exists (a move that leaves a stale reference behind fails here)."""
+    import re
+    files = [*(ROOT / "mitkit").rglob("*.py"), ROOT / "README.md", ROOT / "ARCHITECTURE.md",
+             ROOT / "mitkit" / "weights" / "README.md", *(ROOT / "notebooks" / "solutions").glob("*.py")]
+    stale = sorted({(str(p.relative_to(ROOT)), ref) for p in files
+                    for ref in re.findall(r"\bmitkit(?:\.[A-Za-z_]\w*)+", p.read_text())
+                    if not ref.split(".")[-1].startswith("x_")  # mutmut's names for mutated functions
+                    and not _resolves(ref)})
+    assert not stale, stale

@@ -38,7 +38,7 @@ def test_validate_notes_errors_name_the_note():
     assert validate_notes(notes, n_frames=9).size == 2  # end == T is allowed (end is exclusive)
 
 
-# ---- mitkit.notes.remove_partial_notes -------------------------------------------------------------
+# ---- mitkit.note_creation.remove_partial_notes -------------------------------------------------------------
 
 def _notes(*rows):
     return np.array(list(rows), dtype=NOTE_DTYPE)
@@ -183,7 +183,7 @@ def test_cluster_notes_defaults_and_forwarding(monkeypatch):
     assert calls == [(2, 0, 1.0), (2, 7, 0.3)]
 
 
-# ---- mitkit.notes.create_notes and its building blocks ---------------------------------------------
+# ---- mitkit.note_creation.create_notes and its building blocks ---------------------------------------------
 
 from mitkit.note_creation import add_inferred_onsets, create_notes
 

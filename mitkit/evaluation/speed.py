@@ -189,7 +189,7 @@ def _system_call(system: str, checkpoint, instruments: int, keep_embeddings):
 
     def run(y):
         return len(transcribe(y, sr=C.SAMPLE_RATE, instruments=k, checkpoint=checkpoint,
-                              keep_embeddings=keep_embeddings).notes)
+                              keep_embeddings=keep_embeddings).frame_notes)
     return run
 
 

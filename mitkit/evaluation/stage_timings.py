@@ -68,7 +68,7 @@ class BenchModel:
     model : eval-mode :class:`mitkit.model.MitNet`.
     checkpoint : path that ``mitkit.transcribe(checkpoint=...)`` loads the same model from
         (None: the bundled model).
-    thresholds : note-creation settings (keywords of :func:`mitkit.notes.create_notes`).
+    thresholds : note-creation settings (keywords of :func:`mitkit.note_creation.create_notes`).
     description : one line for the report.
     trained : False for a checkpoint of untrained weights (marked so in the file).
     """
@@ -180,7 +180,7 @@ def stage_timings(audio, model, *, instruments: int = DEFAULT_INSTRUMENTS, thres
     audio : float32 waveform ``(N,)`` at 22,050 Hz.
     model : eval-mode :class:`mitkit.model.MitNet`.
     instruments : K; 1 times the AMT-only pipeline (``timbre`` and ``clustering`` are then None).
-    thresholds : keywords of :func:`mitkit.notes.create_notes` (None: its defaults).
+    thresholds : keywords of :func:`mitkit.note_creation.create_notes` (None: its defaults).
     random_state : seed of the spectral clustering.
     return_outputs : also return ``outputs``: ``Y_F``, ``Y_O`` ``(84, T)``, ``V`` ``(12, 84, T)`` or None,
         ``notes`` (NOTE_DTYPE) and ``labels`` ``(N,)`` or None.

@@ -18,7 +18,7 @@ def part_track_confusion(part_labels, track_labels, *, n_parts: int | None = Non
 
     Parameters
     ----------
-    part_labels : int array ``(N,)``: true part of each note (:func:`mitkit.plots.reference_labels`),
+    part_labels : int array ``(N,)``: true part of each note (:func:`mitkit.embedding_plots.reference_labels`),
         -1 for a note that matches no reference note.
     track_labels : int array ``(N,)``: estimated track of each note (e.g. from
         :func:`mitkit.clustering.cluster_notes`).
@@ -99,7 +99,7 @@ def auto_k_vs_excerpt(notes, E, seconds=(5, 10, 20, 30), *, max_clusters: int = 
 
     Returns
     -------
-    dict of s → (number of notes, estimated K) (:func:`mitkit.clustering.estimate_n_clusters`).
+    dict of s → (number of notes, estimated K) (:func:`mitkit.instrument_count.estimate_n_clusters`).
 
     Notebook: 03_embeddings_and_clustering
     """
