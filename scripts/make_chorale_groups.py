@@ -12,7 +12,7 @@ import music21
 
 from mitkit.assets import _asset
 from mitkit.synth import scores
-from mitkit.synth.benchmarks import CHORALE_GROUPS_FILE, parse_chorale_group
+from mitkit.synth.splits import CHORALE_GROUPS_FILE, parse_chorale_group
 
 groups = {ref: parse_chorale_group(ref) for ref in dict.fromkeys(scores.chorale_names())}
 path = _asset(CHORALE_GROUPS_FILE)

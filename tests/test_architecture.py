@@ -143,3 +143,17 @@ def test_dotted_names_in_docs_and_docstrings_exist():
                     if not ref.split(".")[-1].startswith("x_")  # mutmut's names for mutated functions
                     and not _resolves(ref)})
     assert not stale, stale
+
+
+def test_scripts_import_what_exists():
+    """The scripts/ (not run by the suite) import names that exist in the package."""
+    import ast
+    import importlib
+    missing = []
+    for path in sorted((ROOT / "scripts").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mitkit"):
+                module = importlib.import_module(node.module)
+                missing += [f"{path.name}: {node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)
+                            and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
+    assert not missing, missing
