@@ -346,9 +346,7 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    warnings.simplefilter("default")
-    sys.exit(main())
+
 
 
 def _parse_shard(text: str) -> tuple[int, int]:
@@ -407,3 +405,8 @@ def bench_main(args) -> int:
                                     articulation=args.articulation, progress=not args.quiet)
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("default")
+    sys.exit(main())

@@ -130,3 +130,12 @@ def test_chorale_bench_command(tmp_path, monkeypatch, capsys):
         x, sr = sf.read(str(out / m["audio"]))
         assert sr == 22050 and len(x) <= 8 * sr and np.abs(x).max() > 0.01
         assert len(m["parts"]) == m["n_parts"] and all(len(p["notes"]) > 0 for p in m["parts"])
+
+
+def test_python_dash_m_runs_every_parser():
+    """`python -m mitkit.cli` (the module run as a script, as scripts/bench_jobs.py does) builds the same parser."""
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "mitkit.cli", "transcribe", "--help"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "--shard" in run.stdout and "--recursive" in run.stdout
