@@ -348,3 +348,43 @@ def test_onset_labels_look_one_frame_ahead_then_two():
     notes, lab = notes_from_frame_clusters(Y_F, Y_O, labels, infer_onsets=False, second_pass=False,
                                            min_note_frames=1)
     assert list(zip(_triples(notes), lab.tolist())) == [((8, 11, 74), 0), ((9, 11, 64), 0)]
+
+
+# ---- mitkit.instrument_count.estimate_n_clusters: paths the clustering tests did not reach -------------
+
+from mitkit.embeddings import affinity_matrix
+from mitkit.instrument_count import estimate_n_clusters
+from mitkit.synth.embeddings import make_synthetic_embeddings
+
+
+def test_count_from_a_precomputed_affinity_equals_the_count_from_embeddings():
+    """An ``exp(cos)`` affinity is recognised (square, symmetric, positive, e on the diagonal) and read back
+    as cosine similarity: the same eigenvalues, silhouettes and K as from the embeddings themselves."""
+    E, _ = make_synthetic_embeddings([25, 30, 20], kappa=60, random_state=4)
+    A = affinity_matrix(E)
+    k_e, from_e = estimate_n_clusters(E, return_details=True)
+    k_a, from_a = estimate_n_clusters(A, return_details=True)
+    assert k_e == k_a == 3
+    np.testing.assert_allclose(from_a["eigenvalues"], from_e["eigenvalues"], atol=1e-9)
+    assert from_a["silhouettes"] == pytest.approx(from_e["silhouettes"], abs=1e-9)
+    # the same matrix declared as embeddings is 75 points in 75 dimensions, not 3 clusters of notes
+    assert estimate_n_clusters(A, precomputed=True) == 3
+    with pytest.raises(MitkitError):
+        estimate_n_clusters(E[:, :5], precomputed=True)  # not square: cannot be an affinity
+
+
+def test_count_on_more_notes_than_the_subsample_keeps():
+    """Above AUTO_K_MAX_POINTS notes the count runs on a seeded subsample: still the right K, the same K for
+    the same seed, and details computed on exactly AUTO_K_MAX_POINTS notes."""
+    from mitkit.instrument_count import AUTO_K_MAX_POINTS
+    E, _ = make_synthetic_embeddings([500, 450, 400], kappa=60, random_state=5)
+    assert len(E) > AUTO_K_MAX_POINTS
+    k1, seed1 = estimate_n_clusters(E, return_details=True, random_state=1)
+    k2, seed2 = estimate_n_clusters(E, return_details=True, random_state=2)
+    assert k1 == k2 == 3 and seed1["n_points"] == len(E)
+    np.testing.assert_array_equal(estimate_n_clusters(E, return_details=True, random_state=1)[1]["eigenvalues"],
+                                  seed1["eigenvalues"])  # the same seed, the same subsample
+    assert not np.allclose(seed1["eigenvalues"][:3], seed2["eigenvalues"][:3], atol=1e-6)  # another seed, another
+    few = E[:AUTO_K_MAX_POINTS]  # at the limit nothing is drawn: the seed does not matter
+    np.testing.assert_allclose(estimate_n_clusters(few, return_details=True, random_state=1)[1]["eigenvalues"],
+                               estimate_n_clusters(few, return_details=True, random_state=2)[1]["eigenvalues"])
