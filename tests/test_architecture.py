@@ -157,3 +157,13 @@ def test_scripts_import_what_exists():
                 missing += [f"{path.name}: {node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)
                             and importlib.util.find_spec(f"{node.module}.{a.name}") is None]
     assert not missing, missing
+
+
+def test_readme_and_architecture_name_every_module():
+    """README's module table names every top-level module, ARCHITECTURE.md every module (sub-packages as
+    ``synth.render`` …), so the maps keep up with the tree."""
+    readme, arch = (ROOT / "README.md").read_text(), (ROOT / "ARCHITECTURE.md").read_text()
+    top = [p.stem for p in (ROOT / "mitkit").glob("*.py") if p.stem != "__init__"]
+    nested = [f"{p.parent.name}.{p.stem}" for p in (ROOT / "mitkit").glob("*/*.py") if p.stem != "__init__"]
+    assert not [m for m in top if f"`{m}`" not in readme], "modules missing from README's table"
+    assert not [m for m in top + nested if m not in arch], "modules missing from ARCHITECTURE.md"
