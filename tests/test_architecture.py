@@ -166,4 +166,4 @@ def test_readme_and_architecture_name_every_module():
     top = [p.stem for p in (ROOT / "mitkit").glob("*.py") if p.stem != "__init__"]
     nested = [f"{p.parent.name}.{p.stem}" for p in (ROOT / "mitkit").glob("*/*.py") if p.stem != "__init__"]
     assert not [m for m in top if f"`{m}`" not in readme], "modules missing from README's table"
-    assert not [m for m in top + nested if m not in arch], "modules missing from ARCHITECTURE.md"
+    assert not [m for m in top + nested if f"`{m}`" not in arch], "modules missing from ARCHITECTURE.md"
