@@ -85,7 +85,6 @@ def transcribe_one(audio, plan: dict, settings: dict, overwrite: bool, progress:
     from mitkit.transcription import transcribe
 
     try:
-        check_folder(Path(plan["json"]).parent)  # mirrored sub-folders are made when their first file is
         t = transcribe(audio, **settings, progress=progress)
         written = write_outputs(t, plan, overwrite=overwrite)  # all of this input's files, or none
     except (MitkitError, OSError) as err:  # one bad file does not stop a batch

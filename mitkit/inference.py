@@ -10,7 +10,6 @@ by the chunk, not by the file.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ from tqdm.auto import tqdm
 
 from mitkit import constants as C
 from mitkit.frontend import EnergyNorm
+from mitkit.model import untimed
 
 CHUNK_FRAMES = 1723  # ≈ 20 s of frames per chunk: bounds the activations (≈ 0.5 GB at 30 s in the timbre branch)
 CONTEXT_FRAMES = 172  # ≈ 2 s each side: half the longest CQT kernel (0.8 s) plus the decimation filters
@@ -119,7 +119,7 @@ def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = T
     Notebook: 02_training, 04_speed_benchmarks
     """
     bf16 = use_bf16(precision)
-    timer = timer or (lambda stage: contextlib.nullcontext())
+    timer = timer or untimed
     device = next(model.parameters()).device
     audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
     n_frames = model.cqt.n_frames(audio.shape[-1])

@@ -166,7 +166,7 @@ class MitNet(nn.Module):
         ``timer``, when given, is called as ``with timer(stage):`` around the stages "cqt", "amt" and
         "timbre" (the speed harness, :mod:`mitkit.evaluation.stage_timings`, times them this way).
         """
-        timer = timer or _untimed
+        timer = timer or untimed
         with timer("cqt"):
             P = EnergyNorm.power(self.cqt(audio))  # (B, 288, T)
             if sigma is None:
@@ -188,7 +188,8 @@ class MitNet(nn.Module):
         return out
 
 
-def _untimed(stage: str):
+def untimed(stage: str):
+    """The timer of an untimed run: a context manager that does nothing."""
     return contextlib.nullcontext()
 
 
