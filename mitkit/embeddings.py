@@ -159,3 +159,28 @@ def cosine_similarity(E: np.ndarray) -> np.ndarray:
     C = E @ E.T
     C = (C + C.T) / 2
     return np.clip(C, -1.0, 1.0)
+
+
+#: When note amplitudes are given, spectral clustering and the estimate of K see only the confident
+#: notes (mean frame posterior >= CORE_AMPLITUDE; at least the CORE_MIN_NOTES strongest), and the others
+#: join the nearest cluster afterwards. Weak notes (ghost notes at harmonics, short fragments) carry
+#: noisy embeddings and otherwise form clusters of their own. On 132 validation chorale mixes (2-4 parts,
+#: bundled model) it lifted separation F1 from 0.773 to 0.799 and the right count from 59 % to 76 % before
+#: notes on partials were removed (mitkit.note_creation.remove_partial_notes); with that rule on, as shipped, little
+#: is left for it to fix: 0.834 -> 0.836, count 78 % -> 77 % (scripts/validation_study.py).
+CORE_AMPLITUDE = 0.6
+CORE_MIN_NOTES = 24
+
+
+def core_notes(amplitudes, min_amplitude: float = CORE_AMPLITUDE) -> np.ndarray:
+    """Indices (ascending) of the notes with ``amplitude >= min_amplitude``; when fewer than
+    ``CORE_MIN_NOTES`` pass, the ``CORE_MIN_NOTES`` strongest (all notes when there are fewer).
+
+    >>> core_notes(np.linspace(0.3, 0.9, 100))[[0, -1]].tolist()   # amplitudes 0.6 … 0.9
+    [50, 99]
+    """
+    a = np.asarray(amplitudes, dtype=np.float64)
+    idx = np.flatnonzero(a >= min_amplitude)
+    if idx.size < CORE_MIN_NOTES:
+        idx = np.sort(np.argsort(-a, kind="stable")[:CORE_MIN_NOTES])
+    return idx

@@ -10,6 +10,7 @@ Notebook: 03_embeddings_and_clustering
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy.linalg import eigh, qr, svd
@@ -17,7 +18,7 @@ from sklearn.metrics import silhouette_score
 
 from mitkit import constants as C
 from mitkit.constants import MAX_INSTRUMENTS
-from mitkit.embeddings import EPS, check_embeddings, check_max_clusters, cosine_similarity
+from mitkit.embeddings import EPS, check_embeddings, check_max_clusters, core_notes, cosine_similarity
 from mitkit.errors import MitkitError
 from mitkit.notes import validate_notes
 
@@ -218,15 +219,133 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
         raise MitkitError(f"min_fraction={min_fraction!r} must be in (0, 1]")
     if notes.size == 0:
         return 1
-    n_frames = int(notes["end"].max())
-    sounding = np.zeros(n_frames + 1, np.int64)
-    np.add.at(sounding, notes["start"], 1)
-    np.add.at(sounding, notes["end"], -1)
-    sounding = np.cumsum(sounding)[:n_frames]  # notes sounding in each frame
+    sounding = sounding_counts(notes)
     sounding = sounding[sounding > 0]
     # fraction of sounding frames with >= p notes, for p = 1, 2, …
     at_least = np.array([np.mean(sounding >= p) for p in range(1, max_voices + 1)])
     return int(np.flatnonzero(at_least >= min_fraction).max() + 1)
+
+
+#: A part counts as an instrument when it sounds in at least this share of the frames where anything sounds
+#: (the same robustness to stray notes and rests as count_voices' VOICE_FRACTION).
+PRESENCE_FRACTION = VOICE_FRACTION
+
+#: A note is read as played by a chord-playing instrument (piano, guitar, harp, organ, ...) when the
+#: checkpoint's polyphony classifier gives it at least this probability.
+POLYPHONIC_PROBABILITY = 0.5
+
+
+@dataclass
+class InstrumentCount:
+    """The count of ``instruments="auto"`` and the evidence behind it (:func:`count_instruments`).
+
+    Attributes
+    ----------
+    k : the number of instruments.
+    runner_up : the next most likely count (None when no other count was close).
+    polyphonic_instrument : whether a chord-playing instrument was heard (counted once, however many notes
+        it plays at once).
+    lines : one-note-at-a-time parts besides it (their notes sounding at once).
+    polyphonic_share : share of the sounding frames where notes read as chord-playing sound.
+    line_shares : per p = 1, 2, …, the share of the sounding frames with p or more of the other notes.
+    voices : notes sounding at once over the whole piece (:func:`count_voices`, the ``"voices"`` rule).
+    timbres : timbre groups in the note embeddings (:func:`estimate_n_clusters`), for reference.
+    reason : one sentence a user can read.
+    """
+
+    k: int
+    runner_up: int | None = None
+    polyphonic_instrument: bool = False
+    lines: int = 0
+    polyphonic_share: float = 0.0
+    line_shares: list = field(default_factory=list)
+    voices: int = 1
+    timbres: int = 1
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["polyphonic_share"] = round(float(self.polyphonic_share), 4)
+        d["line_shares"] = [round(float(x), 4) for x in self.line_shares]
+        return d
+
+
+def sounding_counts(notes, n_frames: int | None = None) -> np.ndarray:
+    """Notes sounding in each frame 0 … ``n_frames`` - 1 (default: to the last note's end); frame notes."""
+    n_frames = int(notes["end"].max()) if n_frames is None and notes.size else (n_frames or 0)
+    sounding = np.zeros(n_frames + 1, np.int64)
+    np.add.at(sounding, np.minimum(notes["start"], n_frames), 1)
+    np.add.at(sounding, np.minimum(notes["end"], n_frames), -1)
+    return np.cumsum(sounding)[:n_frames]
+
+
+def polyphonic_probability(E, classifier: dict) -> np.ndarray:
+    """Probability that each note (unit embedding row of ``E``) comes from a chord-playing instrument:
+    a logistic regression ``{"coef": [D floats], "intercept": float}`` fitted on synthetic mixes
+    (``scripts/fit_polyphony.py``) and stored in the checkpoint it belongs to."""
+    z = np.asarray(E, np.float64) @ np.asarray(classifier["coef"], np.float64) + float(classifier["intercept"])
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_INSTRUMENTS,
+                      random_state=0) -> InstrumentCount:
+    """How many instruments play (``instruments="auto"``): a chord-playing instrument counts once, each
+    one-note-at-a-time line counts once.
+
+    1. Each note's timbre embedding says whether a chord-playing instrument (piano, guitar, harp, organ, …)
+       played it (:func:`polyphonic_probability`, a classifier learned on synthetic mixes).
+    2. Such an instrument is present when its notes sound in at least ``PRESENCE_FRACTION`` of the frames
+       where anything sounds; it counts as one, however many notes it plays at once (a piano is one
+       instrument, not four voices).
+    3. The other notes are lines: K gains the largest p such that p or more of them sound at once in at
+       least ``PRESENCE_FRACTION`` of the sounding frames (:func:`count_voices`' rule).
+    4. The runner-up is the count with the closest-to-threshold decision flipped.
+
+    Parameters
+    ----------
+    notes : NOTE_DTYPE array (frames).
+    E : (N, D) unit note embeddings, one row per note.
+    classifier : the checkpoint's ``polyphony_classifier`` (:func:`polyphonic_probability`).
+
+    Returns
+    -------
+    InstrumentCount
+    """
+    notes = validate_notes(notes)
+    max_instruments = check_max_clusters(max_instruments)
+    E = check_embeddings(E)
+    if len(E) != len(notes):
+        raise MitkitError(f"E has {len(E)} rows and must have one per note ({len(notes)})")
+    if len(notes) == 0:
+        return InstrumentCount(k=1, reason="no notes")
+    n_frames = int(notes["end"].max())
+    sounding = sounding_counts(notes, n_frames) > 0
+    n_sounding = max(int(sounding.sum()), 1)
+    poly = polyphonic_probability(E, classifier) >= POLYPHONIC_PROBABILITY
+    poly_share = float(np.sum(sounding_counts(notes[poly], n_frames) > 0)) / n_sounding
+    lines_at = sounding_counts(notes[~poly], n_frames)
+    line_shares = [float(np.sum(lines_at >= p)) / n_sounding for p in range(1, max_instruments + 1)]
+    has_poly = poly_share >= PRESENCE_FRACTION
+    lines = int(sum(share >= PRESENCE_FRACTION for share in line_shares))
+    k = int(np.clip(has_poly + lines, 1, max_instruments))
+    # the runner-up flips the decision nearest its threshold: the chord-playing instrument, or one more/less line
+    margins = {"poly": abs(poly_share - PRESENCE_FRACTION),
+               "line": min((abs(x - PRESENCE_FRACTION) for x in line_shares[:max(lines, 1) + 1]), default=1.0)}
+    if margins["poly"] <= margins["line"]:
+        other = (not has_poly) + lines
+    else:
+        above = lines + 1 <= len(line_shares) and abs(line_shares[lines] - PRESENCE_FRACTION) <= margins["line"]
+        other = has_poly + (lines + 1 if above else lines - 1)
+    other = int(np.clip(other, 1, max_instruments))
+    timbres = estimate_n_clusters(E[core_notes(notes["amplitude"])], max_clusters=max_instruments,
+                                  random_state=random_state)
+    reason = ((f"a chord-playing instrument (its notes sound in {poly_share:.0%} of the time)" if has_poly
+               else "no chord-playing instrument")
+              + f" and {lines} one-note-at-a-time line{'s' * (lines != 1)}: {k} instrument{'s' * (k > 1)}")
+    return InstrumentCount(k=k, runner_up=None if other == k else other, polyphonic_instrument=bool(has_poly),
+                           lines=lines, polyphonic_share=poly_share, line_shares=line_shares,
+                           voices=min(count_voices(notes, max_voices=max_instruments), len(notes)),
+                           timbres=timbres, reason=reason)
 
 
 COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony

@@ -178,14 +178,26 @@ class MitNet(nn.Module):
             with timer("amt"):
                 S = self.stack(self.amt_norm(P, sigma))  # (B, 8, 252, T)
                 with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
-                    frame_logit, onset_logit = self.amt(S)
+                    frame_logit, onset_logit = self._branch("amt")(S)
                 out["frame_logit"], out["onset_logit"] = frame_logit.float(), onset_logit.float()
         if with_timbre:
             with timer("timbre"):
                 S = self.stack(self.timbre_norm(P, sigma))
                 with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
-                    out["V"] = self.timbre(S).float()
+                    out["V"] = self._branch("timbre")(S).float()
         return out
+
+    def compile_branches(self):
+        """Compile both branches with ``torch.compile`` for training: about 1.6x faster per bf16 step on a
+        CPU (``scripts/bench_train.py``), after a one-off compilation of about 90 s. They run compiled in
+        training mode only, where every clip has one shape; inference (any length) stays eager, as new
+        shapes would recompile. Parameters and ``state_dict`` are the eager modules' own."""
+        self.__dict__["_compiled"] = {"amt": torch.compile(self.amt), "timbre": torch.compile(self.timbre)}
+        return self
+
+    def _branch(self, name: str):
+        compiled = self.__dict__.get("_compiled")
+        return compiled[name] if compiled and self.training else getattr(self, name)
 
 
 def untimed(stage: str):

@@ -18,10 +18,16 @@ from mitkit import constants as C
 from mitkit.audio import is_silent, load_audio
 from mitkit.checkpoint import load_model, thresholds_of
 from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
-from mitkit.embeddings import note_embeddings
+from mitkit.embeddings import core_notes, note_embeddings
 from mitkit.errors import MitkitError, warn
 from mitkit.inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
-from mitkit.instrument_count import check_instruments, count_voices
+from mitkit.instrument_count import (
+    InstrumentCount,
+    check_instruments,
+    count_instruments,
+    count_voices,
+    estimate_n_clusters,
+)
 from mitkit.note_creation import check_note_settings, create_notes
 from mitkit.notes import NOTE_DTYPE, Note, Track
 
@@ -44,6 +50,8 @@ class Transcription:
     frame_notes : all notes in frames (``NOTE_DTYPE``: start, end, pitch, amplitude), what clustering saw;
         ``labels`` : ``(N,)`` track of each. The tracks hold the same notes in seconds, as :class:`Note` objects.
     embeddings : ``(N, 12)`` note embeddings, or None for one instrument.
+    count : :class:`~mitkit.instrument_count.InstrumentCount`, the evidence behind ``instruments="auto"``
+        (timbre groups, voices, which groups play chords, the runner-up count and a sentence); None otherwise.
     thresholds : the note-creation settings used.
 
     Notebook: 05_transcribe_your_own_audio
@@ -58,6 +66,8 @@ class Transcription:
     thresholds: dict = field(default_factory=dict)
     clustering: str = "note"
     affinity_temperature: float = 1.0  # of the clustering affinity exp(cos / t), from the checkpoint
+    count: InstrumentCount | None = None  # how instruments="auto" counted (None for a given K)
+    polyphony_classifier: dict | None = None  # the checkpoint's, for counting again in regroup("auto")
 
     @property
     def instruments(self) -> int:
@@ -86,8 +96,9 @@ class Transcription:
         instruments = _count(check_instruments(instruments), self.frame_notes)
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
-        labels = _cluster_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature, random_state)
-        result = replace(self, tracks=[])
+        labels, count = _cluster_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature,
+                                       random_state, self.polyphony_classifier)
+        result = replace(self, tracks=[], count=count)
         return _assemble(self.frame_notes, labels, self.embeddings, result)
 
     def __repr__(self):
@@ -106,7 +117,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     Parameters
     ----------
     source : path to an audio file, or a waveform array (then ``sr`` is required).
-    instruments : number of tracks K (1 … 8); ``"auto"`` (default) estimates it from the embeddings;
+    instruments : number of tracks K (1 … 8); ``"auto"`` (default) counts them from the timbre embeddings and
+        the polyphony of each timbre group (:func:`~mitkit.instrument_count.count_instruments`);
         ``"voices"`` counts it as the number of notes sounding at once, for ensembles whose instruments
         each play one note at a time (choirs, wind and string parts); 1 skips the timbre branch
         (instrument-agnostic transcription, fastest).
@@ -148,7 +160,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     thresholds.update(overrides)
     duration = len(y) / C.SAMPLE_RATE
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
-                          affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)))
+                          affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)),
+                          polyphony_classifier=ckpt.get("polyphony_classifier"))
     if is_silent(y):
         warn(f"audio {name or 'array'} is silent: no notes to transcribe")
         return empty
@@ -177,7 +190,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     else:
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
             else stream_note_embeddings(model, y, notes, post, precision=precision, progress=progress)
-        labels = _cluster_notes(notes, E, instruments, empty.affinity_temperature, random_state)
+        labels, empty.count = _cluster_notes(notes, E, instruments, empty.affinity_temperature, random_state,
+                                             empty.polyphony_classifier)
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)
@@ -188,14 +202,24 @@ def _count(instruments, notes):
     return min(count_voices(notes), max(len(notes), 1)) if instruments == "voices" else instruments
 
 
-def _cluster_notes(notes, E, instruments, temperature, random_state):
-    """Track id of each note: K given (int) or ``"auto"``; one track skips the clustering."""
+def _cluster_notes(notes, E, instruments, temperature, random_state, classifier):
+    """Track id of each note and the count's evidence (None unless counted): K given (int) or ``"auto"``
+    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``; a checkpoint without one
+    counts timbre groups, :func:`estimate_n_clusters`); one track skips the clustering."""
+    count = None
+    if instruments == "auto" and classifier is not None:
+        count = count_instruments(notes, E, classifier, random_state=random_state)
+        instruments = count.k
+    elif instruments == "auto":
+        k = estimate_n_clusters(E[core_notes(notes["amplitude"])], random_state=random_state)
+        count, instruments = InstrumentCount(k=k, timbres=k, reason=f"{k} timbre groups (this checkpoint has "
+                                             "no polyphony classifier)"), k
     if instruments == 1:
-        return np.zeros(len(notes), int)
-    if instruments != "auto" and instruments > len(notes):
+        return np.zeros(len(notes), int), count
+    if instruments > len(notes):
         raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
     return cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
-                         amplitudes=notes["amplitude"], temperature=temperature)
+                         amplitudes=notes["amplitude"], temperature=temperature), count
 
 
 def _frame_level(post, instruments, thresholds, result, random_state):

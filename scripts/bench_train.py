@@ -1,6 +1,6 @@
 """Training throughput on this machine: audio-hours of mixtures per hour of training, by stage and precision.
 
-    python scripts/bench_train.py --data data/synth-v2 [--batch-size 8] [--clip-frames 900] [--steps 3]
+    python scripts/bench_train.py --data data/synth-v2 [--batch-size 8] [--clip-frames 900] [--steps 3] [--levers]
 
 Every configuration runs the real ``Trainer.train_step`` on batches of the real ``MixtureDataset`` (loaded
 in this process, outside the timed step, and timed on its own). The first row is the reference, a plain
@@ -20,19 +20,34 @@ from mitkit import constants as C
 from mitkit.training.mixtures import MixtureDataset, StemBank
 from mitkit.training.trainer import TrainConfig, Trainer
 
-CONFIGS = [  # (stage, precision); the first is the reference
-    ("joint", "fp32"), ("joint", "bf16"), ("amt", "fp32"), ("amt", "bf16"), ("timbre", "fp32"), ("timbre", "bf16"),
+CONFIGS = [  # (stage, precision, variant); the first is the reference, "compiled" is `mitkit train`'s default
+    ("joint", "fp32", "plain"), ("joint", "bf16", "plain"), ("joint", "bf16", "compiled"),
+    ("amt", "fp32", "plain"), ("amt", "bf16", "plain"), ("amt", "bf16", "compiled"),
+    ("timbre", "fp32", "plain"), ("timbre", "bf16", "plain"), ("timbre", "bf16", "compiled"),
 ]
+#: ``--levers``: speed-ups tried and not adopted (each measured beside the reference)
+LEVERS = [("joint", "bf16", "channels-last"), ("joint", "fp32", "compiled")]
 
 
-def measure(bank, stage, precision, args) -> dict:
-    cfg = TrainConfig.preset("base", stage=stage, precision=precision, batch_size=args.batch_size,
+def apply_variant(trainer: Trainer, variant: str):
+    """Channels-last weights and inputs on both branches (``"compiled"`` is set in the config)."""
+    for name in ("amt", "timbre") if variant == "channels-last" else ():
+        branch = getattr(trainer.model, name)
+        branch.to(memory_format=torch.channels_last)
+        forward = branch.forward
+        branch.forward = lambda x, forward=forward: forward(x.contiguous(memory_format=torch.channels_last))
+
+
+def measure(bank, stage, precision, variant, args) -> dict:
+    cfg = TrainConfig.preset("base", stage=stage, precision=precision, compile="on" if variant == "compiled" else "off",
+                             batch_size=args.batch_size,
                              clip_frames=args.clip_frames, threads=args.threads)
     data = MixtureDataset(bank, clip_frames=args.clip_frames, seed=0, length=10 ** 6)
     trainer = Trainer(cfg, "/nonexistent-bench-run", device="cpu", train_set=data, val_set=data)
+    apply_variant(trainer, variant)
     loader = iter(torch.utils.data.DataLoader(data, batch_size=args.batch_size, num_workers=0))
     gen = torch.Generator().manual_seed(0)
-    trainer.train_step(next(loader), gen)  # warm-up: first-call allocations and kernel selection
+    trainer.train_step(next(loader), gen)  # warm-up: first-call allocations, kernel selection, compilation
     step_s, load_s, parts = [], [], {}
     for _ in range(args.steps):
         t0 = time.perf_counter()
@@ -43,7 +58,7 @@ def measure(bank, stage, precision, args) -> dict:
         step_s.append(time.perf_counter() - t1)
     step, load = statistics.median(step_s), statistics.median(load_s)
     audio_h = args.batch_size * args.clip_frames / C.FRAME_RATE / 3600
-    return {"stage": stage, "precision": precision, "step_s": step, "load_s": load,
+    return {"stage": stage, "precision": precision, "variant": variant, "step_s": step, "load_s": load,
             "h_per_h": audio_h / (step / 3600), "h_per_h_with_loading": audio_h / ((step + load) / 3600),
             **{k: v / args.steps for k, v in parts.items()}}
 
@@ -55,19 +70,21 @@ def main(argv=None):
     p.add_argument("--clip-frames", type=int, default=900)
     p.add_argument("--steps", type=int, default=3, help="timed steps per configuration (after one warm-up)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--levers", action="store_true", help="also measure " + ", ".join(v for *_, v in LEVERS))
+    p.add_argument("--max-pieces", type=int, default=None, help="load only this many training pieces (memory)")
     args = p.parse_args(argv)
-    bank = StemBank(args.data, "train")
+    bank = StemBank(args.data, "train", max_pieces=args.max_pieces)
     print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
           f"native bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
-    print(f"{'stage':7} {'precision':9} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
+    print(f"{'stage':7} {'precision':9} {'variant':13} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
           f"{'forward':>8} {'backward':>8} {'optim':>6}  (share of step + load)")
     reference = None
-    for stage, precision in CONFIGS:
-        r = measure(bank, stage, precision, args)
+    for stage, precision, variant in CONFIGS + LEVERS * args.levers:
+        r = measure(bank, stage, precision, variant, args)
         reference = reference or r
         total = r["step_s"] + r["load_s"]
         shares = " ".join(f"{100 * r[k] / total:7.0f}%" for k in ("forward", "backward", "optimizer"))
-        print(f"{stage:7} {precision:9} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
+        print(f"{stage:7} {precision:9} {variant:13} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
               f"{reference['step_s'] / r['step_s']:6.2f}x {100 * r['load_s'] / total:6.0f}% {shares}")
 
 

@@ -70,6 +70,45 @@ def test_resume_continues_exactly(tmp_path, precision):
         assert torch.allclose(a, b, atol=1e-6), k
 
 
+def test_compiled_training_matches_eager_and_resumes_exactly(tmp_path):
+    """The compiled fast path (bf16, torch.compile) trains what eager bf16 trains, resumes exactly, runs
+    compiled in training mode only and keeps the eager modules' state_dict keys."""
+    straight = _trainer(tmp_path, 4, "straight", precision="bf16", compile="on")
+    assert straight.compiled and straight.model._branch("amt") is not straight.model.amt
+    straight.run(progress=False)
+    straight.model.eval()
+    assert straight.model._branch("amt") is straight.model.amt  # validation and inference stay eager
+    eager = _trainer(tmp_path, 4, "eager", precision="bf16", compile="off")
+    eager.run(progress=False)
+    assert list(straight.model.state_dict()) == list(eager.model.state_dict())
+    for row, eager_row in zip(straight.history, eager.history):  # bf16 kernels differ in rounding only
+        assert row["train_total"] == pytest.approx(eager_row["train_total"], rel=0.05)
+        assert row["val_total"] == pytest.approx(eager_row["val_total"], rel=0.05)
+    first = _trainer(tmp_path, 2, "resumed", precision="bf16", compile="on")
+    first.run(progress=False)
+    second = _trainer(tmp_path, 4, "resumed", precision="bf16", compile="on")
+    second.resume()
+    second.run(progress=False)
+    for (k, a), b in zip(straight.model.state_dict().items(), second.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), k
+
+
+def test_compile_choice(monkeypatch):
+    import shutil
+
+    from mitkit.training.trainer import training_compiled
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert not training_compiled("auto", cpu)  # inductor needs a C++ compiler
+    assert training_compiled("on", cpu)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/" + name)
+    assert training_compiled("auto", cpu)
+    assert not training_compiled("auto", cuda) and not training_compiled("off", cpu)
+    with pytest.raises(MitkitError, match="compile='yes' must be 'auto', 'on' or 'off'"):
+        training_compiled("yes", cpu)
+    assert TrainConfig.preset("tiny").compile == "off" and TrainConfig.preset("base").compile == "auto"
+
+
 def test_init_fine_tunes_from_a_checkpoint(tmp_path):
     """A timbre-only fine-tune starts from the given weights, scores them at step 0, leaves the AMT
     branch untouched and never keeps a worse timbre branch than it started with."""
