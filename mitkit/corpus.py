@@ -90,7 +90,8 @@ def transcribe_one(audio, plan: dict, settings: dict, overwrite: bool, progress:
     except (MitkitError, OSError) as err:  # one bad file does not stop a batch
         return f"{audio}: failed: {err}", str(err)
     notes = sum(len(track.notes) for track in t.tracks)
-    return f"{audio}: {t.instruments} tracks, {notes} notes -> {', '.join(str(w) for w in written)}", None
+    counted = f" (counted: {t.count.reason}; runner-up {t.count.runner_up})" if t.count else ""
+    return f"{audio}: {t.instruments} tracks{counted}, {notes} notes -> {', '.join(str(w) for w in written)}", None
 
 
 def transcribe_corpus(inputs: list[Input], plans: list, settings: dict, *, overwrite: bool = False,

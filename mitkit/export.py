@@ -4,7 +4,9 @@ JSON layout (stable keys; more may be added)::
 
     {"audio": str | null, "duration": s, "instruments": K,
      "tracks": [{"id": 0, "program": 40, "notes": [{"onset": s, "offset": s, "pitch": int, "velocity": int}]}],
-     "thresholds": {...}, "clustering": "note", "mitkit_version": "..."}
+     "thresholds": {...}, "clustering": "note", "count": {...} | null, "mitkit_version": "..."}
+
+``count`` is the evidence of ``instruments="auto"`` (:class:`mitkit.instrument_count.InstrumentCount`).
 """
 from __future__ import annotations
 
@@ -50,7 +52,8 @@ def transcription_to_dict(t) -> dict:
             "tracks": [{"id": tr.id, "program": tr.program,
                         "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch,
                                    "velocity": n.velocity} for n in tr.notes]} for tr in t.tracks],
-            "thresholds": t.thresholds, "clustering": t.clustering, "mitkit_version": __version__}
+            "thresholds": t.thresholds, "clustering": t.clustering,
+            "count": t.count.to_dict() if t.count is not None else None, "mitkit_version": __version__}
 
 
 def write_json(t, path, *, overwrite: bool = False) -> Path:
@@ -93,7 +96,8 @@ def _write_report_to(t, path: Path) -> None:
     from mitkit.plots import plot_transcription
     name = Path(t.audio).name if t.audio else "audio"  # the file's name: no machine path in a shared page
     counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
-    fig = plot_transcription(t, title=f"mitkit {__version__}: {name} ({t.duration:.1f} s; {counts})")
+    counted = f"<br><sub>{html.escape(t.count.reason)}</sub>" if t.count is not None else ""
+    fig = plot_transcription(t, title=f"mitkit {__version__}: {name} ({t.duration:.1f} s; {counts}){counted}")
     page = fig.to_html(include_plotlyjs=True, full_html=True)
     page = page.replace("<head>", f"<head><title>{html.escape(name)} · mitkit transcription</title>", 1)
     path.write_text(page, encoding="utf-8")

@@ -1,9 +1,13 @@
-"""How many instruments? Counting K from note embeddings ("auto") or from polyphony ("voices").
+"""How many instruments? Counting K from the notes and their timbre ("auto") or from polyphony ("voices").
 
-- :func:`estimate_n_clusters`: the eigengap of the normalised affinity of the note embeddings, checked
-  by silhouette (the ``instruments="auto"`` rule).
-- :func:`count_voices`: the number of notes that sound at once for a large enough share of the time
-  (the ``instruments="voices"`` rule, right for parts that play one note at a time).
+- :func:`count_instruments` (``instruments="auto"``): one-note-at-a-time lines count once each, a
+  chord-playing instrument (recognised by a small classifier on note embeddings, stored in the checkpoint)
+  counts once however many notes it plays; reports its evidence (:class:`InstrumentCount`).
+- :func:`count_voices` (``instruments="voices"``): the number of notes that sound at once for a large
+  enough share of the time (right for parts that play one note at a time, wrong for a piano).
+- :func:`estimate_n_clusters`: timbre groups from the eigengap of the note embeddings' affinity, checked by
+  silhouette (mitkit 0.1's ``"auto"``; still what ``cluster_notes(E, "auto")`` and checkpoints without a
+  polyphony classifier use).
 
 Notebook: 03_embeddings_and_clustering
 """
@@ -226,13 +230,21 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
     return int(np.flatnonzero(at_least >= min_fraction).max() + 1)
 
 
-#: A part counts as an instrument when it sounds in at least this share of the frames where anything sounds
-#: (the same robustness to stray notes and rests as count_voices' VOICE_FRACTION).
+#: A line counts as an instrument when it sounds in at least this share of the frames where anything sounds
+#: (count_voices' rule and fraction).
 PRESENCE_FRACTION = VOICE_FRACTION
 
-#: A note is read as played by a chord-playing instrument (piano, guitar, harp, organ, ...) when the
-#: checkpoint's polyphony classifier gives it at least this probability.
+#: A note is read as played by a chord-playing instrument when the polyphony classifier gives it at least
+#: this probability (the notes left are counted as lines).
 POLYPHONIC_PROBABILITY = 0.5
+
+#: Mean chord-playing probability of the confident notes above which a chord-playing instrument is heard
+#: (CHORDS_PRESENT) and above which it plays everything (CHORDS_ONLY). Chosen on the validation count
+#: benchmark (mitkit count-bench --split validation --n-pieces 3 --seed 0, 81 mixes; classifier fitted on the
+#: train split): 0.6 / 0.7 counted 75 % right (one-note-at-a-time mixes 96 %, with a chord-playing
+#: instrument 50 %) against 68 % for "voices" (98 % / 31 %) and 46 % for mitkit 0.1's timbre-group count.
+CHORDS_PRESENT = 0.6
+CHORDS_ONLY = 0.7
 
 
 @dataclass
@@ -242,30 +254,32 @@ class InstrumentCount:
     Attributes
     ----------
     k : the number of instruments.
-    runner_up : the next most likely count (None when no other count was close).
-    polyphonic_instrument : whether a chord-playing instrument was heard (counted once, however many notes
-        it plays at once).
-    lines : one-note-at-a-time parts besides it (their notes sounding at once).
-    polyphonic_share : share of the sounding frames where notes read as chord-playing sound.
-    line_shares : per p = 1, 2, …, the share of the sounding frames with p or more of the other notes.
-    voices : notes sounding at once over the whole piece (:func:`count_voices`, the ``"voices"`` rule).
+    runner_up : the count of the nearest other reading (None when it gives the same K).
+    chord_probability : mean probability, over the confident notes, that a chord-playing instrument
+        (piano, guitar, harp, organ, …) played them (:func:`polyphonic_probability`).
+    reading : "lines" (one-note-at-a-time parts only: K = voices), "chords and lines" (a chord-playing
+        instrument counted once, plus the lines of the other notes) or "chords" (one chord-playing
+        instrument plays everything: K = 1).
+    voices : notes sounding at once over the whole piece (:func:`count_voices`).
+    lines : one-note-at-a-time lines among the notes not read as chord-playing.
+    line_shares : per p = 1, 2, …, the share of the sounding frames where p or more of those notes sound.
     timbres : timbre groups in the note embeddings (:func:`estimate_n_clusters`), for reference.
     reason : one sentence a user can read.
     """
 
     k: int
     runner_up: int | None = None
-    polyphonic_instrument: bool = False
-    lines: int = 0
-    polyphonic_share: float = 0.0
-    line_shares: list = field(default_factory=list)
+    chord_probability: float = 0.0
+    reading: str = "lines"
     voices: int = 1
+    lines: int = 0
+    line_shares: list = field(default_factory=list)
     timbres: int = 1
     reason: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["polyphonic_share"] = round(float(self.polyphonic_share), 4)
+        d["chord_probability"] = round(float(self.chord_probability), 4)
         d["line_shares"] = [round(float(x), 4) for x in self.line_shares]
         return d
 
@@ -282,30 +296,31 @@ def sounding_counts(notes, n_frames: int | None = None) -> np.ndarray:
 def polyphonic_probability(E, classifier: dict) -> np.ndarray:
     """Probability that each note (unit embedding row of ``E``) comes from a chord-playing instrument:
     a logistic regression ``{"coef": [D floats], "intercept": float}`` fitted on synthetic mixes
-    (``scripts/fit_polyphony.py``) and stored in the checkpoint it belongs to."""
+    (``scripts/fit_polyphony.py``) and stored in the checkpoint whose embeddings it reads."""
     z = np.asarray(E, np.float64) @ np.asarray(classifier["coef"], np.float64) + float(classifier["intercept"])
     return 1.0 / (1.0 + np.exp(-z))
 
 
 def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_INSTRUMENTS,
                       random_state=0) -> InstrumentCount:
-    """How many instruments play (``instruments="auto"``): a chord-playing instrument counts once, each
-    one-note-at-a-time line counts once.
+    """How many instruments play (``instruments="auto"``): each one-note-at-a-time line counts once, and a
+    chord-playing instrument counts once however many notes it plays at once.
 
-    1. Each note's timbre embedding says whether a chord-playing instrument (piano, guitar, harp, organ, …)
-       played it (:func:`polyphonic_probability`, a classifier learned on synthetic mixes).
-    2. Such an instrument is present when its notes sound in at least ``PRESENCE_FRACTION`` of the frames
-       where anything sounds; it counts as one, however many notes it plays at once (a piano is one
-       instrument, not four voices).
-    3. The other notes are lines: K gains the largest p such that p or more of them sound at once in at
-       least ``PRESENCE_FRACTION`` of the sounding frames (:func:`count_voices`' rule).
-    4. The runner-up is the count with the closest-to-threshold decision flipped.
+    1. The timbre of each confident note says how likely a chord-playing instrument (piano, guitar, harp,
+       organ, …) played it (:func:`polyphonic_probability`, learned on synthetic mixes); their mean is the
+       chord probability.
+    2. Below ``CHORDS_PRESENT`` every part is a line: K = the notes sounding at once (:func:`count_voices`).
+       Above ``CHORDS_ONLY`` one chord-playing instrument plays everything: K = 1. In between, K = 1 for the
+       chord-playing instrument + the lines among the other notes (at least 2).
+    3. The runner-up is the count of the reading on the other side of the nearest threshold.
 
     Parameters
     ----------
     notes : NOTE_DTYPE array (frames).
     E : (N, D) unit note embeddings, one row per note.
     classifier : the checkpoint's ``polyphony_classifier`` (:func:`polyphonic_probability`).
+    max_instruments : cap of the count.
+    random_state : seed of the timbre-group estimate reported beside the count.
 
     Returns
     -------
@@ -318,34 +333,32 @@ def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_
         raise MitkitError(f"E has {len(E)} rows and must have one per note ({len(notes)})")
     if len(notes) == 0:
         return InstrumentCount(k=1, reason="no notes")
+    core = core_notes(notes["amplitude"])
+    p = polyphonic_probability(E, classifier)
+    chord_probability = float(p[core].mean())
+    voices = min(count_voices(notes, max_voices=max_instruments), len(notes))
     n_frames = int(notes["end"].max())
-    sounding = sounding_counts(notes, n_frames) > 0
-    n_sounding = max(int(sounding.sum()), 1)
-    poly = polyphonic_probability(E, classifier) >= POLYPHONIC_PROBABILITY
-    poly_share = float(np.sum(sounding_counts(notes[poly], n_frames) > 0)) / n_sounding
-    lines_at = sounding_counts(notes[~poly], n_frames)
-    line_shares = [float(np.sum(lines_at >= p)) / n_sounding for p in range(1, max_instruments + 1)]
-    has_poly = poly_share >= PRESENCE_FRACTION
+    n_sounding = max(int(np.sum(sounding_counts(notes, n_frames) > 0)), 1)
+    at_once = sounding_counts(notes[p < POLYPHONIC_PROBABILITY], n_frames)
+    line_shares = [float(np.sum(at_once >= q)) / n_sounding for q in range(1, max_instruments + 1)]
     lines = int(sum(share >= PRESENCE_FRACTION for share in line_shares))
-    k = int(np.clip(has_poly + lines, 1, max_instruments))
-    # the runner-up flips the decision nearest its threshold: the chord-playing instrument, or one more/less line
-    margins = {"poly": abs(poly_share - PRESENCE_FRACTION),
-               "line": min((abs(x - PRESENCE_FRACTION) for x in line_shares[:max(lines, 1) + 1]), default=1.0)}
-    if margins["poly"] <= margins["line"]:
-        other = (not has_poly) + lines
-    else:
-        above = lines + 1 <= len(line_shares) and abs(line_shares[lines] - PRESENCE_FRACTION) <= margins["line"]
-        other = has_poly + (lines + 1 if above else lines - 1)
-    other = int(np.clip(other, 1, max_instruments))
-    timbres = estimate_n_clusters(E[core_notes(notes["amplitude"])], max_clusters=max_instruments,
-                                  random_state=random_state)
-    reason = ((f"a chord-playing instrument (its notes sound in {poly_share:.0%} of the time)" if has_poly
-               else "no chord-playing instrument")
-              + f" and {lines} one-note-at-a-time line{'s' * (lines != 1)}: {k} instrument{'s' * (k > 1)}")
-    return InstrumentCount(k=k, runner_up=None if other == k else other, polyphonic_instrument=bool(has_poly),
-                           lines=lines, polyphonic_share=poly_share, line_shares=line_shares,
-                           voices=min(count_voices(notes, max_voices=max_instruments), len(notes)),
-                           timbres=timbres, reason=reason)
+    counts = {"lines": voices, "chords and lines": int(np.clip(lines + 1, 2, max_instruments)), "chords": 1}
+    reading = ("chords" if chord_probability >= CHORDS_ONLY else
+               "chords and lines" if chord_probability >= CHORDS_PRESENT else "lines")
+    nearest = "chords and lines"  # the reading across the nearest threshold
+    if reading == "chords and lines":
+        nearest = "chords" if CHORDS_ONLY - chord_probability < chord_probability - CHORDS_PRESENT else "lines"
+    k, runner_up = counts[reading], counts[nearest]
+    timbres = estimate_n_clusters(E[core], max_clusters=max_instruments, random_state=random_state)
+    reason = {"lines": f"one-note-at-a-time parts (chord probability {chord_probability:.2f} < {CHORDS_PRESENT}): "
+                       f"{voices} sound at once",
+              "chords and lines": f"a chord-playing instrument (chord probability {chord_probability:.2f}) and "
+                                  f"{k - 1} line{'s' * (k > 2)} besides it",
+              "chords": f"one chord-playing instrument plays everything (chord probability "
+                        f"{chord_probability:.2f} >= {CHORDS_ONLY})"}[reading]
+    return InstrumentCount(k=k, runner_up=None if runner_up == k else runner_up,
+                           chord_probability=chord_probability, reading=reading, voices=voices, lines=lines,
+                           line_shares=line_shares, timbres=timbres, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
 
 
 COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony

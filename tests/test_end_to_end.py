@@ -73,10 +73,15 @@ def test_separation_beats_pitch_order_on_the_same_notes(example_k4, example_part
 
 
 def test_counted_k_is_the_number_of_parts(example_default, example_k4, example_parts):
-    """instruments="auto" (the default) with the bundled model counts the example's 4 parts from timbre,
-    and then clusters exactly as with K=4 given; "voices" counts 4 from polyphony."""
+    """instruments="auto" (the default) with the bundled model counts the example's 4 parts (four lines, no
+    chord-playing instrument), reports why, and then clusters exactly as with K=4 given; "voices" counts 4
+    from polyphony."""
     assert len(example_parts) == 4
     assert example_default.instruments == 4
+    count = example_default.count
+    assert (count.k, count.reading, count.voices) == (4, "lines", 4) and count.runner_up != 4
+    assert count.chord_probability < 0.6 and "4 instruments: one-note-at-a-time parts" in count.reason
+    assert example_k4.count is None  # K given: nothing counted
     np.testing.assert_array_equal(example_default.labels, example_k4.labels)
     np.testing.assert_array_equal(example_default.frame_notes, example_k4.frame_notes)
     assert example_default.regroup("voices").instruments == 4

@@ -66,6 +66,15 @@ def test_json_round_trip_is_equal(example_k4, tmp_path):
     # a second round trip is the identity
     again = read_json(back.to_json(tmp_path / "again.json"))
     assert transcription_to_dict(again) == written
-    assert set(written) == {"audio", "duration", "instruments", "tracks", "thresholds", "clustering", "mitkit_version"}
+    assert set(written) == {"audio", "duration", "instruments", "tracks", "thresholds", "clustering", "count",
+                            "mitkit_version"}
     assert all(isinstance(n["pitch"], int) and isinstance(n["velocity"], int)
                for tr in written["tracks"] for n in tr["notes"])
+
+
+def test_json_keeps_the_count(example_default, tmp_path):
+    """An "auto" transcription's JSON carries the count's evidence, and reading it gives it back."""
+    written = json.loads(example_default.to_json(tmp_path / "auto.json").read_text())
+    assert written["count"]["k"] == written["instruments"] == 4 and written["count"]["reading"] == "lines"
+    back = read_json(tmp_path / "auto.json")
+    assert back.count.to_dict() == written["count"] and transcription_to_dict(back) == written

@@ -6,7 +6,8 @@ import pytest
 
 from mitkit.errors import MitkitError
 from mitkit.instrument_count import (
-    PRESENCE_FRACTION,
+    CHORDS_ONLY,
+    CHORDS_PRESENT,
     InstrumentCount,
     count_instruments,
     polyphonic_probability,
@@ -29,15 +30,16 @@ def chords(n, low, size=3, step=20, length=18, offset=0):
             for i in range(n) for j in range(size)]
 
 
-def scene(*parts, seed=0):
-    """Notes of (rows, chord_playing) parts, and unit embeddings whose first coordinate says which."""
+def scene(*parts, seed=0, chord_logit=4.0):
+    """Notes of (rows, chord_playing) parts, and unit embeddings whose first coordinate carries the
+    classifier's logit: about +-``chord_logit`` / 8 for chord-playing / other parts."""
     rng = np.random.default_rng(seed)
     rows, E = [], []
-    for timbre, (part, chord_playing) in enumerate(parts):
+    for part, chord_playing in parts:
         rows += part
-        direction = rng.normal(size=12) * 0.3
-        direction[0] = 1.0 if chord_playing else -1.0
-        e = direction + rng.normal(size=(len(part), 12)) * 0.05
+        e = rng.normal(size=(len(part), 12)) * 0.02
+        e[:, 1] = 1.0
+        e[:, 0] = (chord_logit if chord_playing else -chord_logit) / 8.0
         E.append(e / np.linalg.norm(e, axis=1, keepdims=True))
     return np.array(rows, NOTE_DTYPE), np.concatenate(E)
 
@@ -45,44 +47,45 @@ def scene(*parts, seed=0):
 def test_a_chord_playing_instrument_counts_once():
     notes, E = scene((chords(30, 48, size=4), True))  # a piano playing four voices
     result = count_instruments(notes, E, CLASSIFIER)
-    assert result.k == 1 and result.polyphonic_instrument and result.lines == 0 and result.voices == 4
-    assert "a chord-playing instrument" in result.reason
+    assert result.chord_probability >= CHORDS_ONLY
+    assert (result.k, result.reading, result.voices, result.runner_up) == (1, "chords", 4, 2)
+    assert "one chord-playing instrument plays everything" in result.reason
 
 
 def test_lines_count_one_each_even_when_they_share_a_timbre():
     notes, E = scene((line(30, 76), False), (line(30, 67, offset=3), False), (line(30, 55), False),
                      (line(30, 40), False))  # a quartet: the two violins' lines count as two
     result = count_instruments(notes, E, CLASSIFIER)
-    assert result.k == 4 and not result.polyphonic_instrument and result.lines == 4
+    assert result.chord_probability < CHORDS_PRESENT
+    assert (result.k, result.reading, result.lines) == (4, "lines", 4)
 
 
-def test_melody_over_a_chord_playing_instrument():
-    notes, E = scene((line(40, 76, step=15, length=14), False), (chords(30, 48), True))
+def test_lines_beside_a_chord_playing_instrument():
+    # a melody over piano chords, the piano notes dominating the mean chord probability but not all of it
+    notes, E = scene((line(55, 76, step=10, length=9), False), (chords(30, 48, size=3), True), chord_logit=5.0)
     result = count_instruments(notes, E, CLASSIFIER)
-    assert (result.k, result.lines, result.polyphonic_instrument) == (2, 1, True)
+    assert CHORDS_PRESENT <= result.chord_probability < CHORDS_ONLY
+    assert (result.k, result.reading, result.lines) == (2, "chords and lines", 1)
+    assert result.runner_up in (1, result.voices)
 
 
-def test_presence_threshold_and_runner_up():
-    # chord-playing notes sounding in a share of the time just above PRESENCE_FRACTION: counted, and the
-    # runner-up is the count without them
-    n = 40
-    n_chords = int(np.ceil(PRESENCE_FRACTION * n)) + 1
-    notes, E = scene((line(n, 70), False), (chords(n_chords, 48), True))
-    result = count_instruments(notes, E, CLASSIFIER)
-    assert result.polyphonic_share >= PRESENCE_FRACTION and result.k == 2 and result.runner_up == 1
-    # a few misread notes (far below the threshold) add nothing
-    notes, E = scene((line(n, 70), False), (chords(3, 48), True))
-    result = count_instruments(notes, E, CLASSIFIER)
-    assert result.polyphonic_share < PRESENCE_FRACTION and result.k == 1
+def test_thresholds_decide_the_reading():
+    notes, E = scene((line(40, 70), False), (chords(40, 48, size=2), True))
+    p_chords = count_instruments(notes, E, CLASSIFIER).chord_probability
+    readings = []
+    for shift in (-10.0, 0.0, 10.0):  # the intercept moves every note's probability the same way
+        result = count_instruments(notes, E, {**CLASSIFIER, "intercept": shift})
+        readings.append(result.reading)
+    assert readings == ["lines", readings[1], "chords"] and 0 < p_chords < 1
 
 
 def test_evidence_is_reported_and_serialisable():
     notes, E = scene((line(30, 72), False), (chords(30, 48), True))
     result = count_instruments(notes, E, CLASSIFIER)
     d = json.loads(json.dumps(result.to_dict()))
-    assert d["k"] == result.k == 2
-    assert set(d) == {"k", "runner_up", "polyphonic_instrument", "lines", "polyphonic_share", "line_shares",
-                      "voices", "timbres", "reason"}
+    assert d["k"] == result.k
+    assert set(d) == {"k", "runner_up", "chord_probability", "reading", "voices", "lines", "line_shares",
+                      "timbres", "reason"}
     assert d["line_shares"][0] == pytest.approx(1.0)  # the melody sounds all the time
 
 
