@@ -32,7 +32,8 @@ def _instruments(value: str):
 
 def _add_transcription_options(p):
     p.add_argument("--instruments", "-k", type=_instruments, default="auto",
-                   help="number of instruments (tracks) K, 1..8; 'auto' estimates it from timbre (default); "
+                   help="number of instruments (tracks) K, 1..8; 'auto' counts lines and chord-playing instruments (default; "
+                        "the reason is printed); "
                         "'voices' counts notes sounding at once (for instruments that play one note at a time)")
     p.add_argument("--checkpoint", default=None,
                    help="model checkpoint (.pt) to use instead of the bundled model")

@@ -9,7 +9,7 @@ from mitkit.export import write_report
 from mitkit.notes import merge_tracks
 from mitkit.transcription import transcribe
 
-_HOW_COUNTED = {"auto": "estimated from timbre", "voices": "counted as simultaneous voices"}
+_HOW_COUNTED = {"voices": "counted as simultaneous voices"}
 
 
 def run_demo(out: Path = Path("mitkit-demo"), *, instruments="auto", overwrite: bool = False):
@@ -22,8 +22,8 @@ def run_demo(out: Path = Path("mitkit-demo"), *, instruments="auto", overwrite: 
     agnostic = transcription_metrics(merge_tracks(parts), merge_tracks([tr.to_array() for tr in t.tracks]))
     separation = separation_metrics(parts, [tr.to_array() for tr in t.tracks])
     print(f"example: {truth['description']} ({t.duration:.1f} s)")
-    print(f"instruments: {t.instruments} found ({_HOW_COUNTED.get(instruments, 'given')}), "
-          f"{len(parts)} in the score")
+    how = t.count.reason if t.count is not None else _HOW_COUNTED.get(instruments, "given")
+    print(f"instruments: {t.instruments} found ({how}), {len(parts)} in the score")
     for tr in t.tracks:
         pitches = [n.pitch for n in tr.notes]
         span = f"MIDI {min(pitches)}-{max(pitches)}" if pitches else "empty"
