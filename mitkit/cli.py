@@ -127,6 +127,11 @@ def _cmd_tune(args):
     print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device))
 
 
+def _cmd_export_onnx(args):
+    from mitkit.onnx_export import OPSET, export_onnx
+    print(f"wrote {export_onnx(args.out, checkpoint=args.checkpoint, overwrite=args.overwrite)} (opset {OPSET})")
+
+
 def _add_synth_commands(sub):
     """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.synth.datasets`)."""
     from mitkit.cli import add_bench_arguments, add_count_bench_arguments, add_synth_arguments
@@ -317,6 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
     p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
     p.set_defaults(func=_cmd_tune)
+
+    p = sub.add_parser("export-onnx", help="write the network (CQT included) as an ONNX model",
+                       description="Export a checkpoint's network to ONNX (any audio length; thresholds and the "
+                                   "count's classifier in its metadata), for onnxruntime and other runtimes.")
+    p.add_argument("out", help="ONNX file to write")
+    p.add_argument("--checkpoint", default=None, help="checkpoint (.pt) to export (default: the bundled model)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_cmd_export_onnx)
     _add_synth_commands(sub)
 
     p = sub.add_parser("bench", help="speed and peak memory of mitkit against basic-pitch, stage by stage",

@@ -82,6 +82,15 @@ class CQT(nn.Module):
         return n_samples // self.hop_length + 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([torch.complex(re, im) for re, im in self._octaves(x)][::-1], dim=1)
+
+    def power(self, x: torch.Tensor) -> torch.Tensor:
+        """``|CQT(x)|²`` ``(B, 288, T)``, computed from the real and imaginary parts without complex tensors
+        (the network uses this; it exports to ONNX, which has no complex type)."""
+        return torch.cat([re ** 2 + im ** 2 for re, im in self._octaves(x)][::-1], dim=1)
+
+    def _octaves(self, x: torch.Tensor):
+        """Real and imaginary parts ``(B, 36, T)`` of each octave, top octave first."""
         if x.dim() == 1:
             x = x[None]
         if x.dim() != 2:
@@ -97,10 +106,10 @@ class CQT(nn.Module):
                 hop //= 2
             # centre every frame: pad half a kernel before, and enough after to reach n_frames
             needed = (n_frames - 1) * hop + self.kernel_length
-            right = max(0, needed - half - x.shape[-1])
+            right = needed - half - x.shape[-1]  # if negative, it crops samples that no frame needs
             y = F_.conv1d(F_.pad(x, (half, right)), self.kernels, stride=hop)[..., :n_frames]  # (B, 72, T)
-            octaves.append(torch.complex(y[:, :self.bins_per_octave], y[:, self.bins_per_octave:]))
-        return torch.cat(octaves[::-1], dim=1)  # (B, 288, T), lowest octave first
+            octaves.append((y[:, :self.bins_per_octave], y[:, self.bins_per_octave:]))
+        return octaves
 
 
 class EnergyNorm(nn.Module):

@@ -70,7 +70,7 @@ def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
     energy = np.empty(n_frames, dtype=np.float64)
     for start, stop in chunk_spans(n_frames, chunk_frames):
         seg, offset = _segment(audio, start, stop, context_frames)
-        P = EnergyNorm.power(model.cqt(seg[None]))[0]  # (288, T_seg)
+        P = model.cqt.power(seg[None])[0]  # (288, T_seg)
         energy[start:stop] = P.sum(0)[offset:offset + stop - start].double().cpu().numpy()
     return float(energy.std())
 
@@ -125,7 +125,7 @@ def predict(model, audio, *, with_timbre: bool = True, keep_embeddings: bool = T
     n_frames = model.cqt.n_frames(audio.shape[-1])
     with timer("cqt"):  # σ of the whole file, before the chunks
         if n_frames <= chunk_frames:
-            sigma = float(EnergyNorm.clip_scale(EnergyNorm.power(model.cqt(audio[None]))))
+            sigma = float(EnergyNorm.clip_scale(model.cqt.power(audio[None])))
         else:
             sigma = clip_scale(model, audio, chunk_frames=chunk_frames, context_frames=context_frames)
     Y_F = np.empty((C.N_PITCHES, n_frames), dtype=np.float32)

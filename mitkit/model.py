@@ -168,7 +168,7 @@ class MitNet(nn.Module):
         """
         timer = timer or untimed
         with timer("cqt"):
-            P = EnergyNorm.power(self.cqt(audio))  # (B, 288, T)
+            P = self.cqt.power(audio)  # (B, 288, T)
             if sigma is None:
                 sigma = EnergyNorm.clip_scale(P)
         out = {}
