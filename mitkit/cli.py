@@ -36,7 +36,10 @@ def _add_transcription_options(p):
                         "the reason is printed); "
                         "'voices' counts notes sounding at once (for instruments that play one note at a time)")
     p.add_argument("--checkpoint", default=None,
-                   help="model checkpoint (.pt) to use instead of the bundled model")
+                   help="model checkpoint (.pt, or .onnx from `mitkit export-onnx`) instead of the bundled model")
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"), default="auto",
+                   help="runtime of the network: PyTorch, onnxruntime (float32; all a light install has), or "
+                        "'auto' (default): PyTorch where it is installed and computes bf16 natively, else onnxruntime")
     p.add_argument("--clustering", choices=("note", "frame"), default="note",
                    help="note-level clustering (default) or the frame-level comparison method")
     p.add_argument("--onset-threshold", type=_probability, default=None,
@@ -80,7 +83,8 @@ def _cmd_transcribe(args):
                          skip_existing=args.skip_existing)
     settings = {"instruments": args.instruments, "checkpoint": args.checkpoint, "clustering": args.clustering,
                 "onset_threshold": args.onset_threshold, "frame_threshold": args.frame_threshold,
-                "min_note_frames": args.min_note_frames, "reonset_threshold": args.reonset_threshold}
+                "min_note_frames": args.min_note_frames, "reonset_threshold": args.reonset_threshold,
+                "backend": args.backend}
     summary = transcribe_corpus(inputs, plans, settings, overwrite=args.overwrite, jobs=args.jobs)
     done, skipped, failed = summary["done"], summary["skipped"], summary["failed"]
     if len(plans) > 1 or failed or skipped:
@@ -358,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: packages of the extras (package -> extra): a light install lacks them
+OPTIONAL_PACKAGES = {"torch": "torch", "onnx": "onnx", "onnxscript": "onnx", "fluidsynth": "synth",
+                     "music21": "synth", "umap": "notebooks", "ipywidgets": "notebooks"}
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -366,6 +375,12 @@ def main(argv=None) -> int:
         args.func(args)
     except MitkitError as err:
         print(f"mitkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as err:
+        if err.name not in OPTIONAL_PACKAGES:
+            raise
+        print(f"mitkit {args.command}: error: this command needs {err.name}, which this install lacks: "
+              f"pip install 'mitkit[{OPTIONAL_PACKAGES[err.name]}]'", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

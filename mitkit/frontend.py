@@ -15,33 +15,8 @@ from torch import nn
 from torch.nn import functional as F_
 
 from mitkit import constants as C
+from mitkit.cqt_kernels import DECIMATION_TAPS, decimation_filter, octave_kernels
 from mitkit.errors import MitkitError
-
-# Half-band low-pass used before every decimation by 2: windowed sinc, cut-off at a quarter of the
-# sample rate, long enough that the top bin of the next octave (0.35·sr) stays within 0.1 dB.
-_DECIMATION_TAPS = 129
-
-
-def _decimation_filter(n_taps: int = _DECIMATION_TAPS) -> np.ndarray:
-    n = np.arange(n_taps) - (n_taps - 1) / 2
-    h = 0.5 * np.sinc(0.5 * n) * np.blackman(n_taps)  # cut-off 0.25·sr, unity DC gain after scaling
-    return (h / h.sum()).astype(np.float32)
-
-
-def _octave_kernels(sr: float, f_low: float, bins_per_octave: int, q: float) -> tuple[np.ndarray, int]:
-    """Complex kernels (bins_per_octave, N) for one octave starting at ``f_low`` Hz, Hann-windowed,
-    each normalised to unit L1 norm of the window so a sinusoid of amplitude A gives magnitude A/2."""
-    freqs = f_low * 2.0 ** (np.arange(bins_per_octave) / bins_per_octave)
-    lengths = np.ceil(q * sr / freqs).astype(int)
-    n_max = int(lengths.max()) | 1  # odd, so every kernel is centred on one sample
-    kernels = np.zeros((bins_per_octave, n_max), dtype=np.complex64)
-    centre = n_max // 2
-    for k, (f, n) in enumerate(zip(freqs, lengths)):
-        t = np.arange(n) - (n - 1) / 2
-        window = np.hanning(n)
-        start = centre - n // 2
-        kernels[k, start:start + n] = window / window.sum() * np.exp(2j * np.pi * f * t / sr)
-    return kernels, n_max
 
 
 class CQT(nn.Module):
@@ -73,10 +48,10 @@ class CQT(nn.Module):
         if hop_length % 2 ** (n_octaves - 1):
             raise MitkitError(f"hop_length={hop_length} must be divisible by 2**(n_octaves-1)")
         self.sr, self.hop_length, self.n_octaves, self.bins_per_octave = sr, hop_length, n_octaves, bins_per_octave
-        kernels, self.kernel_length = _octave_kernels(sr, top_low, bins_per_octave, C.Q_FACTOR)
+        kernels, self.kernel_length = octave_kernels(sr, top_low, bins_per_octave, C.Q_FACTOR)
         real_imag = np.concatenate([kernels.real, kernels.imag])[:, None, :]  # (2·36, 1, N)
         self.register_buffer("kernels", torch.from_numpy(real_imag.astype(np.float32)), persistent=False)
-        self.register_buffer("lowpass", torch.from_numpy(_decimation_filter())[None, None], persistent=False)
+        self.register_buffer("lowpass", torch.from_numpy(decimation_filter())[None, None], persistent=False)
 
     def n_frames(self, n_samples: int) -> int:
         return n_samples // self.hop_length + 1
@@ -102,7 +77,7 @@ class CQT(nn.Module):
         half = self.kernel_length // 2
         for octave in range(self.n_octaves):  # top octave first
             if octave:
-                x = F_.conv1d(F_.pad(x, (_DECIMATION_TAPS // 2, _DECIMATION_TAPS // 2)), self.lowpass, stride=2)
+                x = F_.conv1d(F_.pad(x, (DECIMATION_TAPS // 2, DECIMATION_TAPS // 2)), self.lowpass, stride=2)
                 hop //= 2
             # centre every frame: pad half a kernel before, and enough after to reach n_frames
             needed = (n_frames - 1) * hop + self.kernel_length

@@ -10,57 +10,17 @@ by the chunk, not by the file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from mitkit import constants as C
+from mitkit.chunks import CHUNK_FRAMES, CONTEXT_FRAMES, Posteriorgrams, add_note_embeddings, chunk_spans, segment
 from mitkit.frontend import EnergyNorm
 from mitkit.model import untimed
 
-CHUNK_FRAMES = 1723  # ≈ 20 s of frames per chunk: bounds the activations (≈ 0.5 GB at 30 s in the timbre branch)
-CONTEXT_FRAMES = 172  # ≈ 2 s each side: half the longest CQT kernel (0.8 s) plus the decimation filters
-
-
-@dataclass
-class Posteriorgrams:
-    """Network outputs for one piece of audio.
-
-    Attributes
-    ----------
-    frames : Y_F, float32 ``(84, T)``, probability that pitch p sounds in frame t.
-    onsets : Y_O, float32 ``(84, T)``, probability that a note of pitch p starts in frame t.
-    embeddings : V, float32 ``(12, 84, T)`` unit timbre vectors, or None when not computed/kept.
-    sigma : the clip's EnergyNorm scale.
-    """
-    frames: np.ndarray
-    onsets: np.ndarray
-    embeddings: np.ndarray | None
-    sigma: float
-
-    @property
-    def n_frames(self) -> int:
-        return self.frames.shape[1]
-
-    @property
-    def times(self) -> np.ndarray:
-        """Frame centres in seconds ``(T,)``."""
-        return np.arange(self.n_frames) / C.FRAME_RATE
-
-
-def chunk_spans(n_frames: int, chunk_frames: int = CHUNK_FRAMES):
-    """Frame ranges ``[(start, stop), ...]`` that tile ``range(n_frames)``."""
-    return [(a, min(a + chunk_frames, n_frames)) for a in range(0, n_frames, chunk_frames)]
-
-
-def _segment(audio: torch.Tensor, start: int, stop: int, context: int):
-    """Samples feeding frames [start, stop) with context, and the frame offset of ``start`` inside them."""
-    first = max(start - context, 0)
-    last = (stop + context) * C.HOP_LENGTH
-    return audio[first * C.HOP_LENGTH:last], start - first
-
+__all__ = ["CHUNK_FRAMES", "CONTEXT_FRAMES", "Posteriorgrams", "chunk_spans", "clip_scale", "predict",
+           "run_chunks", "stream_note_embeddings", "use_bf16"]
 
 @torch.no_grad()
 def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
@@ -69,7 +29,7 @@ def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
     n_frames = model.cqt.n_frames(audio.shape[-1])
     energy = np.empty(n_frames, dtype=np.float64)
     for start, stop in chunk_spans(n_frames, chunk_frames):
-        seg, offset = _segment(audio, start, stop, context_frames)
+        seg, offset = segment(audio, start, stop, context_frames)
         P = model.cqt.power(seg[None])[0]  # (288, T_seg)
         energy[start:stop] = P.sum(0)[offset:offset + stop - start].double().cpu().numpy()
     return float(energy.std())
@@ -94,7 +54,7 @@ def run_chunks(model, audio: torch.Tensor, *, sigma: float, with_amt: bool = Tru
     n_frames = model.cqt.n_frames(audio.shape[-1])
     spans = chunk_spans(n_frames, chunk_frames)
     for start, stop in tqdm(spans, disable=not progress or len(spans) == 1, desc="network", unit="chunk"):
-        seg, offset = _segment(audio, start, stop, context_frames)
+        seg, offset = segment(audio, start, stop, context_frames)
         out = model(seg[None], sigma=torch.tensor([sigma], device=audio.device), with_amt=with_amt,
                     with_timbre=with_timbre, bf16=bf16, timer=timer)
         yield start, stop, {k: v[0, ..., offset:offset + stop - start] for k, v in out.items()}
@@ -153,11 +113,7 @@ def stream_note_embeddings(model, audio, notes, post: Posteriorgrams, *, precisi
     device = next(model.parameters()).device
     audio = torch.as_tensor(np.ascontiguousarray(audio), dtype=torch.float32, device=device)
     sums = np.zeros((len(notes), model.config.embedding_dim))
-    rows = notes["pitch"] - C.MIDI_MIN
     for start, stop, out in run_chunks(model, audio, sigma=post.sigma, with_amt=False, bf16=use_bf16(precision),
                                        chunk_frames=chunk_frames, context_frames=context_frames, progress=progress):
-        V = out["V"].cpu().numpy()  # (12, 84, t) for frames [start, stop)
-        for i in np.flatnonzero((notes["start"] < stop) & (notes["end"] > start)):
-            a, b = max(notes["start"][i], start), min(notes["end"][i], stop)
-            sums[i] += V[:, rows[i], a - start:b - start] @ post.frames[rows[i], a:b]
+        add_note_embeddings(sums, notes, post.frames, out["V"].cpu().numpy(), start, stop)
     return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)

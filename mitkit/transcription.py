@@ -16,11 +16,11 @@ import numpy as np
 
 from mitkit import constants as C
 from mitkit.audio import is_silent, load_audio
-from mitkit.checkpoint import load_model, thresholds_of
+from mitkit.backends import load_backend
+from mitkit.chunks import CHUNK_FRAMES, Posteriorgrams
 from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
 from mitkit.embeddings import core_notes, note_embeddings
 from mitkit.errors import MitkitError, warn
-from mitkit.inference import CHUNK_FRAMES, Posteriorgrams, predict, stream_note_embeddings
 from mitkit.instrument_count import (
     InstrumentCount,
     check_instruments,
@@ -109,8 +109,8 @@ class Transcription:
 def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=None, clustering: str = "note",
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
-               reonset_threshold: float | None = None, keep_embeddings: bool | None = None, device: str = "cpu", precision: str = "auto",
-               progress: bool = False,
+               reonset_threshold: float | None = None, keep_embeddings: bool | None = None, device: str = "cpu",
+               precision: str = "auto", backend: str = "auto", progress: bool = False,
                random_state: int = 0) -> Transcription:
     """Transcribe an ensemble recording into one track of notes per instrument.
 
@@ -122,7 +122,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         ``"voices"`` counts it as the number of notes sounding at once, for ensembles whose instruments
         each play one note at a time (choirs, wind and string parts); 1 skips the timbre branch
         (instrument-agnostic transcription, fastest).
-    checkpoint : path of a checkpoint; None uses the bundled model.
+    checkpoint : path of a checkpoint (``.pt``, or ``.onnx`` from ``mitkit export-onnx``); None uses the bundled model.
     clustering : ``"note"`` (one vector per note; default) or ``"frame"`` (every active bin clustered,
         then notes made per cluster; the paper's comparison).
     onset_threshold, frame_threshold, min_note_frames, energy_tolerance, reonset_threshold : note creation
@@ -131,6 +131,9 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
     precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
         posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
+    backend : "torch", "onnx" (onnxruntime, float32; what a light install without PyTorch runs) or "auto":
+        PyTorch where it is installed and computes bf16 natively (the faster one there), else onnxruntime
+        (:mod:`mitkit.backends`).
     progress : show a progress bar over chunks of long audio.
 
     Returns
@@ -154,14 +157,13 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
                  "reonset_threshold": reonset_threshold}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
+    net = load_backend(backend, checkpoint, device=device, precision=precision)
     y = load_audio(source, sr=sr)
-    model, ckpt = load_model(checkpoint, device=device)
-    thresholds = thresholds_of(ckpt)
-    thresholds.update(overrides)
+    thresholds = {**net.thresholds, **overrides}
     duration = len(y) / C.SAMPLE_RATE
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
-                          affinity_temperature=float(ckpt.get("affinity_temperature", 1.0)),
-                          polyphony_classifier=ckpt.get("polyphony_classifier"))
+                          affinity_temperature=net.affinity_temperature,
+                          polyphony_classifier=net.polyphony_classifier)
     if is_silent(y):
         warn(f"audio {name or 'array'} is silent: no notes to transcribe")
         return empty
@@ -170,11 +172,11 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         keep_embeddings = duration <= KEEP_EMBEDDINGS_SECONDS
     with_timbre = instruments != 1
     one_pass = with_timbre and (keep_embeddings or len(y) <= CHUNK_FRAMES * C.HOP_LENGTH)
-    post = predict(model, y, with_timbre=one_pass, precision=precision, progress=progress)
+    post = net.predict(y, with_timbre=one_pass, progress=progress)
     empty.posteriorgrams = post
     if clustering == "frame":
         if post.embeddings is None:
-            post = predict(model, y, with_timbre=True, precision=precision, progress=progress)
+            post = net.predict(y, with_timbre=True, progress=progress)
             empty.posteriorgrams = post
         if instruments == "voices":
             instruments = _count(instruments, create_notes(post.frames, post.onsets, **thresholds))
@@ -189,7 +191,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         labels, E = np.zeros(len(notes), int), None
     else:
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
-            else stream_note_embeddings(model, y, notes, post, precision=precision, progress=progress)
+            else net.stream_note_embeddings(y, notes, post, progress=progress)
         labels, empty.count = _cluster_notes(notes, E, instruments, empty.affinity_temperature, random_state,
                                              empty.polyphony_classifier)
     if not keep_embeddings:

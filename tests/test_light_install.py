@@ -1,0 +1,33 @@
+"""The light install: `pip install mitkit` without the torch extra transcribes on onnxruntime."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_light_install_transcribes_the_example(tmp_path):
+    venv = tmp_path / "light"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                          "-c", str(ROOT / "constraints.txt"), str(ROOT)],
+                         capture_output=True, text=True, timeout=600)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    no_torch = subprocess.run([str(python), "-c", "import torch"], capture_output=True, text=True)
+    assert no_torch.returncode != 0 and "No module named 'torch'" in no_torch.stderr
+    example = ROOT / "mitkit" / "assets" / "example.flac"
+    run = subprocess.run([str(venv / "bin" / "mitkit"), "transcribe", str(example), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    saved = json.loads((tmp_path / "out" / "example.json").read_text())
+    assert saved["instruments"] == 4 and sum(len(t["notes"]) for t in saved["tracks"]) == 130
+    assert saved["count"]["reading"] == "lines"
+    # what needs PyTorch says so
+    fit = subprocess.run([str(venv / "bin" / "mitkit"), "train", "--data", str(tmp_path), "--run", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert fit.returncode == 2 and "needs torch, which this install lacks: pip install 'mitkit[torch]'" in fit.stderr
+    train = subprocess.run([str(venv / "bin" / "mitkit"), "transcribe", str(example), "--backend", "torch",
+                            "--out", str(tmp_path / "out2")], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert train.returncode != 0 and "backend='torch' needs PyTorch" in train.stderr
