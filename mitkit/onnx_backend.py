@@ -45,7 +45,8 @@ class OnnxNetwork:
         if not self.path.is_file():
             raise MitkitError(f"checkpoint={str(self.path)!r} must be an ONNX file made by `mitkit export-onnx`")
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        # a worker of `mitkit transcribe --jobs N` gets its share of the cores (mitkit.processes)
+        options.intra_op_num_threads = threads or int(os.environ.get("MITKIT_THREADS") or 0) or (os.cpu_count() or 1)
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime raises its own exception types for unreadable models

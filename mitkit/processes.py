@@ -9,7 +9,10 @@ import os
 
 def end_with_parent(threads: int | None = None) -> None:
     """Worker initializer: ask Linux to end this worker when the parent process dies (killed or not),
-    so no orphan keeps writing; with ``threads``, limit torch's (and BLAS's) threads in this worker."""
+    so no orphan keeps writing; with ``threads``, limit the threads of this worker's libraries: BLAS and
+    PyTorch (``OMP_NUM_THREADS``, read when they load) and onnxruntime (``MITKIT_THREADS``, read by
+    :class:`mitkit.onnx_backend.OnnxNetwork`). Nothing is imported here: a worker of the onnxruntime
+    backend never pays for PyTorch."""
     import ctypes
     import signal
     try:
@@ -17,9 +20,7 @@ def end_with_parent(threads: int | None = None) -> None:
     except (OSError, AttributeError):  # not Linux: workers end when their queue closes
         pass
     if threads:
-        os.environ["OMP_NUM_THREADS"] = str(threads)
-        import torch
-        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = os.environ["MITKIT_THREADS"] = str(threads)
 
 
 def worker_pool(workers: int, *, threads: int | None = None) -> cf.ProcessPoolExecutor:
