@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy.linalg import eigh, qr, svd
-from sklearn.metrics import silhouette_score
 
 from mitkit import constants as C
 from mitkit.constants import MAX_INSTRUMENTS
@@ -68,6 +67,7 @@ def _cluster_qr(U: np.ndarray) -> np.ndarray:
 
 def _silhouette(Dist: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette from a precomputed distance matrix; -1 when fewer than 2 clusters."""
+    from sklearn.metrics import silhouette_score  # here: scikit-learn takes a second to import
     if np.unique(labels).size < 2:
         return -1.0
     return float(silhouette_score(Dist, labels, metric="precomputed"))

@@ -110,7 +110,8 @@ def test_ratios_memory_growth_and_targets_by_hand():
     assert not verdict[("rtf mitkit-full", 10.0)] and not verdict[("rtf mitkit-full", 600.0)]  # 0.1
     assert verdict[("peak_rss_mib mitkit-amt", 600.0)] and not verdict[("peak_rss_mib mitkit-full", 600.0)]
     assert ("peak_rss_mib mitkit-amt", 10.0) not in verdict  # the memory target is for 10 minutes
-    assert speed_report.ratios(_rows({("mitkit-amt", 10.0): (0.4, 300.0)})) == [{"seconds": 10.0, "amt": None, "full": None}]
+    assert speed_report.ratios(_rows({("mitkit-amt", 10.0): (0.4, 300.0)})) == [{"seconds": 10.0, "amt": None, "full": None,
+                                                                                     "onnx_full": None}]
 
 
 def test_run_bench_argument_errors():
@@ -153,16 +154,21 @@ def test_bench_command_smoke(tmp_path, random_checkpoint, capsys):
         assert r["time"] == r["times"][0] > 0 and r["rtf"] == pytest.approx(r["time"] / r["seconds"])
         assert 50 < r["peak_rss_mib"] < 4096 and r["rss_before_mib"] <= r["peak_rss_mib"]
         assert r["threads"] == 1
-        assert r["torch_loaded"] == (r["system"] != "basic-pitch")  # basic-pitch's peak holds no torch
+        # neither basic-pitch's peak nor onnxruntime's holds torch
+        assert r["torch_loaded"] == (r["system"] not in ("basic-pitch", "mitkit-onnx-full"))
         assert len(r["load"]) == 2
-    assert len({r["n_notes"] for r in rows.values() if r["system"] != "basic-pitch"}) == 1  # same audio, same model
+    # same audio, same model (onnxruntime runs float32, PyTorch bf16 here: an untrained model's notes may differ)
+    assert len({r["n_notes"] for r in rows.values() if r["system"] in ("mitkit-amt", "mitkit-full")}) == 1
+    assert rows["mitkit-onnx-full"]["n_notes"] > 0
     [ratio] = results["ratios"]
     assert ratio["amt"] == pytest.approx(rows["mitkit-amt"]["time"] / rows["basic-pitch"]["time"])
     assert ratio["full"] == pytest.approx(rows["mitkit-full"]["time"] / rows["basic-pitch"]["time"])
+    assert ratio["onnx_full"] == pytest.approx(rows["mitkit-onnx-full"]["time"] / rows["basic-pitch"]["time"])
     stages = rows["mitkit-full"]["stages"]
     assert set(stage_timings.STAGES) <= set(stages) and stages["total"] > 0
     assert results["model"]["trained"] and results["config"]["instruments"] == 2
-    assert {c["name"] for c in results["checks"]} >= {"amt_ratio", "full_ratio", "rtf mitkit-amt"}
+    assert {c["name"] for c in results["checks"]} >= {"amt_ratio", "full_ratio", "onnx_full_ratio", "rtf mitkit-amt"}
+    assert "full, onnxruntime" in printed
     fig = speed_plots.plot_bench(results)
     assert len(fig.data) == 2 * len(speed_report.SYSTEMS) + len(stage_timings.STAGES)
     assert main(["bench", "--lengths", "3", "--out", str(out)]) == 2  # refuses to overwrite

@@ -9,6 +9,8 @@ Systems (all run on the same audio, in the same run)
 ``mitkit-full``
     ``mitkit.transcribe(..., instruments=K)``: the above plus the timbre branch, note embeddings and
     spectral clustering with K given (default 4).
+``mitkit-onnx-full``
+    ``mitkit-full`` with ``backend="onnx"`` (onnxruntime, float32; PyTorch is not imported in its process).
 ``basic-pitch``
     Spotify's basic-pitch 0.4.0 through its ONNX model (:func:`mitkit.evaluation.baselines.basic_pitch_transcribe`).
 
@@ -186,9 +188,10 @@ def _system_call(system: str, checkpoint, instruments: int, keep_embeddings):
         return run
     from mitkit.transcription import transcribe
     k = 1 if system == "mitkit-amt" else instruments
+    backend = "onnx" if system == "mitkit-onnx-full" else "torch"
 
     def run(y):
-        return len(transcribe(y, sr=C.SAMPLE_RATE, instruments=k, checkpoint=checkpoint,
+        return len(transcribe(y, sr=C.SAMPLE_RATE, instruments=k, checkpoint=checkpoint, backend=backend,
                               keep_embeddings=keep_embeddings).frame_notes)
     return run
 
@@ -217,7 +220,10 @@ def measure_system(system: str, seconds: float, *, checkpoint=None, instruments:
     """
     if system not in SYSTEMS:
         raise MitkitError(f"system={system!r} must be one of {SYSTEMS}")
-    if system != "basic-pitch":
+    if system == "mitkit-onnx-full":  # checkpoint: an .onnx file (run_bench exports one), None: the shipped one
+        os.environ["MITKIT_THREADS"] = str(threads or 0)  # read by mitkit.onnx_backend.OnnxNetwork
+        n_threads = int(threads) if threads else None
+    elif system != "basic-pitch":
         import torch
         if threads:
             torch.set_num_threads(int(threads))
@@ -334,7 +340,7 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
     Parameters
     ----------
     lengths : audio lengths in seconds (default 10 s, 60 s, 10 min).
-    systems : any of ``SYSTEMS``: ``"mitkit-amt"``, ``"mitkit-full"``, ``"basic-pitch"``.
+    systems : any of ``SYSTEMS``: ``"mitkit-amt"``, ``"mitkit-full"``, ``"mitkit-onnx-full"``, ``"basic-pitch"``.
     instruments : K given to the full system (2 … 8).
     checkpoint : mitkit checkpoint path; None: the bundled model.
     repeats : timed calls per system and length (median reported); ``long_repeats`` for lengths
@@ -376,11 +382,16 @@ def run_bench(lengths=DEFAULT_LENGTHS, *, systems=SYSTEMS, instruments: int = DE
         # every measurement loops this very clip, even if the bundled example appears or changes meanwhile
         clip_path = Path(workdir) / "clip.wav"
         sf.write(clip_path, clip, C.SAMPLE_RATE, subtype="FLOAT")
+        onnx_checkpoint = None  # the ONNX system runs the same network, exported here unless it is the bundled one
+        if "mitkit-onnx-full" in systems and bm.checkpoint is not None:
+            from mitkit.onnx_export import export_onnx
+            onnx_checkpoint = str(export_onnx(Path(workdir) / "model.onnx", checkpoint=bm.checkpoint))
         jobs = [(system, length) for length in lengths for system in systems]
         bar = tqdm(jobs, disable=not progress, desc="bench", unit="run")
         for system, length in bar:
             bar.set_postfix_str(f"{system} {length:g} s")
-            spec = {"system": system, "seconds": length, "checkpoint": bm.checkpoint, "instruments": int(instruments),
+            spec = {"system": system, "seconds": length, "instruments": int(instruments),
+                    "checkpoint": onnx_checkpoint if system == "mitkit-onnx-full" else bm.checkpoint,
                     "repeats": int(long_repeats if length > long_seconds else repeats), "warmup": int(warmup),
                     "audio": str(clip_path), "seed": seed, "stages": stages,
                     "keep_embeddings": keep_embeddings, "threads": threads}

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The speed benchmark's systems, targets and report: ratios to basic-pitch, targets checked, a markdown table."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,11 +6,14 @@ from pathlib import Path
 from mitkit.evaluation.stage_timings import STAGE_LABELS, STAGES
 from mitkit.files import write_json
 
-SYSTEMS = ("mitkit-amt", "mitkit-full", "basic-pitch")
+SYSTEMS = ("mitkit-amt", "mitkit-full", "mitkit-onnx-full", "basic-pitch")
 
 
 SYSTEM_LABELS = {"mitkit-amt": "mitkit AMT-only", "mitkit-full": "mitkit full",
-                 "basic-pitch": "basic-pitch 0.4.0 (ONNX)"}
+                 "mitkit-onnx-full": "mitkit full, onnxruntime", "basic-pitch": "basic-pitch 0.4.0 (ONNX)"}
+
+#: ratio key -> the mitkit system it divides by basic-pitch's time
+RATIO_SYSTEMS = {"amt": "mitkit-amt", "full": "mitkit-full", "onnx_full": "mitkit-onnx-full"}
 
 MEMORY_TARGET_SECONDS = 600.0  # the peak-memory target is for a 10-minute file
 
@@ -19,6 +22,7 @@ MEMORY_TARGET_SECONDS = 600.0  # the peak-memory target is for a 10-minute file
 TARGETS = {
     "amt_ratio": 1.0,  # mitkit AMT-only time / basic-pitch time
     "full_ratio": 2.0,  # mitkit full (K given) time / basic-pitch time
+    "onnx_full_ratio": 2.0,  # the same on the onnxruntime backend
     "rtf": 0.05,  # processing seconds per second of audio, each mitkit system
     "peak_rss_mib": 1024.0,  # peak RSS of each mitkit system on a 10-minute file, MiB (< 1 GiB)
 }
@@ -29,13 +33,13 @@ def _row(rows, system, seconds):
 
 
 def ratios(rows) -> list[dict]:
-    """mitkit time / basic-pitch time per length: ``[{"seconds", "amt", "full"}, ...]`` (None where a
-    system was not run)."""
+    """mitkit time / basic-pitch time per length: ``[{"seconds", "amt", "full", "onnx_full"}, ...]`` (None
+    where a system was not run)."""
     out = []
     for seconds in sorted({r["seconds"] for r in rows}):
         base = _row(rows, "basic-pitch", seconds)
         entry = {"seconds": seconds}
-        for key, system in (("amt", "mitkit-amt"), ("full", "mitkit-full")):
+        for key, system in RATIO_SYSTEMS.items():
             row = _row(rows, system, seconds)
             entry[key] = row["time"] / base["time"] if row and base and base["time"] > 0 else None
         out.append(entry)
@@ -60,8 +64,8 @@ def check_targets(results: dict) -> list[dict]:
     """
     targets, checks = results["targets"], []
     for entry in results["ratios"]:
-        for key in ("amt", "full"):
-            if entry[key] is not None:
+        for key in RATIO_SYSTEMS:
+            if entry.get(key) is not None and f"{key}_ratio" in targets:
                 checks.append({"name": f"{key}_ratio", "seconds": entry["seconds"], "value": entry[key],
                                "target": targets[f"{key}_ratio"], "ok": entry[key] <= targets[f"{key}_ratio"]})
     for row in results["rows"]:
@@ -118,14 +122,15 @@ def format_results(results: dict) -> str:
         lines.append(f"| {format_length(row['seconds'])} | {labels[row['system']]} | {row['time']:.3f} | {row['rtf']:.4f} "
                      f"| {_num(row['peak_rss_mib'], '.0f')} | {_num(row['n_notes'], 'd')} "
                      f"| {_num(load[0], '.1f')}→{_num(load[1], '.1f')} |")
-    if any(e["amt"] is not None or e["full"] is not None for e in results["ratios"]):
+    if any(e.get(k) is not None for e in results["ratios"] for k in RATIO_SYSTEMS):
         t = results["targets"]
         lines += ["", f"Time ratio mitkit / basic-pitch (targets: AMT-only ≤ {t['amt_ratio']:g}×, "
                       f"full ≤ {t['full_ratio']:g}×)", "",
-                  "| audio | AMT-only | full |", "|---:|---:|---:|"]
+                  "| audio | AMT-only | full | full, onnxruntime |", "|---:|---:|---:|---:|"]
         for e in results["ratios"]:
-            lines.append(f"| {format_length(e['seconds'])} | {_num(e['amt'], '.2f')}{'×' * (e['amt'] is not None)} "
-                         f"| {_num(e['full'], '.2f')}{'×' * (e['full'] is not None)} |")
+            lines.append(f"| {format_length(e['seconds'])} | "
+                         + " | ".join(f"{_num(e.get(k), '.2f')}{'×' * (e.get(k) is not None)}" for k in RATIO_SYSTEMS)
+                         + " |")
     staged = [r for r in rows if r.get("stages")]
     if staged:
         lines += ["", f"Stage breakdown of mitkit full (K={K}), median seconds (share of the stage sum); "
