@@ -45,3 +45,22 @@ def test_linked_names_are_defined_in_the_linked_file(path):
         if name != "transcribe" and not re.search(rf"^\s*(def|class) {name}\b|^{name}\b.*=", source, re.M):
             stale.append(f"{label} -> {target}")
     assert not stale, stale
+
+
+#: what nbstripout removes from our notebooks: only volatile metadata (execution timings and the like);
+#: outputs, execution counts, cell ids and saved widget state stay (they are the course's content)
+NBSTRIPOUT = ["--keep-output", "--keep-count", "--keep-id", "--keep-metadata-keys", "metadata.widgets"]
+
+
+def test_notebooks_hold_no_volatile_metadata():
+    """After executing a notebook (nbconvert records timings in every cell), strip it with
+    ``.venv/bin/nbstripout --keep-output --keep-count --keep-id --keep-metadata-keys metadata.widgets
+    notebooks/*.ipynb``; saving an unchanged notebook then changes nothing in git."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    nbstripout = Path(sys.executable).with_name("nbstripout")
+    notebooks = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+    run = subprocess.run([str(nbstripout), "--verify", *NBSTRIPOUT, *notebooks], capture_output=True, text=True)
+    assert run.returncode == 0, f"volatile metadata in {run.stdout or run.stderr}: strip it (docstring)"
+
