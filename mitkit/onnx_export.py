@@ -50,7 +50,7 @@ def export_onnx(out, *, checkpoint=None, overwrite: bool = False, opset: int = O
     out = Path(out)
     check_writable(out, overwrite=overwrite, name="out")
     ckpt = load_checkpoint(checkpoint)
-    net = ExportedNet(model_from_checkpoint(ckpt))
+    net = ExportedNet(model_from_checkpoint(ckpt)).eval()
     example = (torch.zeros(1, 22050), torch.ones(1))
     length = torch.export.Dim("samples", min=4096, max=22050 * 3600)
     tmp = out.with_name(out.name + ".tmp")

@@ -88,7 +88,7 @@ def load_bench_model(checkpoint=None) -> BenchModel:
     """
     from mitkit.checkpoint import bundled_checkpoint_path, load_model, thresholds_of
     model, ckpt = load_model(checkpoint)  # the very object (cached) that transcribe() uses
-    name = str(bundled_checkpoint_path()) if checkpoint is None else str(checkpoint)
+    name = f"the bundled {bundled_checkpoint_path().name}" if checkpoint is None else str(checkpoint)  # no machine path
     trained = ckpt.get("trained", True)  # the untrained stand-in's file says False
     step = f", step {ckpt['step']}" if "step" in ckpt else ""
     description = ckpt.get("description") or f"checkpoint {name} (mitkit {ckpt.get('mitkit_version')}{step})"
