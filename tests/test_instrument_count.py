@@ -108,3 +108,90 @@ def test_sounding_counts():
     notes = np.array([(0, 10, 60, 0.9), (5, 10, 64, 0.9), (20, 25, 60, 0.9)], NOTE_DTYPE)
     assert sounding_counts(notes).tolist() == [1] * 5 + [2] * 5 + [0] * 10 + [1] * 5
     assert sounding_counts(notes, 12).tolist() == [1] * 5 + [2] * 5 + [0] * 2
+
+
+# ---- the mutation run's survivors (README, "Mutation testing"), killed ------------------------------------
+def _classifier(intercept):
+    """Every note gets the same chord probability sigmoid(intercept)."""
+    return {"coef": [0.0] * 12, "intercept": intercept}
+
+
+def _logit(p):
+    return float(np.log(p / (1 - p)))
+
+
+def test_every_reading_reports_its_exact_evidence():
+    from mitkit.embeddings import core_notes
+    from mitkit.instrument_count import estimate_n_clusters
+    notes, E = scene((line(40, 76), False), (line(40, 60, offset=5), False), (line(40, 45, offset=9), False))
+    timbres = estimate_n_clusters(E[core_notes(notes["amplitude"])])
+    lines = count_instruments(notes, E, _classifier(_logit(0.3)))
+    assert (lines.k, lines.reading, lines.voices, lines.lines, lines.runner_up) == (3, "lines", 3, 3, 4)
+    assert lines.reason == "3 instruments: one-note-at-a-time parts (chord probability 0.30 < 0.6): 3 sound at once"
+    assert lines.timbres == timbres and len(lines.line_shares) == 8
+    n_sounding = int(np.sum(sounding_counts(notes) > 0))
+    assert lines.line_shares[0] == pytest.approx(n_sounding / n_sounding)
+    assert lines.line_shares[1] == pytest.approx(np.sum(sounding_counts(notes) >= 2) / n_sounding)
+    both = count_instruments(notes, E, _classifier(_logit(0.62)))  # nearer CHORDS_PRESENT: runner-up "lines"
+    assert both.reading == "chords and lines" and both.runner_up == both.voices == 3
+    assert both.reason == f"{both.k} instrument{'s' * (both.k > 1)}: a chord-playing instrument (chord probability " \
+                          f"0.62) and {both.k - 1} line{'s' * (both.k > 2)} besides it"
+    near_only = count_instruments(notes, E, _classifier(_logit(0.68)))  # nearer CHORDS_ONLY: runner-up "chords"
+    assert near_only.reading == "chords and lines" and near_only.runner_up == 1
+    chords = count_instruments(notes, E, _classifier(_logit(0.8)))
+    assert (chords.k, chords.reading, chords.runner_up) == (1, "chords", 2)
+    assert chords.reason == ("1 instrument: one chord-playing instrument plays everything (chord probability 0.80 "
+                             ">= 0.7)")
+    assert chords.timbres == timbres
+
+
+def test_lines_beside_chords_count_each_and_respect_the_cap():
+    # two lines read as one-note-at-a-time, chords read as chord-playing: 1 + 2 = 3 (2 with a cap of 2)
+    notes, E = scene((line(20, 76, step=30, length=28), False), (line(20, 64, step=30, length=28, offset=4), False),
+                     (chords(30, 40, size=3), True), chord_logit=5.0)
+    result = count_instruments(notes, E, CLASSIFIER)
+    assert result.reading == "chords and lines" and (result.k, result.lines) == (3, 2)
+    assert result.reason.endswith("and 2 lines besides it")
+    capped = count_instruments(notes, E, CLASSIFIER, max_instruments=2)
+    assert capped.k == 2 and capped.timbres <= 2 and len(capped.line_shares) == 2
+
+
+def test_a_line_counts_from_exactly_the_presence_fraction():
+    # one chord-playing part sounding in every frame, one line sounding in exactly 30 % of them
+    rows = [(0, 100, 40, 0.9), (0, 100, 44, 0.9), (0, 100, 47, 0.9), (0, 30, 76, 0.9)]
+    notes = np.array(rows, NOTE_DTYPE)
+    E = np.zeros((4, 12))
+    E[:3, 0], E[3, 0], E[:, 1] = 0.6, -0.6, 1.0
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    result = count_instruments(notes, E, CLASSIFIER)
+    assert result.line_shares[0] == pytest.approx(0.3) and result.lines == 1
+
+
+def test_runner_up_is_none_when_the_other_reading_counts_the_same():
+    notes, E = scene((line(40, 76), False), (line(40, 60, offset=5), False))
+    # p = 0.55: below CHORDS_PRESENT, so the reading is "lines" (2 voices); every note is above
+    # POLYPHONIC_PROBABILITY, so "chords and lines" would count 1 + 0 lines → at least 2: the same
+    result = count_instruments(notes, E, _classifier(_logit(0.55)))
+    assert result.k == 2 and result.runner_up is None
+
+
+def test_sounding_counts_of_no_notes_is_empty():
+    assert sounding_counts(np.zeros(0, NOTE_DTYPE)).tolist() == []
+
+
+def test_timbre_groups_are_reported_and_capped():
+    from mitkit.synth.embeddings import make_synthetic_embeddings
+    E, labels = make_synthetic_embeddings([40, 40, 40], kappa=200.0, random_state=3)
+    order = np.argsort(labels, kind="stable")
+    notes = np.array(line(40, 76) + line(40, 60, offset=5) + line(40, 45, offset=9), NOTE_DTYPE)
+    E = E[order]
+    assert count_instruments(notes, E, _classifier(_logit(0.3))).timbres == 3
+    assert count_instruments(notes, E, _classifier(_logit(0.3)), max_instruments=2).timbres == 2
+
+
+def test_one_short_note():
+    notes = np.array([(10, 11, 60, 0.9)], NOTE_DTYPE)
+    E = np.eye(12)[[1]]
+    result = count_instruments(notes, E, _classifier(_logit(0.3)))
+    assert result.k == 1 and result.line_shares[0] == 1.0
+
