@@ -388,9 +388,6 @@ def main(argv=None) -> int:
     return 0
 
 
-
-
-
 def _parse_shard(text: str) -> tuple[int, int]:
     try:
         i, n = (int(x) for x in text.split("/"))

@@ -224,10 +224,19 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
     if notes.size == 0:
         return 1
     sounding = sounding_counts(notes)
-    sounding = sounding[sounding > 0]
-    # fraction of sounding frames with >= p notes, for p = 1, 2, …
-    at_least = np.array([np.mean(sounding >= p) for p in range(1, max_voices + 1)])
-    return int(np.flatnonzero(at_least >= min_fraction).max() + 1)
+    return at_once_for(shares_at_least(sounding, np.sum(sounding > 0), max_voices), min_fraction)
+
+
+def shares_at_least(at_once: np.ndarray, n_sounding: int, max_p: int) -> list[float]:
+    """For p = 1 … ``max_p``, the share of ``n_sounding`` frames in which ``at_once`` (notes sounding per
+    frame) is p or more; non-increasing in p."""
+    return [float(np.sum(at_once >= p)) / max(int(n_sounding), 1) for p in range(1, max_p + 1)]
+
+
+def at_once_for(shares: list[float], min_fraction: float) -> int:
+    """The largest p whose share (:func:`shares_at_least`) is at least ``min_fraction`` (0 when none is):
+    the rule of :func:`count_voices`, and of the lines that :func:`count_instruments` counts."""
+    return int(sum(share >= min_fraction for share in shares))  # the shares never increase with p
 
 
 #: A line counts as an instrument when it sounds in at least this share of the frames where anything sounds
@@ -301,7 +310,7 @@ def polyphonic_probability(E, classifier: dict) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_INSTRUMENTS,
+def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int = MAX_INSTRUMENTS,
                       random_state=0) -> InstrumentCount:
     """How many instruments play (``instruments="auto"``): each one-note-at-a-time line counts once, and a
     chord-playing instrument counts once however many notes it plays at once.
@@ -318,7 +327,8 @@ def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_
     ----------
     notes : NOTE_DTYPE array (frames).
     E : (N, D) unit note embeddings, one row per note.
-    classifier : the checkpoint's ``polyphony_classifier`` (:func:`polyphonic_probability`).
+    classifier : the checkpoint's ``polyphony_classifier`` (:func:`polyphonic_probability`); None (a checkpoint
+        without one) counts timbre groups instead (:func:`estimate_n_clusters`, mitkit 0.1's rule).
     max_instruments : cap of the count.
     random_state : seed of the timbre-group estimate reported beside the count.
 
@@ -334,14 +344,19 @@ def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_
     if len(notes) == 0:
         return InstrumentCount(k=1, reason="no notes")
     core = core_notes(notes["amplitude"])
+    timbres = estimate_n_clusters(E[core], max_clusters=max_instruments, random_state=random_state)
+    if classifier is None:
+        return InstrumentCount(k=timbres, timbres=timbres,
+                               reason=f"{timbres} timbre groups (this checkpoint has no polyphony classifier)")
     p = polyphonic_probability(E, classifier)
     chord_probability = float(p[core].mean())
-    voices = min(count_voices(notes, max_voices=max_instruments), len(notes))
     n_frames = int(notes["end"].max())
-    n_sounding = max(int(np.sum(sounding_counts(notes, n_frames) > 0)), 1)
-    at_once = sounding_counts(notes[p < POLYPHONIC_PROBABILITY], n_frames)
-    line_shares = [float(np.sum(at_once >= q)) / n_sounding for q in range(1, max_instruments + 1)]
-    lines = int(sum(share >= PRESENCE_FRACTION for share in line_shares))
+    sounding = sounding_counts(notes, n_frames)
+    n_sounding = np.sum(sounding > 0)
+    voices = min(at_once_for(shares_at_least(sounding, n_sounding, max_instruments), VOICE_FRACTION), len(notes))
+    line_shares = shares_at_least(sounding_counts(notes[p < POLYPHONIC_PROBABILITY], n_frames), n_sounding,
+                                  max_instruments)
+    lines = at_once_for(line_shares, PRESENCE_FRACTION)
     counts = {"lines": voices, "chords and lines": int(np.clip(lines + 1, 2, max_instruments)), "chords": 1}
     reading = ("chords" if chord_probability >= CHORDS_ONLY else
                "chords and lines" if chord_probability >= CHORDS_PRESENT else "lines")
@@ -349,7 +364,6 @@ def count_instruments(notes, E, classifier: dict, *, max_instruments: int = MAX_
     if reading == "chords and lines":
         nearest = "chords" if CHORDS_ONLY - chord_probability < chord_probability - CHORDS_PRESENT else "lines"
     k, runner_up = counts[reading], counts[nearest]
-    timbres = estimate_n_clusters(E[core], max_clusters=max_instruments, random_state=random_state)
     reason = {"lines": f"one-note-at-a-time parts (chord probability {chord_probability:.2f} < {CHORDS_PRESENT}): "
                        f"{voices} sound at once",
               "chords and lines": f"a chord-playing instrument (chord probability {chord_probability:.2f}) and "

@@ -19,14 +19,13 @@ from mitkit.audio import is_silent, load_audio
 from mitkit.backends import load_backend
 from mitkit.chunks import CHUNK_FRAMES, Posteriorgrams
 from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
-from mitkit.embeddings import core_notes, note_embeddings
+from mitkit.embeddings import note_embeddings
 from mitkit.errors import MitkitError, warn
 from mitkit.instrument_count import (
     InstrumentCount,
     check_instruments,
     count_instruments,
     count_voices,
-    estimate_n_clusters,
 )
 from mitkit.note_creation import check_note_settings, create_notes
 from mitkit.notes import NOTE_DTYPE, Note, Track
@@ -51,7 +50,7 @@ class Transcription:
         ``labels`` : ``(N,)`` track of each. The tracks hold the same notes in seconds, as :class:`Note` objects.
     embeddings : ``(N, 12)`` note embeddings, or None for one instrument.
     count : :class:`~mitkit.instrument_count.InstrumentCount`, the evidence behind ``instruments="auto"``
-        (timbre groups, voices, which groups play chords, the runner-up count and a sentence); None otherwise.
+        (the chord probability and reading, voices, lines, the runner-up count and a sentence); None otherwise.
     thresholds : the note-creation settings used.
 
     Notebook: 05_transcribe_your_own_audio
@@ -117,8 +116,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     Parameters
     ----------
     source : path to an audio file, or a waveform array (then ``sr`` is required).
-    instruments : number of tracks K (1 … 8); ``"auto"`` (default) counts them from the timbre embeddings and
-        the polyphony of each timbre group (:func:`~mitkit.instrument_count.count_instruments`);
+    instruments : number of tracks K (1 … 8); ``"auto"`` (default) counts each one-note-at-a-time line once
+        and a chord-playing instrument once (:func:`~mitkit.instrument_count.count_instruments`);
         ``"voices"`` counts it as the number of notes sounding at once, for ensembles whose instruments
         each play one note at a time (choirs, wind and string parts); 1 skips the timbre branch
         (instrument-agnostic transcription, fastest).
@@ -206,16 +205,11 @@ def _count(instruments, notes):
 
 def _cluster_notes(notes, E, instruments, temperature, random_state, classifier):
     """Track id of each note and the count's evidence (None unless counted): K given (int) or ``"auto"``
-    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``; a checkpoint without one
-    counts timbre groups, :func:`estimate_n_clusters`); one track skips the clustering."""
+    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``); one track skips the clustering."""
     count = None
-    if instruments == "auto" and classifier is not None:
+    if instruments == "auto":
         count = count_instruments(notes, E, classifier, random_state=random_state)
         instruments = count.k
-    elif instruments == "auto":
-        k = estimate_n_clusters(E[core_notes(notes["amplitude"])], random_state=random_state)
-        count, instruments = InstrumentCount(k=k, timbres=k, reason=f"{k} timbre groups (this checkpoint has "
-                                             "no polyphony classifier)"), k
     if instruments == 1:
         return np.zeros(len(notes), int), count
     if instruments > len(notes):

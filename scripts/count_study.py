@@ -37,9 +37,7 @@ def rule_timbre(notes, E, amplitudes):
 
 
 def rule_auto(notes, E, amplitudes, classifier=None):
-    if classifier is None:
-        return rule_timbre(notes, E, amplitudes)
-    return count_instruments(notes, E, classifier).k
+    return count_instruments(notes, E, classifier).k  # no classifier: timbre groups, as transcribe does
 
 
 RULES = {"voices": rule_voices, "timbre groups (mitkit 0.1's auto)": rule_timbre, "auto": rule_auto}
