@@ -18,7 +18,7 @@ from pathlib import Path
 from mitkit.constants import AUDIO_FORMATS, SPLITS
 from mitkit.errors import MitkitError
 from mitkit.files import check_writable
-from mitkit.synth import scores
+from mitkit.synth import render, scores
 from mitkit.version import __version__
 
 
@@ -420,6 +420,9 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="detached",
                    help="how notes end: detached (a gap before every note; the test benchmark's) or "
                         "written (held for the written length: repeated notes re-attacked without a gap)")
+    p.add_argument("--soundfont", choices=sorted(render.SOUNDFONTS), default="FluidR3_GM",
+                   help="sound source of every part; a family held out of training (OPL3_FM today) measures "
+                        "how the model does on sounds it never heard")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -434,7 +437,8 @@ def add_count_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lengths", type=float, nargs="+", default=list(LENGTHS), help="mix lengths in seconds")
     p.add_argument("--textures", nargs="+", choices=list(TEXTURES), default=list(TEXTURES))
     p.add_argument("--soundfont", default="FluidR3_GM",
-                   help="a training soundfont (FluidR3_GM, TimGM6mb, csound_GM) or 'mixed': one drawn per part")
+                   help=f"a sound source ({', '.join(render.SOUNDFONTS)}) or 'mixed': one of the training "
+                        "data's drawn per part")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -466,7 +470,8 @@ def bench_main(args) -> int:
     from mitkit.synth.benchmarks import build_chorale_benchmark
     index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, seed=args.seed,
                                     max_seconds=args.max_seconds, split=args.split,
-                                    articulation=args.articulation, progress=not args.quiet)
+                                    articulation=args.articulation, soundfont=args.soundfont,
+                                    progress=not args.quiet)
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from mitkit import constants as C
 from mitkit.errors import MitkitError, warn
-from mitkit.synth.render import TRAIN_SOUNDFONTS
+from mitkit.synth.render import SOUNDFONTS
 from mitkit.synth.tones import partials
 
 __all__ = ["sonify", "sonify_tracks", "HARMONICS", "PEAK", "RELEASE_S", "ATTACK_S"]
@@ -148,8 +148,8 @@ def sonify(notes, sr: int = C.SAMPLE_RATE, *, program: int | None = None, soundf
     if program is not None and (isinstance(program, bool) or not isinstance(program, numbers.Integral)
                                 or not 0 <= program <= 127):
         raise MitkitError(f"program={program!r} must be a General MIDI program 0..127 or None (sine)")
-    if program is not None and soundfont not in TRAIN_SOUNDFONTS:  # never the evaluation soundfonts
-        raise MitkitError(f"soundfont={soundfont!r} must be one of {tuple(TRAIN_SOUNDFONTS)}")
+    if program is not None and soundfont not in SOUNDFONTS:  # never the evaluation soundfonts
+        raise MitkitError(f"soundfont={soundfont!r} must be one of {tuple(SOUNDFONTS)}")
     if not (isinstance(tail_s, numbers.Real) and tail_s >= 0):
         raise MitkitError(f"tail_s={tail_s!r} must be a number of seconds >= 0")
     n = _n_samples(arr, sr, duration, float(tail_s))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up mitkit in a project virtual environment, .venv/ at the repository root, on a Debian or Ubuntu
 # machine (run as root, or with sudo rights for apt-get):
-#   - Debian packages: FluidSynth with the FluidR3 and csound soundfonts, and python3-venv when venv/ensurepip is missing;
+#   - Debian packages: FluidSynth with the FluidR3, csound and OPL3 soundfonts, and python3-venv when venv/ensurepip is missing;
 #   - into .venv/: the CPU build of torch, mitkit (editable) with its notebook and test extras pinned by
 #     constraints.txt, and basic-pitch for the side-by-side benchmarks.
 # The system Python is never modified (PEP 668: Debian 12+ and Ubuntu 23.04+ refuse pip installs into it).
@@ -16,11 +16,12 @@ SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 apt_install() { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 
 # --- Debian packages the renderer needs --------------------------------------------------------------
-# (csound-soundfont: a second, public-domain sample set for training data; see mitkit.synth.render.TRAIN_SOUNDFONTS)
+# (csound-soundfont: a second, public-domain sample set for training data; opl3-soundfont: FM timbres held
+#  out of training, to measure generalisation; see mitkit.synth.render.SOUNDFONTS)
 if ! { [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -f /usr/share/sounds/sf2/sf_GMbank.sf2 ] \
-       && ldconfig -p | grep -q libfluidsynth; }; then
-  say "installing FluidSynth and the FluidR3 and csound soundfonts (apt)"
-  apt_install fluidsynth fluid-soundfont-gm csound-soundfont
+       && [ -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 ] && ldconfig -p | grep -q libfluidsynth; }; then
+  say "installing FluidSynth and the FluidR3, csound and OPL3 soundfonts (apt)"
+  apt_install fluidsynth fluid-soundfont-gm csound-soundfont opl3-soundfont
 fi
 
 # --- the interpreter -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Kept fast: one tiny dataset is rendered once per module (a few seconds); renderi
 import json
 
 # FluidSynth, music21 and the FluidR3_GM soundfont are installed by scripts/setup.sh. Without them this
-# module must fail (an import error, or test_soundfont_is_installed below), never skip silently.
+# module must fail (an import error, or test_every_allowed_sound_source_is_installed_and_has_a_family below), never skip silently.
 import fluidsynth  # noqa: E402,F401
 import music21  # noqa: E402,F401
 import numpy as np
@@ -16,14 +16,29 @@ from mitkit.constants import FRAME_RATE, HOP_LENGTH, MIDI_MIN, N_PITCHES, SAMPLE
 from mitkit.errors import MitkitError
 from mitkit.notes import n_frames_for, note_rolls
 from mitkit.synth import benchmarks, datasets, render, scores
+from mitkit.synth.datasets import SOUNDFONT_WEIGHTS
 from mitkit.synth import instruments as inst
 from mitkit.synth.splits import _stored_chorale_groups, chorale_group, parse_chorale_group, score_group, split_of
 from mitkit.training import mixtures, plots
 
 
-def test_soundfont_is_installed():
+def test_every_allowed_sound_source_is_installed_and_has_a_family():
     import os
-    assert os.path.isfile(render.soundfont_path("FluidR3_GM"))
+    for name in render.SOUNDFONTS:
+        assert os.path.isfile(render.soundfont_path(name))
+    assert set(render.SOUNDFONT_FAMILIES) == set(render.SOUNDFONTS)
+    trained = {render.SOUNDFONT_FAMILIES[f] for f in SOUNDFONT_WEIGHTS}
+    assert set(render.SOUNDFONT_FAMILIES.values()) - trained  # a family is held out to measure generalisation
+    assert set(SOUNDFONT_WEIGHTS) <= set(render.SOUNDFONTS)
+
+
+def test_only_allow_listed_sound_sources_load(tmp_path, monkeypatch):
+    (tmp_path / "Other.sf2").write_bytes(b"RIFF")  # a soundfont in a searched folder is still not loaded
+    monkeypatch.setenv("MITKIT_SOUNDFONT_DIR", str(tmp_path))
+    with pytest.raises(MitkitError, match="must be one of"):
+        render.soundfont_path("Other")
+    with pytest.raises(MitkitError, match="must be one of"):
+        render.render_stems([(np.array([[0.0, 0.5, 60, 90]]), render.StemStyle(program=0))], soundfont="Other")
 
 
 DRY = render.Room(reverb_level=0.0, chorus_nr=0)
@@ -70,13 +85,15 @@ def _salience(x, pitches, n_fft=2048):
     return out
 
 
-@pytest.mark.parametrize("program", [40, 0, 70])  # violin, piano, bassoon
-def test_rendered_energy_lands_on_labelled_pitch_and_frames(program):
+@pytest.mark.parametrize("program,soundfont", [(40, "FluidR3_GM"), (0, "FluidR3_GM"), (70, "FluidR3_GM"),
+                                               (40, "csound_GM"), (73, "TimGM6mb"), (40, "OPL3_FM"),
+                                               (0, "OPL3_FM")])  # violin, piano, bassoon, flute
+def test_rendered_energy_lands_on_labelled_pitch_and_frames(program, soundfont):
     ins = inst.instrument(program)
     pitches = [p for p in (50, 57, 62, 67, 72, 76, 81) if ins.low <= p <= ins.high][:4]
     notes = np.array([[0.3 + 0.8 * i, 0.9 + 0.8 * i, p, 100] for i, p in enumerate(pitches)])
     style = render.StemStyle(program=program, reverb_send=0)
-    x = render.render_stems([(notes, style)], room=DRY, tail_s=0.5)[0]
+    x = render.render_stems([(notes, style)], soundfont=soundfont, room=DRY, tail_s=0.5)[0]
     T = n_frames_for(len(x))
     fr, on = note_rolls(notes, T)
     cand = np.arange(min(pitches) - 6, max(pitches) + 7)

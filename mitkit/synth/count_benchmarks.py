@@ -27,6 +27,7 @@ from mitkit.constants import SAMPLE_RATE, SPLITS
 from mitkit.errors import MitkitError
 from mitkit.synth import instruments as inst
 from mitkit.synth import render, scores
+from mitkit.synth.datasets import SOUNDFONT_WEIGHTS
 from mitkit.synth.splits import split_chorales
 from mitkit.synth.storage import notes_to_json, stem_gain, write_audio, write_json_atomically
 
@@ -123,7 +124,8 @@ def build_count_benchmark(out, *, n_pieces: int = 4, seed: int = 0, split: str =
                           progress: bool = True) -> dict:
     """Render ``n_pieces`` × ``lengths`` × ``textures`` mixes into ``out`` (``index.json``, ``mixes/``).
 
-    ``soundfont`` is one of :data:`mitkit.synth.render.TRAIN_SOUNDFONTS`, or "mixed": one drawn per part.
+    ``soundfont`` is one of :data:`mitkit.synth.render.SOUNDFONTS`, or "mixed": one of the training data's
+    (:data:`mitkit.synth.datasets.SOUNDFONT_WEIGHTS`) drawn per part.
     Every mix records its parts (one per instrument, with its notes), so ``mitkit evaluate --count auto``
     reports how often the count is right, and separation F1 with the counted K beside the true K.
     Returns the index dict (the chorale benchmark's format, ARCHITECTURE.md; ``instrumentation`` names the
@@ -153,7 +155,7 @@ def build_count_benchmark(out, *, n_pieces: int = 4, seed: int = 0, split: str =
                 if parts is None:
                     continue
                 styles = [render.random_style(i, rng) for i, _ in parts]
-                fonts = ([str(rng.choice(list(render.TRAIN_SOUNDFONTS))) for _ in parts] if soundfont == "mixed"
+                fonts = ([str(rng.choice(list(SOUNDFONT_WEIGHTS))) for _ in parts] if soundfont == "mixed"
                          else [soundfont] * len(parts))
                 stems = render.render_stems([(n, s) for (_, n), s in zip(parts, styles)], soundfont=fonts, room=room)
                 mix = sum(x * stem_gain(x, rng) for x in stems)

@@ -7,7 +7,7 @@ FluidSynth is driven directly through ``pyfluidsynth`` and its float output
 
 What a real recording varies and where it is varied here:
 
-- soundfont (:data:`TRAIN_SOUNDFONTS`), program (see :mod:`mitkit.synth.instruments`);
+- soundfont (:data:`SOUNDFONTS`, grouped into :data:`SOUNDFONT_FAMILIES`), program (see :mod:`mitkit.synth.instruments`);
 - the room: reverb size/damping/width/level and chorus (:class:`Room`, shared by a piece's stems);
 - per stem (:class:`StemStyle`): the soundfont, reverb and chorus sends (CC 91/93), a tuning offset of a
   few cents, vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note
@@ -19,7 +19,7 @@ What a real recording varies and where it is varied here:
 Velocities are taken from the note list as given (the caller varies them), so the label's velocity is
 the one that was played.
 
-Soundfont policy: only the allow-list :data:`TRAIN_SOUNDFONTS`; other soundfonts are reserved for blind
+Soundfont policy: only the allow-list :data:`SOUNDFONTS`; other soundfonts are reserved for blind
 evaluation.
 
 Notebook: 01_cqt_and_energynorm (rendering single notes), 02_training (the synthetic data set)
@@ -36,12 +36,19 @@ from mitkit.constants import SAMPLE_RATE
 from mitkit.errors import MitkitError
 from mitkit.notes import as_note_array
 
-#: Training soundfonts, the allow-list (nothing else is ever loaded, and folders are never scanned); the
-#: value is the file name searched for (see :func:`soundfont_path`). FluidR3_GM (Debian fluid-soundfont-gm,
-#: MIT), TimGM6mb (shipped in pretty_midi, GPL-2), csound_GM (Debian csound-soundfont, public domain; about
-#: two thirds of its samples are TimGM6mb's, the rest new: pianos, harp, choir, brass, saxes, winds, strings).
-TRAIN_SOUNDFONTS: dict[str, str] = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2",
-                                    "csound_GM": "sf_GMbank.sf2"}
+#: Sound sources, the allow-list (nothing else is ever loaded, and folders are never scanned); the value is
+#: the file name searched for (see :func:`soundfont_path`). FluidR3_GM (Debian fluid-soundfont-gm, MIT),
+#: TimGM6mb (shipped in pretty_midi, GPL-2), csound_GM (Debian csound-soundfont, public domain; about two
+#: thirds of its samples are TimGM6mb's, the rest new: pianos, harp, choir, brass, saxes, winds, strings),
+#: OPL3_FM (Debian opl3-soundfont, CC-BY-SA-4.0: FM-synthesised timbres, no recorded samples).
+SOUNDFONTS: dict[str, str] = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2",
+                                    "csound_GM": "sf_GMbank.sf2", "OPL3_FM": "OPL-3_FM_128M.sf2"}
+
+#: Sample lineage of each sound source: fonts that share recordings are one family. Generalisation is
+#: measured on a family held out of training (see ``mitkit chorale-bench --soundfont``); OPL3_FM is held
+#: out of the training data today (:data:`mitkit.synth.datasets.SOUNDFONT_WEIGHTS`) for that purpose.
+SOUNDFONT_FAMILIES: dict[str, str] = {"FluidR3_GM": "fluidr3", "TimGM6mb": "timgm", "csound_GM": "timgm",
+                                      "OPL3_FM": "opl3"}
 
 _SOUNDFONT_DIRS = ("/usr/share/sounds/sf2", "/usr/share/soundfonts", "/usr/local/share/soundfonts")
 
@@ -61,9 +68,9 @@ def soundfont_path(name: str) -> str:
     MitkitError
         If ``name`` is not a training soundfont or its file cannot be found.
     """
-    if name not in TRAIN_SOUNDFONTS:
-        raise MitkitError(f"soundfont={name!r} must be one of {sorted(TRAIN_SOUNDFONTS)}")
-    fname = TRAIN_SOUNDFONTS[name]
+    if name not in SOUNDFONTS:
+        raise MitkitError(f"soundfont={name!r} must be one of {sorted(SOUNDFONTS)}")
+    fname = SOUNDFONTS[name]
     dirs = [os.environ.get("MITKIT_SOUNDFONT_DIR", ""), *_SOUNDFONT_DIRS]
     try:
         import pretty_midi
@@ -338,7 +345,7 @@ def render_stems(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = No
     parts : list of (notes, StemStyle)
         ``notes`` is ``(N, 4)`` ``[onset_s, offset_s, midi_pitch, velocity]``.
     soundfont : str or list of str
-        A key of :data:`TRAIN_SOUNDFONTS`, or one per part.
+        A key of :data:`SOUNDFONTS`, or one per part.
     room : Room or None
         Global reverb/chorus; default ``Room()``.
     tail_s : float
