@@ -16,8 +16,8 @@ from mitkit.constants import FRAME_RATE, HOP_LENGTH, MIDI_MIN, N_PITCHES, SAMPLE
 from mitkit.errors import MitkitError
 from mitkit.notes import n_frames_for, note_rolls
 from mitkit.synth import benchmarks, datasets, render, scores
-from mitkit.synth.datasets import SOUNDFONT_WEIGHTS
 from mitkit.synth import instruments as inst
+from mitkit.synth.datasets import SOUNDFONT_WEIGHTS
 from mitkit.synth.splits import _stored_chorale_groups, chorale_group, parse_chorale_group, score_group, split_of
 from mitkit.training import mixtures, plots
 
