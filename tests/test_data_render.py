@@ -6,7 +6,7 @@ Kept fast: one tiny dataset is rendered once per module (a few seconds); renderi
 import json
 
 # FluidSynth, music21 and the FluidR3_GM soundfont are installed by scripts/setup.sh. Without them this
-# module must fail (an import error, or test_every_allowed_sound_source_is_installed_and_has_a_family below), never skip silently.
+# module must fail (an import error, or the installed-sources test below), never skip silently.
 import fluidsynth  # noqa: E402,F401
 import music21  # noqa: E402,F401
 import numpy as np

@@ -4,6 +4,7 @@ Pipeline (format: ARCHITECTURE.md, "Stem dataset")::
 
     plan_jobs(seed) ──▶ job (chorale | score | random) ──▶ parts (mitkit.synth.scores)
         ──▶ instruments of distinct classes (mitkit.synth.instruments) ──▶ one FluidSynth stem each (mitkit.synth.render)
+        ──▶ for most pieces, each stem through its place in a simulated room (mitkit.synth.rooms)
         ──▶ audio/<id>.<k>.flac + pieces/<id>.json (atomic) ──▶ manifest.json
     StemBank(root, split) ──▶ MixtureDataset: 1–4 stems of one piece, random gains, EQ/noise ──▶ model
 
@@ -38,7 +39,7 @@ from mitkit.constants import AUDIO_FORMATS, SAMPLE_RATE
 from mitkit.errors import MitkitError
 from mitkit.processes import worker_pool
 from mitkit.synth import instruments as inst
-from mitkit.synth import render, scores
+from mitkit.synth import render, rooms, scores
 from mitkit.synth.splits import chorale_group, score_group, split_of
 from mitkit.synth.storage import notes_to_json, stem_gain, write_audio, write_json_atomically
 
@@ -49,6 +50,7 @@ SOURCE_WEIGHTS = {"chorale": 0.4, "score": 0.25, "random": 0.35}  # of rendered 
 ENSEMBLE_WEIGHTS = {"bach10": 0.2, "strings": 0.15, "winds": 0.15, "brass": 0.1, "keys_and_voices": 0.05,
                     None: 0.35}  # None: random instruments of distinct classes
 SOUNDFONT_WEIGHTS = {"FluidR3_GM": 0.45, "TimGM6mb": 0.25, "csound_GM": 0.3}  # drawn per stem
+SIMULATED_ROOM_PROB = 0.6  # pieces heard through a simulated room (mitkit.synth.rooms), the rest dry + FluidSynth's
 
 
 # ---- splits and labels ----------------------------------------------------------------------------
@@ -167,7 +169,16 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
         styles.append(render.add_expression(render.random_style(ins, rng), ins, rng))
         notes_list.append(notes)
         soundfonts.append(scores.weighted_choice(rng, SOUNDFONT_WEIGHTS))  # per stem: more timbres per ensemble
+    # drawn from a stream of its own, so that the draws above stay what they were before rooms existed
+    room_rng = np.random.default_rng([job.seed, job.index, 3])
+    acoustics = None
+    if room_rng.random() < SIMULATED_ROOM_PROB:
+        acoustics = rooms.random_acoustics(len(parts), room_rng)
+        for style in styles:  # the simulated room replaces most of FluidSynth's reverb
+            style.reverb_send //= 4
     stems = render.render_stems(list(zip(notes_list, styles)), soundfont=soundfonts, room=room)
+    if acoustics is not None:
+        stems = rooms.apply_acoustics(stems, acoustics)
     (root / "audio").mkdir(parents=True, exist_ok=True)
     entry_stems = []
     for k, (x, notes, style, ins, part, soundfont) in enumerate(zip(stems, notes_list, styles, ins_list, parts,
@@ -180,7 +191,8 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
                             "style": render.style_dict(style), "notes": notes_to_json(notes)})
     entry = {"id": job.id, "split": split_of(group), "source": job.source, "group": group, "ref": job.ref,
              "duration": round(stems.shape[1] / SAMPLE_RATE, 4), "n_samples": int(stems.shape[1]),
-             "room": render.room_dict(room), "stems": entry_stems}
+             "room": render.room_dict(room),
+             "acoustics": None if acoustics is None else rooms.acoustics_dict(acoustics), "stems": entry_stems}
     write_json_atomically(root / "pieces" / f"{job.id}.json", entry)
     return entry
 
