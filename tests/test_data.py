@@ -43,9 +43,10 @@ def test_n_frames_matches_frame_centres():
 def test_instrument_table_is_consistent():
     assert len({i.program for i in inst.INSTRUMENTS}) == len(inst.INSTRUMENTS)
     assert all(MIDI_MIN <= i.low < i.high <= MIDI_MAX for i in inst.INSTRUMENTS)
-    for names in inst.ENSEMBLES.values():
+    for name, names in inst.ENSEMBLES.items():
         classes = [inst.BY_NAME[n].cls for n in names]
-        assert len(set(classes)) == len(classes)
+        # classes are distinct but where one instrument is named twice (two players)
+        assert len(set(classes)) == len(set(names)), name
     assert inst.instrument(40).name == "violin" and inst.instrument("bassoon").program == 70
     with pytest.raises(MitkitError, match="instrument=999 must be"):
         inst.instrument(999)
@@ -68,8 +69,13 @@ def test_assign_instruments_distinct_classes_and_ranges(rng):
     spans = [(60, 79), (55, 74), (48, 69), (36, 62)]  # SATB
     for ens in [None, *inst.ENSEMBLES]:
         chosen = inst.assign_instruments(spans, rng, ensemble=ens)
-        assert len({i.cls for i in chosen}) == 4
+        assert len({i.cls for i in chosen}) == (3 if ens == "string_quartet" else 4)
         assert all(i.fits(*s) for i, s in zip(chosen, spans))
+    quartet = inst.assign_instruments([(60, 79), (55, 74), (48, 69), (36, 60)], rng, ensemble="string_quartet")
+    assert [i.name for i in quartet] == ["violin", "violin", "viola", "cello"]
+    # a doubled class is allowed only for the ensemble's own second player, not for the other parts
+    excl = inst.assign_instruments(spans, rng, ensemble="string_quartet", exclude_classes=["violin"])
+    assert len({i.cls for i in excl}) == 4 and "violin" not in {i.cls for i in excl}
     bach10 = inst.assign_instruments(spans, rng, ensemble="bach10")
     assert [i.name for i in bach10] == ["violin", "clarinet", "tenor_sax", "bassoon"]
     with pytest.raises(MitkitError, match="cannot be played"):
@@ -112,3 +118,14 @@ def test_rolls_to_notes_inverts_note_rolls():
     np.testing.assert_allclose(back[:, :3], notes[:, :3], atol=1.0 / 86)  # within a frame
     late = rolls_to_notes(frames[:, 10:], onsets[:, 10:])  # a clip that starts inside the first note
     assert late[0, 0] == 0.0 and late[0, 2] == 60 and len(late) == 3
+
+
+def test_second_player_of_an_instrument_gets_its_own_sound():
+    from mitkit.synth import datasets
+
+    rng = np.random.default_rng(0)
+    violins = [inst.BY_NAME["violin"]] * 2 + [inst.BY_NAME["viola"]]
+    for _ in range(20):
+        fonts = ["FluidR3_GM"] * 3
+        datasets._second_players_sound_their_own(violins, fonts, rng)
+        assert fonts[1] != fonts[0] and fonts[0] == fonts[2] == "FluidR3_GM"  # viola is nobody's second

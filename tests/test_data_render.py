@@ -174,7 +174,9 @@ def test_synth_writes_manifest_and_respects_shards(tiny):
         assert int(p["id"].rsplit("-", 1)[1]) % 2 == 1  # shard 1/2 renders odd job indices only
         assert p["split"] == split_of(p["group"])
         classes = [s["class"] for s in p["stems"]]
-        assert len(set(classes)) == len(classes)
+        doubled = p["ensemble"] is not None and len(set(inst.ENSEMBLES[p["ensemble"]])) < 4
+        assert len(set(classes)) == len(classes) or doubled
+        assert len({(s["instrument"], s["soundfont"], s["style"]["zone_shift"]) for s in p["stems"]}) == len(classes)
         import soundfile as sf
 
         lengths = {sf.info(str(root / s["file"])).frames for s in p["stems"]}
@@ -227,7 +229,7 @@ def test_stem_bank_and_mixture_dataset(tiny):
         p = next(q for q in bank.pieces if q["id"] == item["piece"])
         s0 = item["start_frame"]
         chosen = item["stems"][:k]
-        assert len({p["classes"][c] for c in chosen}) == k
+        assert len(set(chosen.tolist())) == k  # k different stems (players)
         ref = p["audio"][chosen, s0 * HOP_LENGTH:(s0 + 200) * HOP_LENGTH].sum(0)
         np.testing.assert_allclose(item["audio"][:len(ref)], ref, atol=1e-6)  # gains 1: the mix is the sum
         fr = p["frames"][chosen, :, s0:s0 + 200]

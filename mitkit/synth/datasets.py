@@ -47,8 +47,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT, VERSION = "mitkit-stems", 1
 SOURCE_WEIGHTS = {"chorale": 0.4, "score": 0.25, "random": 0.35}  # of rendered pieces
-ENSEMBLE_WEIGHTS = {"bach10": 0.2, "strings": 0.15, "winds": 0.15, "brass": 0.1, "keys_and_voices": 0.05,
-                    None: 0.35}  # None: random instruments of distinct classes
+ENSEMBLE_WEIGHTS = {"bach10": 0.2, "strings": 0.1, "string_quartet": 0.1, "winds": 0.15, "brass": 0.1,
+                    "keys_and_voices": 0.05, None: 0.3}  # None: random instruments of distinct classes
 SOUNDFONT_WEIGHTS = {"FluidR3_GM": 0.45, "TimGM6mb": 0.25, "csound_GM": 0.3}  # drawn per stem
 SIMULATED_ROOM_PROB = 0.6  # pieces heard through a simulated room (mitkit.synth.rooms), the rest dry + FluidSynth's
 
@@ -133,6 +133,16 @@ def _random_instruments(k: int, rng) -> list:
     return out
 
 
+def _second_players_sound_their_own(ins_list, soundfonts, rng) -> None:
+    """Where an ensemble has two players of one instrument (a quartet's violins) on one sound source, the
+    second gets another: two instruments, two sounds to tell apart."""
+    for k, ins in enumerate(ins_list):
+        first = next((j for j in range(k) if ins_list[j].name == ins.name), None)
+        if first is not None and soundfonts[k] == soundfonts[first]:
+            others = [f for f in SOUNDFONT_WEIGHTS if f != soundfonts[first]]
+            soundfonts[k] = others[int(rng.integers(len(others)))]
+
+
 def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     """Render one job into ``root`` (audio files and ``pieces/<id>.json``); returns its manifest entry.
 
@@ -141,6 +151,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     root = Path(root)
     rng = np.random.default_rng([job.seed, job.index, 2])
     parts, group = _perform_parts(job, rng)
+    ens = None  # the named ensemble (mitkit.synth.instruments.ENSEMBLES) that plays the piece, if any
     if job.source == "random":
         ins_list = _random_instruments(int(rng.integers(2, 5)), rng)
         parts = scores.random_ensemble(ins_list, float(rng.uniform(15, 35)), rng)
@@ -153,6 +164,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
             try:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, ensemble=ens)
             except MitkitError:
+                ens = None
                 parts = parts[:3] if len(parts) > 2 else []  # drop the lowest part, try once more
                 try:
                     ins_list = inst.assign_instruments([p.span for p in parts], rng) if parts else []
@@ -169,6 +181,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
         styles.append(render.add_expression(render.random_style(ins, rng), ins, rng))
         notes_list.append(notes)
         soundfonts.append(scores.weighted_choice(rng, SOUNDFONT_WEIGHTS))  # per stem: more timbres per ensemble
+    _second_players_sound_their_own(ins_list, soundfonts, rng)
     # drawn from a stream of its own, so that the draws above stay what they were before rooms existed
     room_rng = np.random.default_rng([job.seed, job.index, 3])
     acoustics = None
@@ -190,6 +203,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
                             "soundfont": soundfont, "part": part.name, "gain": round(gain, 6),
                             "style": render.style_dict(style), "notes": notes_to_json(notes)})
     entry = {"id": job.id, "split": split_of(group), "source": job.source, "group": group, "ref": job.ref,
+             "ensemble": ens,
              "duration": round(stems.shape[1] / SAMPLE_RATE, 4), "n_samples": int(stems.shape[1]),
              "room": render.room_dict(room),
              "acoustics": None if acoustics is None else rooms.acoustics_dict(acoustics), "stems": entry_stems}

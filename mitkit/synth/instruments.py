@@ -99,10 +99,14 @@ BY_PROGRAM: dict[int, Instrument] = {ins.program: ins for ins in INSTRUMENTS}
 BY_NAME: dict[str, Instrument] = {ins.name: ins for ins in INSTRUMENTS}
 CLASSES: tuple[str, ...] = tuple(dict.fromkeys(ins.cls for ins in INSTRUMENTS))  # in listing order
 
-#: Named ensembles, highest part first (soprano, alto, tenor, bass).
+#: Named ensembles, highest part first (soprano, alto, tenor, bass). An ensemble may name an instrument twice,
+#: as a string quartet names the violin: two players are two instruments (two tracks, two stems, two labels
+#: to separate), even of one class; the renderer gives the second its own sound (another sound source), as
+#: two players' instruments differ.
 ENSEMBLES: dict[str, tuple[str, ...]] = {
     "bach10": ("violin", "clarinet", "tenor_sax", "bassoon"),  # BACH10's instrumentation
     "strings": ("violin", "viola", "cello", "contrabass"),
+    "string_quartet": ("violin", "violin", "viola", "cello"),
     "winds": ("flute", "oboe", "clarinet", "bassoon"),
     "brass": ("trumpet", "french_horn", "trombone", "tuba"),
     "keys_and_voices": ("flute", "choir_aahs", "electric_piano_1", "acoustic_bass"),
@@ -152,6 +156,8 @@ def assign_instruments(spans, rng, *, ensemble: str | None = None, exclude_class
     ------
     MitkitError
         If ``ensemble`` is unknown, or no distinct-class assignment can play every part.
+
+    Classes are distinct except where the ensemble names an instrument twice (a string quartet's violins).
     """
     if ensemble is not None and ensemble not in ENSEMBLES:
         raise MitkitError(f"ensemble={ensemble!r} must be one of {sorted(ENSEMBLES)}")
@@ -159,10 +165,12 @@ def assign_instruments(spans, rng, *, ensemble: str | None = None, exclude_class
     chosen: list[Instrument | None] = [None] * len(spans)
     used = set(exclude_classes)
     if ensemble is not None:
+        names = ENSEMBLES[ensemble]
+        doubled = {BY_NAME[n].cls for n in names if names.count(n) > 1} - used  # two players of one class
         order = sorted(range(len(spans)), key=lambda k: -(spans[k][0] + spans[k][1]))  # high parts first
-        for rank, k in enumerate(order[: len(ENSEMBLES[ensemble])]):
-            ins = BY_NAME[ENSEMBLES[ensemble][rank]]
-            if ins.fits(*spans[k]) and ins.cls not in used:
+        for rank, k in enumerate(order[: len(names)]):
+            ins = BY_NAME[names[rank]]
+            if ins.fits(*spans[k]) and (ins.cls not in used or ins.cls in doubled):
                 chosen[k] = ins
                 used.add(ins.cls)
     # Fill the rest, most constrained part first, with random instruments of unused classes.

@@ -151,11 +151,8 @@ class MixtureDataset:
         rng = np.random.default_rng([self.seed, int(i)])
         piece = self.bank.pieces[int(rng.choice(len(self._p), p=self._p))]
         K = piece["audio"].shape[0]
-        # distinct classes (pieces are rendered that way; guard anyway)
-        by_class = {}
-        for k in rng.permutation(K):
-            by_class.setdefault(piece["classes"][k], int(k))
-        avail = list(by_class.values())
+        # every stem is one player: two of one class (a quartet's violins) are two instruments to separate
+        avail = [int(k) for k in rng.permutation(K)]
         n = int(rng.integers(1, min(self.max_instruments, len(avail)) + 1))
         chosen = avail[:n]
         T, L = self.clip_frames, self.clip_frames * HOP_LENGTH
