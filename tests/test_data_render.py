@@ -144,17 +144,6 @@ def test_render_errors():
         render.render_stems([])
 
 
-def test_augmentation_keeps_shape_and_is_seeded():
-    x = np.random.default_rng(0).standard_normal(5000).astype(np.float32)
-    a = render.augment_mixture(x, np.random.default_rng(1), eq_prob=1, noise_prob=1)
-    b = render.augment_mixture(x, np.random.default_rng(1), eq_prob=1, noise_prob=1)
-    assert a.shape == x.shape and a.dtype == np.float32 and np.array_equal(a, b) and not np.allclose(a, x)
-    flat = render.apply_eq(x, np.ones(2501, np.float32))
-    np.testing.assert_allclose(flat, x, atol=1e-5)
-    with pytest.raises(MitkitError, match="gains.shape"):
-        render.apply_eq(x, np.ones(10, np.float32))
-
-
 # ---- the synth command and the datasets --------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Render note lists to audio with FluidSynth, one stem per instrument, plus audio-level augmentation.
+"""Render note lists to audio with FluidSynth, one stem per instrument.
 
 Every instrument of a piece is rendered *alone* (its own synthesizer, same room), so that the stems are
 sample-aligned and their sum is the mixture: labels stay exact whatever mix gains are drawn later.
@@ -13,8 +13,8 @@ What a real recording varies and where it is varied here:
   few cents, vibrato through the modulation wheel (CC 1) on held notes, small pitch scoops into note
   onsets (pitch bend), all drawn by :func:`random_room` / :func:`random_style`; for training data also
   (:func:`add_expression`) pitch-bend vibrato at players' rates, per-note intonation and zone shifts;
-- audio level (:func:`random_eq`, :func:`augment_mixture`): EQ curves, noise, mix gains; applied on the
-  fly by :class:`mitkit.training.mixtures.MixtureDataset`.
+- audio level (:mod:`mitkit.synth.augment`): EQ curves, compression, a lossy codec, noise, mix gains;
+  applied on the fly by :class:`mitkit.training.mixtures.MixtureDataset`.
 
 Velocities are taken from the note list as given (the caller varies them), so the label's velocity is
 the one that was played.
@@ -408,56 +408,6 @@ def render_mix(parts, *, soundfont: str = "FluidR3_GM", room: Room | None = None
         return _run(synth, events, n)
     finally:
         synth.delete()
-
-
-# ---- audio-level augmentation ---------------------------------------------------------------------
-
-def random_eq(n_samples: int, rng: np.random.Generator, *, max_db: float = 9.0,
-              sr: int = SAMPLE_RATE) -> np.ndarray:
-    """A smooth random EQ curve: low shelf, high shelf and one peak, as linear gains on the rfft bins.
-
-    Returns float32 ``(n_samples // 2 + 1,)``; multiply an ``np.fft.rfft`` of length ``n_samples`` by it.
-    Shelves and peak gains are drawn in ``±max_db`` dB; corner and centre frequencies log-uniformly.
-    """
-    f = np.fft.rfftfreq(n_samples, 1.0 / sr)
-    lf = np.log2(np.maximum(f, 10.0))
-    db = np.zeros_like(f)
-    f_lo, f_hi, f_pk = (float(rng.uniform(np.log2(a), np.log2(b))) for a, b in
-                        ((80, 400), (2000, 8000), (200, 5000)))
-    db += rng.uniform(-max_db, max_db) / (1 + np.exp((lf - f_lo) * 4))  # low shelf
-    db += rng.uniform(-max_db, max_db) / (1 + np.exp(-(lf - f_hi) * 4))  # high shelf
-    db += rng.uniform(-max_db, max_db) * np.exp(-0.5 * ((lf - f_pk) / rng.uniform(0.3, 1.5)) ** 2)  # peak
-    return (10.0 ** (db / 20)).astype(np.float32)
-
-
-def apply_eq(x: np.ndarray, gains: np.ndarray) -> np.ndarray:
-    """Filter the last axis of ``x`` by an rfft gain curve of matching length (see :func:`random_eq`)."""
-    n = x.shape[-1]
-    if gains.shape[-1] != n // 2 + 1:
-        raise MitkitError(f"gains.shape[-1]={gains.shape[-1]} must be n_samples // 2 + 1 = {n // 2 + 1}")
-    return np.fft.irfft(np.fft.rfft(x, axis=-1) * gains, n=n, axis=-1).astype(np.float32)
-
-
-def augment_mixture(mix: np.ndarray, rng: np.random.Generator, *, eq_prob: float = 0.5,
-                    noise_prob: float = 0.5, snr_db=(20.0, 50.0)) -> np.ndarray:
-    """Random EQ (with probability ``eq_prob``) and white or pink noise at an SNR drawn from ``snr_db``.
-
-    ``mix`` is float32 ``(n_samples,)``; returns a new array of the same shape. Labels are unchanged.
-    """
-    y = np.asarray(mix, np.float32)
-    if rng.random() < eq_prob:
-        y = apply_eq(y, random_eq(len(y), rng))
-    if rng.random() < noise_prob:
-        rms = float(np.sqrt(np.mean(y ** 2)))
-        if rms > 0:
-            noise = rng.standard_normal(len(y)).astype(np.float32)
-            if rng.random() < 0.5:  # pink: 1/sqrt(f) amplitude
-                f = np.fft.rfftfreq(len(y))
-                noise = np.fft.irfft(np.fft.rfft(noise) / np.sqrt(np.maximum(f, 1.0 / len(y))), n=len(y))
-                noise = noise.astype(np.float32)
-            noise *= rms / max(float(np.sqrt(np.mean(noise ** 2))), 1e-12) / 10 ** (rng.uniform(*snr_db) / 20)
-            y = y + noise
-    return y
 
 
 def style_dict(style: StemStyle) -> dict:

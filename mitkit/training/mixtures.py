@@ -15,7 +15,7 @@ import numpy as np
 from mitkit.constants import HOP_LENGTH, N_PITCHES, SAMPLE_RATE, SPLITS
 from mitkit.errors import MitkitError, warn
 from mitkit.notes import merge_tracks, n_frames_for, note_rolls, rolls_to_notes
-from mitkit.synth import render
+from mitkit.synth import augment
 from mitkit.synth.datasets import load_manifest
 
 
@@ -102,7 +102,8 @@ class MixtureDataset:
     gain_range : (float, float)
         Uniform per-stem mix gain.
     augment : bool
-        Per-stem EQ (probability ``stem_eq_prob``) and mixture EQ/noise (:func:`mitkit.synth.render.augment_mixture`).
+        Per-stem EQ (probability ``stem_eq_prob``) and mixture EQ, compression, codec and noise
+        (:func:`mitkit.synth.augment.augment_mixture`).
     stem_eq_prob : float
 
     Returns (per item)
@@ -169,13 +170,13 @@ class MixtureDataset:
         for slot, k in enumerate(chosen):
             x = piece["audio"][k, s0:s0 + L]
             if self.augment and rng.random() < self.stem_eq_prob:
-                x = render.apply_eq(x, render.random_eq(len(x), rng, max_db=6.0))
+                x = augment.apply_eq(x, augment.random_eq(len(x), rng, max_db=6.0))
             audio[:len(x)] += float(rng.uniform(*self.gain_range)) * x
             fr = piece["frames"][k, :, start:start + T]
             frames[slot, :, :fr.shape[1]] = fr
             onsets[slot, :, :fr.shape[1]] = piece["onsets"][k, :, start:start + T]
         if self.augment:
-            audio = render.augment_mixture(audio, rng)
+            audio = augment.augment_mixture(audio, rng)
         stems = np.full(self.max_instruments, -1, np.int64)
         stems[:n] = chosen
         return {"audio": audio.astype(np.float32), "frames": frames, "onsets": onsets, "n_instruments": n,
