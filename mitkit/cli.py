@@ -311,9 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
                         "onsets (default 1)")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
-    p.add_argument("--select-on", default=None, metavar="BENCHMARK",
-                   help="keep the AMT branch with the best note F1 on this validation benchmark folder "
-                        "(default: the lowest validation loss on synthetic mixtures)")
+    p.add_argument("--select-on", default=None, nargs="+", metavar="BENCHMARK",
+                   help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "
+                        "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`); "
+                        "default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders")
     p.set_defaults(func=_cmd_train)

@@ -133,7 +133,8 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     one with the highest note F1 (its negative is the 'loss' recorded)."""
     from mitkit.checkpoint import model_from_checkpoint
     from mitkit.training.tuning import mean_transcription_metrics, mix_posteriorgrams
-    tr = _trainer(tmp_path, 4, "select", stage="amt", init="bundled", select_on=str(example_benchmark))
+    tr = _trainer(tmp_path, 4, "select", stage="amt", init="bundled",
+                  select_on=[str(example_benchmark), str(example_benchmark)])  # folders pool their mixes
     history = tr.run(progress=False)
     f1 = [row["val_bench_note_f1"] for row in history]
     assert [row["step"] for row in history] == [0, 2, 4] and all(0 <= v <= 1 for v in f1)
@@ -143,6 +144,7 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     kept = model_from_checkpoint(best)
     from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)
+    assert len(tr.select_audio) == 2 * len(mixes)
     kept_f1 = mean_transcription_metrics(tr.select_refs, mix_posteriorgrams(kept, mixes))["note_f1"]
     assert abs(kept_f1 - max(f1)) < 1e-9
 

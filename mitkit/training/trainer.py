@@ -62,7 +62,9 @@ class TrainConfig:
     compile: str = "auto"  # "auto" (torch.compile the branches on a CPU with a C++ compiler), "on" or "off"
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     init: str = ""  # checkpoint whose weights start the run (fine-tuning; "bundled" = the shipped model)
-    select_on: str = ""  # validation benchmark folder: keep the AMT branch with the best note F1 there
+    # validation benchmark folder(s), e.g. one per sound-source family: keep the AMT branch with the best note
+    # F1 over all their mixes
+    select_on: str | list = ""
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "TrainConfig":
@@ -198,12 +200,13 @@ class Trainer:
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
                                      length=cfg.val_batches * cfg.batch_size)
         self.train_set, self.val_set = train_set, val_set
-        self.select_audio, self.select_refs = [], []  # the select_on benchmark, read once
+        self.select_audio, self.select_refs = [], []  # the select_on benchmarks, read once
         if cfg.select_on and "amt" in active:
             from mitkit.audio import load_audio
             from mitkit.evaluation.benchmarks import load_benchmark
             from mitkit.notes import merge_tracks
-            mixes = load_benchmark(cfg.select_on)
+            folders = [cfg.select_on] if isinstance(cfg.select_on, str) else list(cfg.select_on)
+            mixes = [mix for folder in folders for mix in load_benchmark(folder)]
             self.select_audio = [load_audio(mix.audio) for mix in mixes]
             self.select_refs = [merge_tracks(mix.parts) for mix in mixes]
         self.step, self.history = 0, []
