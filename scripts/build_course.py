@@ -6,8 +6,8 @@ without a kernel, to hand out or put on a course website.
 The notebooks are converted as saved (run them first to refresh their outputs; README, "Notebooks").
 Plotly figures are saved by JupyterLab as figure JSON, which nbconvert's HTML leaves out; here each one
 becomes an interactive plotly figure in the page, with plotly.js written once into the output folder (the
-pages work offline). Widgets show their saved state through the Jupyter widgets script (loaded from the
-web by the reader's browser); without a kernel they do not react. Links to the package's source files
+pages work offline). Widgets are not saved in the notebooks (they appear when their cell runs), so the
+pages show none. Links to the package's source files
 (``../mitkit/...``) point at the repository's files next to the output folder's parent, as in JupyterLab.
 """
 from __future__ import annotations

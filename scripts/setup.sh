@@ -12,6 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
 say() { echo "setup: $*" >&2; }
+BROWSER=0  # --browser: also Chromium, its WebDriver and selenium, for `pytest -m browser` (tests/test_browser.py)
+for arg in "$@"; do
+  case "$arg" in
+    --browser) BROWSER=1 ;;
+    *) say "unknown option $arg (the only option is --browser)"; exit 2 ;;
+  esac
+done
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 apt_install() { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
 
@@ -22,6 +29,11 @@ if ! { [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] && [ -f /usr/share/sounds/sf2
        && [ -f /usr/share/sounds/sf2/OPL-3_FM_128M.sf2 ] && ldconfig -p | grep -q libfluidsynth; }; then
   say "installing FluidSynth and the FluidR3, csound and OPL3 soundfonts (apt)"
   apt_install fluidsynth fluid-soundfont-gm csound-soundfont opl3-soundfont
+fi
+
+if [ "$BROWSER" = 1 ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then
+  say "installing Chromium and its WebDriver (apt) for the browser tests"
+  apt_install chromium chromium-driver
 fi
 
 # --- the interpreter -----------------------------------------------------------------------------------
@@ -67,8 +79,19 @@ WANTED="$(cat scripts/setup.sh pyproject.toml constraints.txt | sha256sum | cut 
 # instead of their text form (trust lives in this user's Jupyter database, not in the files; done on every
 # run, so notebooks updated by a pull are trusted too).
 trust_notebooks() { "$VENV/bin/jupyter" trust notebooks/*.ipynb >/dev/null 2>&1 || say "could not mark the notebooks trusted"; }
-if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANTED" ] && "$VPY" -c "import mitkit, torch" 2>/dev/null; then
+# In a git clone, git compares notebooks in their committed form (scripts/clean_notebook.py, named by
+# .gitattributes): opening and saving one in JupyterLab without edits leaves `git diff` empty. The filter
+# is set in this clone's .git/config only.
+notebook_filter() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git config filter.mitkit-notebook.clean "'$PWD/$VENV/bin/python' scripts/clean_notebook.py"
+  fi
+}
+browser_ready() { [ "$BROWSER" = 0 ] || "$VPY" -c "import selenium" 2>/dev/null; }
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANTED" ] && "$VPY" -c "import mitkit, torch" 2>/dev/null \
+   && browser_ready; then
   trust_notebooks
+  notebook_filter
   say "$VENV is up to date"
   exit 0
 fi
@@ -81,6 +104,8 @@ $PIP -c constraints.txt -e ".[dev]"
 # (pip then notes that basic-pitch "requires tensorflow": expected, its ONNX backend does not need it).
 $PIP -c constraints.txt --no-deps basic-pitch==0.4.0
 $PIP -c constraints.txt librosa resampy onnxruntime "setuptools>=77.0.3,<82"
+if [ "$BROWSER" = 1 ]; then $PIP -c constraints.txt -e ".[browser]"; fi
 trust_notebooks
+notebook_filter
 echo "$WANTED" > "$STAMP"
 say "done: run mitkit as $VENV/bin/mitkit, or 'source $VENV/bin/activate' first"
