@@ -138,7 +138,8 @@ def _cmd_export_onnx(args):
 
 def _add_synth_commands(sub):
     """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.synth.datasets`)."""
-    from mitkit.cli import add_bench_arguments, add_count_bench_arguments, add_synth_arguments
+    from mitkit.cli import (add_bench_arguments, add_count_bench_arguments, add_quartet_bench_arguments,
+                            add_synth_arguments)
 
     def _cmd_synth(args):
         from mitkit.cli import synth_main
@@ -156,6 +157,15 @@ def _add_synth_commands(sub):
     p = sub.add_parser("chorale-bench", help="render the fixed chorale benchmark from test-split chorales")
     add_bench_arguments(p)
     p.set_defaults(func=_cmd_chorale_bench)
+
+    def _cmd_quartet_bench(args):
+        from mitkit.cli import quartet_bench_main
+        quartet_bench_main(args)
+
+    p = sub.add_parser("quartet-bench", help="render string-quartet excerpts (fast passages, repeated notes, two "
+                                             "violins) with their reference notes")
+    add_quartet_bench_arguments(p)
+    p.set_defaults(func=_cmd_quartet_bench)
 
     def _cmd_count_bench(args):
         from mitkit.cli import count_bench_main
@@ -425,6 +435,32 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                    help="sound source of every part; a family held out of training (OPL3_FM today) measures "
                         "how the model does on sounds it never heard")
     p.add_argument("--quiet", action="store_true")
+
+
+def add_quartet_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``mitkit quartet-bench`` (for :mod:`mitkit.cli`)."""
+    p.add_argument("--out", required=True, help="benchmark folder")
+    p.add_argument("--n-excerpts", type=int, default=8, help="excerpts, cycling through the split's movements")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-seconds", type=float, default=30.0)
+    p.add_argument("--split", choices=SPLITS, default="validation",
+                   help="take movements from this split (music21's quartets are in train and validation only)")
+    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="written",
+                   help="how notes end (default written: held for the written length, as a score is played)")
+    p.add_argument("--soundfont", choices=sorted(render.SOUNDFONTS), default="FluidR3_GM",
+                   help="sound source of every part")
+    p.add_argument("--quiet", action="store_true")
+
+
+def quartet_bench_main(args) -> int:
+    """Run ``mitkit quartet-bench`` from parsed arguments."""
+    from mitkit.synth.benchmarks import build_quartet_benchmark
+    index = build_quartet_benchmark(args.out, n_excerpts=args.n_excerpts, seed=args.seed,
+                                    max_seconds=args.max_seconds, split=args.split,
+                                    articulation=args.articulation, soundfont=args.soundfont,
+                                    progress=not args.quiet)
+    print(f"{args.out}: {len(index['mixes'])} mixes")
+    return 0
 
 
 def add_count_bench_arguments(p: argparse.ArgumentParser) -> None:

@@ -287,3 +287,20 @@ def test_chorale_benchmark_uses_test_chorales_only(tmp_path, monkeypatch):
             assert not {p["class"] for p in m["parts"]} & {"violin", "clarinet", "saxophone", "bassoon"}
         stems = [sf.read(str(tmp_path / p["stem"]))[0] for p in m["parts"]]
         np.testing.assert_allclose(m["gain"] * np.sum(stems, axis=0), x, atol=3e-4)  # the mix is the sum of its parts
+
+
+def test_quartet_benchmark_is_a_string_quartet_from_its_split(tmp_path):
+    from mitkit.evaluation.benchmarks import load_benchmark
+    from mitkit.synth.splits import score_group
+    assert benchmarks.quartet_movements("test") == []  # music21's quartets are in train and validation
+    assert "mozart/k545/movement1_exposition.mxl" not in benchmarks.quartet_movements("validation")  # a sonata
+    index = benchmarks.build_quartet_benchmark(tmp_path, n_excerpts=2, max_seconds=10.0, progress=False)
+    assert len(index["mixes"]) == 2 and index["articulation"] == "written"
+    for mix in index["mixes"]:
+        assert split_of(score_group(mix["movement"])) == "validation"
+        assert [p["class"] for p in mix["parts"]] == ["violin", "violin", "viola", "cello"]
+        assert mix["duration"] <= 10.0 + 1.6  # the excerpt plus its lead-in and release tail
+    mixes = load_benchmark(tmp_path)
+    assert [m.n_parts for m in mixes] == [4, 4] and all(len(p) for m in mixes for p in m.parts)
+    with pytest.raises(MitkitError, match="quartet movements"):
+        benchmarks.build_quartet_benchmark(tmp_path / "t", split="test", progress=False)

@@ -1,6 +1,6 @@
-"""Chorale benchmarks: Bach chorales rendered part by part as 1-4-part mixes with their reference notes
+"""Benchmarks rendered from scores: Bach chorales as 2-4-part mixes with their reference notes
 (``mitkit chorale-bench``), the test material of the README's table and the validation material for
-tuning.
+tuning; string-quartet excerpts (``mitkit quartet-bench``), for fast music and two violins.
 """
 from __future__ import annotations
 
@@ -85,27 +85,12 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
                 s.reverb_send, s.chorus_send = 40, 0
             stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont,
                                         room=room)
-            stems = np.stack([x * stem_gain(x, None) for x in stems])
-            stem_files = []
-            for k, x in enumerate(stems):
-                f = f"stems/{name}-{instrumentation}.{k}.flac"
-                write_audio(root / f, x, "flac")
-                stem_files.append(f)
+            stems, stem_files = _save_stems(root, f"{name}-{instrumentation}", stems)
             for n_parts in (2, 3, 4):
                 sel = {2: _PAIRS[used % len(_PAIRS)], 3: _TRIPLES[used % len(_TRIPLES)], 4: (0, 1, 2, 3)}[n_parts]
-                mix = stems[list(sel)].sum(0)
-                peak = float(np.max(np.abs(mix)))
-                gain = 0.9 / peak if peak > 0.9 else 1.0  # mix = gain * sum of the parts' stems
-                mix = mix * gain
-                mid = f"{name}-{instrumentation}-{n_parts}p"
-                write_audio(root / f"mixes/{mid}.flac", mix, "flac")
-                mixes.append({"id": mid, "audio": f"mixes/{mid}.flac", "n_parts": n_parts,
-                              "instrumentation": instrumentation, "chorale": ref, "soundfont": soundfont,
-                              "gain": round(gain, 6),
-                              "duration": round(len(mix) / SAMPLE_RATE, 4),
-                              "parts": [{"name": parts[k].name, "program": ins_list[k].program,
-                                         "class": ins_list[k].cls, "stem": stem_files[k],
-                                         "notes": notes_to_json(parts[k].notes)} for k in sel]})
+                mixes.append(_write_mix(root, f"{name}-{instrumentation}-{n_parts}p", stems, sel, parts, ins_list,
+                                        stem_files, instrumentation=instrumentation, chorale=ref,
+                                        soundfont=soundfont))
         used += 1
         bar.update(1)
     bar.close()
@@ -114,6 +99,100 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
                           f"instruments can play: none of the {split}-split chorales fits (try 30)")
     if used < n_chorales:
         warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})")
+    index = {"format": C.BENCHMARK_FORMAT, "version": C.BENCHMARK_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
+             "split": split, "articulation": articulation, "mixes": mixes}
+    write_json_atomically(root / "index.json", index)
+    return index
+
+
+def _save_stems(root: Path, name: str, stems: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Level each stem (:func:`mitkit.synth.storage.stem_gain`), write ``stems/<name>.<k>.flac``."""
+    stems = np.stack([x * stem_gain(x, None) for x in stems])
+    files = []
+    for k, x in enumerate(stems):
+        files.append(f"stems/{name}.{k}.flac")
+        write_audio(root / files[-1], x, "flac")
+    return stems, files
+
+
+def _write_mix(root: Path, mid: str, stems: np.ndarray, sel, parts, ins_list, stem_files, **fields) -> dict:
+    """Write the mix of the parts ``sel`` as ``mixes/<mid>.flac`` (scaled down only to keep its peak at
+    0.9); returns its index entry (``fields`` added as they are)."""
+    mix = stems[list(sel)].sum(0)
+    peak = float(np.max(np.abs(mix)))
+    gain = 0.9 / peak if peak > 0.9 else 1.0  # mix = gain * sum of the parts' stems
+    mix = mix * gain
+    write_audio(root / f"mixes/{mid}.flac", mix, "flac")
+    return {"id": mid, "audio": f"mixes/{mid}.flac", "n_parts": len(sel), **fields, "gain": round(gain, 6),
+            "duration": round(len(mix) / SAMPLE_RATE, 4),
+            "parts": [{"name": parts[k].name, "program": ins_list[k].program, "class": ins_list[k].cls,
+                       "stem": stem_files[k], "notes": notes_to_json(parts[k].notes)} for k in sel]}
+
+
+#: music21's string quartets (folders whose files are quartet movements; Mozart's K. 545 is a sonata)
+QUARTET_FOLDERS = ("beethoven", "haydn", "mozart")
+_NOT_QUARTETS = ("mozart/k545",)
+
+
+def quartet_movements(split: str) -> list[str]:
+    """Corpus names of the string-quartet movements in ``split``."""
+    from mitkit.synth.splits import score_group, split_of
+    return [ref for ref in scores.score_names() if ref.split("/", 1)[0] in QUARTET_FOLDERS
+            and not ref.startswith(_NOT_QUARTETS) and split_of(score_group(ref)) == split]
+
+
+def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seconds: float = 30.0,
+                            soundfont: str = "FluidR3_GM", split: str = "validation", articulation: str = "written",
+                            progress: bool = True) -> dict:
+    """Render string-quartet excerpts (two violins, viola, cello) into ``out`` (``index.json``): fast
+    passages, repeated notes and two instruments of one class, which chorales do not have.
+
+    ``n_excerpts`` excerpts of ≤ ``max_seconds``, cycling through the ``split``'s quartet movements (two
+    or more per movement when there are fewer movements), each mixed from its four parts, played as
+    ``articulation`` says (default "written": every note held for its written length), in a moderate room,
+    one tempo map. Excerpts with a part out of its instrument's range, or nearly silent, are passed over.
+    Same format as :func:`build_chorale_benchmark` (``instrumentation`` "string_quartet").
+    """
+    from tqdm.auto import tqdm
+
+    if split not in SPLITS:
+        raise MitkitError(f"split={split!r} must be one of {SPLITS}")
+    refs = quartet_movements(split)
+    if not refs:
+        raise MitkitError(f"split={split!r} must hold string-quartet movements (music21 has none there)")
+    root = Path(out)
+    (root / "mixes").mkdir(parents=True, exist_ok=True)
+    (root / "stems").mkdir(parents=True, exist_ok=True)
+    room = render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6, chorus_nr=0)
+    mixes, attempt = [], 0
+    bar = tqdm(total=n_excerpts, desc="quartet bench", disable=not progress)
+    while len(mixes) < n_excerpts and attempt < 4 * n_excerpts:
+        ref = refs[attempt % len(refs)]
+        rng = np.random.default_rng([seed, attempt, 23])
+        attempt += 1
+        parts = scores.score_to_parts(scores.load_score(ref), rng, bpm_range=scores.SCORE_SOURCES[ref.split("/")[0]],
+                                      max_parts=4, max_seconds=max(max_seconds - 2.0, 1.0),
+                                      articulation=articulation, timing_jitter_s=0.0)
+        if len(parts) < 4:  # a part silent (fewer than 4 notes) in this excerpt: another excerpt
+            continue
+        try:
+            ins_list = inst.assign_instruments([p.span for p in parts], rng, ensemble="string_quartet")
+        except MitkitError:
+            continue
+        if [i.name for i in ins_list] != list(inst.ENSEMBLES["string_quartet"]):
+            continue  # a part out of its string instrument's range: another excerpt
+        styles = [render.random_style(i, rng) for i in ins_list]
+        for s in styles:
+            s.reverb_send, s.chorus_send = 40, 0
+        name = f"{scores.piece_name(ref)}-{attempt - 1}"
+        stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont, room=room)
+        stems, stem_files = _save_stems(root, name, stems)
+        mixes.append(_write_mix(root, name, stems, range(4), parts, ins_list, stem_files,
+                                instrumentation="string_quartet", movement=ref, soundfont=soundfont))
+        bar.update(1)
+    bar.close()
+    if not mixes:
+        raise MitkitError(f"none of the {split}-split quartet movements gave an excerpt (max_seconds={max_seconds})")
     index = {"format": C.BENCHMARK_FORMAT, "version": C.BENCHMARK_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
              "split": split, "articulation": articulation, "mixes": mixes}
     write_json_atomically(root / "index.json", index)
