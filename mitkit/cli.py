@@ -138,8 +138,12 @@ def _cmd_export_onnx(args):
 
 def _add_synth_commands(sub):
     """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.synth.datasets`)."""
-    from mitkit.cli import (add_bench_arguments, add_count_bench_arguments, add_quartet_bench_arguments,
-                            add_synth_arguments)
+    from mitkit.cli import (
+        add_bench_arguments,
+        add_count_bench_arguments,
+        add_quartet_bench_arguments,
+        add_synth_arguments,
+    )
 
     def _cmd_synth(args):
         from mitkit.cli import synth_main
