@@ -137,48 +137,23 @@ def _cmd_export_onnx(args):
 
 
 def _add_synth_commands(sub):
-    """``mitkit synth`` and ``mitkit chorale-bench`` (synthetic data, :mod:`mitkit.synth.datasets`)."""
-    from mitkit.cli import (
-        add_bench_arguments,
-        add_count_bench_arguments,
-        add_quartet_bench_arguments,
-        add_synth_arguments,
-    )
-
-    def _cmd_synth(args):
-        from mitkit.cli import synth_main
-        synth_main(args)
-
-    def _cmd_chorale_bench(args):
-        from mitkit.cli import bench_main
-        bench_main(args)
-
+    """``mitkit synth`` and the rendered benchmarks (synthetic data, :mod:`mitkit.synth`)."""
     p = sub.add_parser("synth", help="render synthetic stems for training (FluidSynth; resumable, shardable)",
                        description="Render a synthetic multi-instrument stem dataset into --out (manifest.json, "
                                    "audio/, pieces/). Rerun the same command to resume; use --shard i/N per machine.")
     add_synth_arguments(p)
-    p.set_defaults(func=_cmd_synth)
-    p = sub.add_parser("chorale-bench", help="render the fixed chorale benchmark from test-split chorales")
-    add_bench_arguments(p)
-    p.set_defaults(func=_cmd_chorale_bench)
-
-    def _cmd_quartet_bench(args):
-        from mitkit.cli import quartet_bench_main
-        quartet_bench_main(args)
-
-    p = sub.add_parser("quartet-bench", help="render string-quartet excerpts (fast passages, repeated notes, two "
-                                             "violins) with their reference notes")
-    add_quartet_bench_arguments(p)
-    p.set_defaults(func=_cmd_quartet_bench)
-
-    def _cmd_count_bench(args):
-        from mitkit.cli import count_bench_main
-        count_bench_main(args)
-
-    p = sub.add_parser("count-bench", help="render mixes with a known number of instruments (monophonic parts, "
-                                           "string quartets, a polyphonic instrument alone or under melodies)")
-    add_count_bench_arguments(p)
-    p.set_defaults(func=_cmd_count_bench)
+    p.set_defaults(func=synth_main)
+    for name, help_, add_arguments, run in (
+            ("chorale-bench", "render the fixed chorale benchmark from test-split chorales",
+             add_bench_arguments, bench_main),
+            ("quartet-bench", "render string-quartet excerpts (fast passages, repeated notes, two violins) with "
+                              "their reference notes", add_quartet_bench_arguments, quartet_bench_main),
+            ("count-bench", "render mixes with a known number of instruments (monophonic parts, string quartets, "
+                            "a polyphonic instrument alone or under melodies)", add_count_bench_arguments,
+             count_bench_main)):
+        p = sub.add_parser(name, help=help_)
+        add_arguments(p)
+        p.set_defaults(func=run)
 
 
 def _cmd_bench(args):
@@ -424,16 +399,16 @@ def add_synth_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def add_bench_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``mitkit chorale-bench`` (for :mod:`mitkit.cli`)."""
+def _add_score_bench_arguments(p: argparse.ArgumentParser, *, split: str, pieces: str,
+                               articulation: str) -> None:
+    """Arguments shared by the benchmarks rendered from scores (chorales, quartets)."""
     p.add_argument("--out", required=True, help="benchmark folder")
-    p.add_argument("--n-chorales", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-seconds", type=float, default=30.0)
-    p.add_argument("--split", choices=SPLITS, default="test",
-                   help="take chorales from this split (validation: for tuning thresholds)")
-    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="detached",
-                   help="how notes end: detached (a gap before every note; the test benchmark's) or "
+    p.add_argument("--split", choices=SPLITS, default=split,
+                   help=f"take {pieces} from this split (validation: for tuning thresholds)")
+    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default=articulation,
+                   help="how notes end: detached (a gap before every note; the chorale test benchmark's) or "
                         "written (held for the written length: repeated notes re-attacked without a gap)")
     p.add_argument("--soundfont", choices=sorted(render.SOUNDFONTS), default="FluidR3_GM",
                    help="sound source of every part; a family held out of training (OPL3_FM today) measures "
@@ -441,28 +416,28 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true")
 
 
+def _score_bench_options(args) -> dict:
+    return dict(seed=args.seed, max_seconds=args.max_seconds, split=args.split, articulation=args.articulation,
+                soundfont=args.soundfont, progress=not args.quiet)
+
+
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``mitkit chorale-bench`` (for :mod:`mitkit.cli`)."""
+    p.add_argument("--n-chorales", type=int, default=8)
+    _add_score_bench_arguments(p, split="test", pieces="chorales", articulation="detached")
+
+
 def add_quartet_bench_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``mitkit quartet-bench`` (for :mod:`mitkit.cli`)."""
-    p.add_argument("--out", required=True, help="benchmark folder")
     p.add_argument("--n-excerpts", type=int, default=8, help="excerpts, cycling through the split's movements")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-seconds", type=float, default=30.0)
-    p.add_argument("--split", choices=SPLITS, default="validation",
-                   help="take movements from this split (music21's quartets are in train and validation only)")
-    p.add_argument("--articulation", choices=sorted(scores.ARTICULATION_WEIGHTS), default="written",
-                   help="how notes end (default written: held for the written length, as a score is played)")
-    p.add_argument("--soundfont", choices=sorted(render.SOUNDFONTS), default="FluidR3_GM",
-                   help="sound source of every part")
-    p.add_argument("--quiet", action="store_true")
+    _add_score_bench_arguments(p, split="validation", articulation="written",
+                               pieces="movements (music21's quartets are in train and validation only)")
 
 
 def quartet_bench_main(args) -> int:
     """Run ``mitkit quartet-bench`` from parsed arguments."""
     from mitkit.synth.benchmarks import build_quartet_benchmark
-    index = build_quartet_benchmark(args.out, n_excerpts=args.n_excerpts, seed=args.seed,
-                                    max_seconds=args.max_seconds, split=args.split,
-                                    articulation=args.articulation, soundfont=args.soundfont,
-                                    progress=not args.quiet)
+    index = build_quartet_benchmark(args.out, n_excerpts=args.n_excerpts, **_score_bench_options(args))
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
 
@@ -509,10 +484,7 @@ def synth_main(args) -> int:
 def bench_main(args) -> int:
     """Run ``mitkit chorale-bench`` from parsed arguments."""
     from mitkit.synth.benchmarks import build_chorale_benchmark
-    index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, seed=args.seed,
-                                    max_seconds=args.max_seconds, split=args.split,
-                                    articulation=args.articulation, soundfont=args.soundfont,
-                                    progress=not args.quiet)
+    index = build_chorale_benchmark(args.out, n_chorales=args.n_chorales, **_score_bench_options(args))
     print(f"{args.out}: {len(index['mixes'])} mixes")
     return 0
 
