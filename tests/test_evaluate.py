@@ -382,3 +382,15 @@ def test_recall_by_kind_counts_matches_per_kind():
     counts = recall_by_kind([soprano, bass], est)
     assert counts == {"repeated": [0, 2], "short": [1, 1], "other": [2, 2]}
     assert recall_by_kind([soprano, bass], np.zeros((0, 4)))["other"] == [0, 2]
+
+
+def test_note_f1_alone_equals_the_full_metrics_note_f1():
+    from mitkit.evaluation.metrics import note_f1, transcription_metrics
+    rng = np.random.default_rng(4)
+    ref = np.array([[t, t + 0.3, p, 90] for t, p in zip(np.arange(0, 6, 0.4), rng.integers(50, 70, 15))])
+    est = ref.copy()
+    est[::3, 0] += 0.08  # a third of the onsets outside the 50-ms tolerance
+    est[1::5, 2] += 1  # some wrong pitches
+    full = transcription_metrics(ref, est)["note_f1"]
+    assert 0 < full < 1 and note_f1(ref, est) == full
+    assert note_f1(ref, est[:0]) == 0.0

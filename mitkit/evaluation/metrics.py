@@ -288,6 +288,15 @@ def transcription_metrics(
     return dict(zip(TRANSCRIPTION_KEYS, (fp, fr, ff, *onset_prf, *offset_prf)))
 
 
+def note_f1(ref: Any, est: Any, *, onset_tolerance: float = ONSET_TOLERANCE,
+            pitch_tolerance: float = PITCH_TOLERANCE) -> float:
+    """Onset-only note F1 alone: :func:`transcription_metrics`' ``note_f1`` without the frame metrics, which
+    cost far more (mir_eval converts every frame's pitches one by one); what threshold tuning maximises."""
+    _check_positive(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance)
+    return _note_prf(as_note_array(ref, "ref"), as_note_array(est, "est"), onset_tolerance=onset_tolerance,
+                     pitch_tolerance=pitch_tolerance, offset_ratio=None)[2]
+
+
 def score_posteriorgrams(ref: Any, Y_F, Y_O, thresholds: dict | None = None) -> tuple[dict[str, float], np.ndarray]:
     """Make notes from posteriorgrams (:func:`mitkit.note_creation.create_notes` at ``thresholds``) and
     score them against reference notes: the one "posteriorgram vs reference" scorer (training checks,
