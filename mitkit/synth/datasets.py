@@ -3,7 +3,8 @@
 Pipeline (format: ARCHITECTURE.md, "Stem dataset")::
 
     plan_jobs(seed) ──▶ job (chorale | score | random) ──▶ parts (mitkit.synth.scores)
-        ──▶ instruments of distinct classes (mitkit.synth.instruments) ──▶ one FluidSynth stem each (mitkit.synth.render)
+        ──▶ one instrument per part (mitkit.synth.instruments; distinct classes but a quartet's two violins)
+        ──▶ one FluidSynth stem each (mitkit.synth.render)
         ──▶ for most pieces, each stem through its place in a simulated room (mitkit.synth.rooms)
         ──▶ audio/<id>.<k>.flac + pieces/<id>.json (atomic) ──▶ manifest.json
     StemBank(root, split) ──▶ MixtureDataset: 1–4 stems of one piece, random gains, EQ/noise ──▶ model
