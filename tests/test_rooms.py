@@ -10,6 +10,14 @@ from mitkit.synth import datasets, render, rooms
 DRY = render.Room(reverb_level=0.0, chorus_nr=0)
 
 
+def test_every_drawn_room_can_be_built():
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # large rooms with short RT60s are drawn too: they ring as short as they can
+        a = rooms.random_acoustics(1, rng)
+        assert a.rt60 >= rooms.shortest_rt60(a.size)
+    assert rooms.shortest_rt60((20.0, 14.0, 9.0)) == pytest.approx(0.346, abs=0.001)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_responses_start_with_the_direct_sound_and_ring_for_rt60(seed):
     import pyroomacoustics as pra
@@ -53,9 +61,10 @@ def test_room_errors():
     with pytest.raises(MitkitError, match="inside the room"):
         rooms.room_responses(rooms.Acoustics(size=(5.0, 4.0, 3.0), rt60=0.5, mic=(1.0, 1.0, 1.0),
                                              sources=[(6.0, 1.0, 1.0)]))
-    with pytest.raises(MitkitError, match="rt60"):
-        rooms.room_responses(rooms.Acoustics(size=(5.0, 4.0, 3.0), rt60=0.0, mic=(1.0, 1.0, 1.0),
-                                             sources=[(2.0, 1.0, 1.0)]))
+    for rt60 in (0.0, 0.3):  # a 20 x 14 x 9 m hall cannot be that dry (at least 0.35 s)
+        with pytest.raises(MitkitError, match="rt60=.* must be at least 0.3"):
+            rooms.room_responses(rooms.Acoustics(size=(20.0, 14.0, 9.0), rt60=rt60, mic=(1.0, 1.0, 1.0),
+                                                 sources=[(2.0, 1.0, 1.0)]))
     a = rooms.random_acoustics(2, np.random.default_rng(0))
     with pytest.raises(MitkitError, match="one per source"):
         rooms.apply_acoustics(np.zeros((3, 100), np.float32), a)

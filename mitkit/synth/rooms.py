@@ -52,6 +52,7 @@ def random_acoustics(n_sources: int, rng: np.random.Generator) -> Acoustics:
         raise MitkitError(f"n_sources={n_sources} must be >= 1")
     size = (float(rng.uniform(4.0, 20.0)), float(rng.uniform(3.5, 14.0)), float(rng.uniform(2.7, 9.0)))
     rt60 = float(rng.uniform(0.2, 1.0 + 0.08 * size[0]))  # larger rooms may ring longer
+    rt60 = max(rt60, (1 + 1e-6) * shortest_rt60(size))  # walls absorb at most everything
     mic = (float(rng.uniform(0.6, 0.5 * size[0])), float(rng.uniform(0.5, size[1] - 0.5)),
            float(rng.uniform(1.2, min(3.5, size[2] - 0.5))))
     sources = []
@@ -65,14 +66,22 @@ def random_acoustics(n_sources: int, rng: np.random.Generator) -> Acoustics:
                      tail_cutoff_hz=float(rng.uniform(2500.0, 8000.0)), seed=int(rng.integers(2**31)))
 
 
+def shortest_rt60(size) -> float:
+    """The shortest RT60 (seconds) a shoebox of ``size`` can have, by Sabine's formula with walls that absorb
+    everything: 24 ln(10) V / (c S)."""
+    x, y, z = (float(v) for v in size)
+    return 24 * np.log(10) * x * y * z / (SPEED_OF_SOUND * 2 * (x * y + x * z + y * z))
+
+
 def _check(acoustics: Acoustics) -> None:
     size = np.asarray(acoustics.size, float)
     inside = [np.all((np.asarray(p, float) > 0) & (np.asarray(p, float) < size))
               for p in [acoustics.mic, *acoustics.sources]]
     if size.shape != (3,) or np.any(size <= 0) or not all(inside):
         raise MitkitError(f"acoustics: the microphone and every source must be inside the room {acoustics.size}")
-    if not acoustics.rt60 > 0:
-        raise MitkitError(f"acoustics.rt60={acoustics.rt60} must be > 0 seconds")
+    if not acoustics.rt60 >= shortest_rt60(acoustics.size):
+        raise MitkitError(f"acoustics.rt60={acoustics.rt60} must be at least {shortest_rt60(acoustics.size):.3f} s, "
+                          f"the shortest a room of {acoustics.size} m can have")
 
 
 def room_responses(acoustics: Acoustics, sr: int = SAMPLE_RATE) -> list[np.ndarray]:
