@@ -22,6 +22,19 @@ _PAIRS = ((0, 3), (0, 1), (1, 2), (2, 3), (0, 2), (1, 3))  # 2-part subsets, out
 _TRIPLES = ((0, 1, 3), (0, 2, 3), (0, 1, 2), (1, 2, 3))
 
 
+def _bench_room() -> render.Room:
+    """The benchmarks' room: moderate reverb, no chorus."""
+    return render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6, chorus_nr=0)
+
+
+def _bench_styles(ins_list, rng) -> list:
+    """Random players' styles (:func:`mitkit.synth.render.random_style`) with the same reverb send and no chorus."""
+    styles = [render.random_style(i, rng) for i in ins_list]
+    for s in styles:
+        s.reverb_send, s.chorus_send = 40, 0
+    return styles
+
+
 def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seconds: float = 30.0,
                             soundfont: str = "FluidR3_GM", split: str = "test", articulation: str = "detached",
                             progress: bool = True) -> dict:
@@ -73,16 +86,13 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
         if len(parts) != 4 or not all(i.fits(*p.span) for i, p in zip(bach10, parts)):
             continue
         name = scores.piece_name(ref)
-        room = render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6,
-                           chorus_nr=0)
+        room = _bench_room()
         for instrumentation in ("bach10", "other"):
             if instrumentation == "bach10":
                 ins_list = bach10
             else:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, exclude_classes=bach10_classes)
-            styles = [render.random_style(i, rng) for i in ins_list]
-            for s in styles:
-                s.reverb_send, s.chorus_send = 40, 0
+            styles = _bench_styles(ins_list, rng)
             stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont,
                                         room=room)
             stems, stem_files = _save_stems(root, f"{name}-{instrumentation}", stems)
@@ -163,7 +173,7 @@ def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seco
     root = Path(out)
     (root / "mixes").mkdir(parents=True, exist_ok=True)
     (root / "stems").mkdir(parents=True, exist_ok=True)
-    room = render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6, chorus_nr=0)
+    room = _bench_room()
     mixes, attempt = [], 0
     bar = tqdm(total=n_excerpts, desc="quartet bench", disable=not progress)
     while len(mixes) < n_excerpts and attempt < 4 * n_excerpts:
@@ -181,9 +191,7 @@ def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seco
             continue
         if [i.name for i in ins_list] != list(inst.ENSEMBLES["string_quartet"]):
             continue  # a part out of its string instrument's range: another excerpt
-        styles = [render.random_style(i, rng) for i in ins_list]
-        for s in styles:
-            s.reverb_send, s.chorus_send = 40, 0
+        styles = _bench_styles(ins_list, rng)
         name = f"{scores.piece_name(ref)}-{attempt - 1}"
         stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont, room=room)
         stems, stem_files = _save_stems(root, name, stems)

@@ -248,10 +248,10 @@ class Trainer:
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
         if self.select_audio:
             from mitkit.inference import predict
-            from mitkit.training.tuning import mean_transcription_metrics
+            from mitkit.training.tuning import mean_note_f1
             precision = "bf16" if self.bf16 else "fp32"
             posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
-            val["val_bench_note_f1"] = mean_transcription_metrics(self.select_refs, posts)["note_f1"]
+            val["val_bench_note_f1"] = mean_note_f1(self.select_refs, posts)  # no frame metrics: not used
         self.model.train()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)

@@ -44,11 +44,12 @@ def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | No
     return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
 
 
-def mean_note_f1(references, posteriorgrams, thresholds: dict) -> float:
-    """Mean onset-only note F1 of the notes made at ``thresholds`` (:func:`mitkit.evaluation.metrics.note_f1`)."""
+def mean_note_f1(references, posteriorgrams, thresholds: dict | None = None) -> float:
+    """Mean onset-only note F1 of the notes made at ``thresholds`` (default: ``create_notes``') (see
+    :func:`mitkit.evaluation.metrics.note_f1`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(np.mean([note_f1(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds)))
+        return float(np.mean([note_f1(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
                               for ref, p in zip(references, posteriorgrams)]))
 
 
