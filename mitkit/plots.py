@@ -74,17 +74,22 @@ def plot_piano_roll(transcription_or_tracks, *, names=None, title: str = "Transc
 MAX_HEATMAP_COLUMNS = 1500  # heatmaps keep at most this many time columns (figures stay small in notebooks)
 
 
-def posteriorgram_heatmap(Y, **kwargs) -> go.Heatmap:
-    """Heatmap trace of a posteriorgram ``(84, T)`` in seconds × MIDI pitch; long inputs are reduced by
-    taking the maximum over groups of frames, so short notes stay visible."""
+def posteriorgram_heatmap(Y, *, zmax: float = 1.0, **kwargs) -> go.Heatmap:
+    """Heatmap trace of a posteriorgram ``(84, T)`` in seconds × MIDI pitch, in percent.
+
+    Long inputs are reduced by taking the maximum over groups of frames, so short notes stay visible, and
+    the posteriors are stored as whole percents (one byte each: a 30-s figure weighs a quarter of its
+    float32 form, which keeps notebooks and reports small).
+    """
     Y = np.asarray(Y, dtype=np.float32)
     step = max(1, -(-Y.shape[1] // MAX_HEATMAP_COLUMNS))
     if step > 1:
         pad = (-Y.shape[1]) % step
         Y = np.pad(Y, ((0, 0), (0, pad))).reshape(Y.shape[0], -1, step).max(axis=2)
-    t = np.arange(Y.shape[1]) * step / C.FRAME_RATE
-    kwargs.setdefault("hovertemplate", "%{x:.2f} s · MIDI %{y}<br>posterior %{z:.2f}<extra></extra>")
-    return go.Heatmap(z=np.round(Y, 3), x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0,
+    t = np.round(np.arange(Y.shape[1]) * step / C.FRAME_RATE, 3)
+    kwargs.setdefault("hovertemplate", "%{x:.2f} s · MIDI %{y}<br>posterior %{z} %<extra></extra>")
+    percent = np.rint(np.clip(Y, 0.0, 1.0) * 100).astype(np.uint8)
+    return go.Heatmap(z=percent, x=t, y=np.arange(C.MIDI_MIN, C.MIDI_MIN + Y.shape[0]), zmin=0, zmax=100 * zmax,
                       colorscale="Magma", **kwargs)
 
 
@@ -93,7 +98,7 @@ def plot_posteriorgram(Y, *, title: str = "Frame posteriorgram Y_F", height: int
 
     Notebook: 02_training
     """
-    fig = go.Figure(posteriorgram_heatmap(Y, zmax=zmax, colorbar=dict(title="p")))
+    fig = go.Figure(posteriorgram_heatmap(Y, zmax=zmax, colorbar=dict(title="p (%)")))
     fig.update_layout(title=title, xaxis_title="time (s)", yaxis_title="MIDI pitch", height=height,
                       template="plotly_white")
     return fig
@@ -108,7 +113,7 @@ def plot_transcription(transcription, *, title: str | None = None, height: int =
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("frame posteriorgram Y_F", f"{transcription.instruments} tracks"))
     if post is not None:
-        fig.add_trace(posteriorgram_heatmap(post.frames, zmax=1, showscale=False), row=1, col=1)
+        fig.add_trace(posteriorgram_heatmap(post.frames, showscale=False), row=1, col=1)
     add_piano_roll(fig, _as_track_arrays(transcription), row=2, col=1)
     fig.update_layout(title=title or f"mitkit: {transcription.audio or 'audio'}", height=height,
                       template="plotly_white")

@@ -83,3 +83,17 @@ def test_figures_build_from_small_inputs():
     assert list(fig.data[0].y) == [10, 20, 30, 5]
     fig = plot_stage_timings({"5 s": {"cqt": 0.1, "amt": 0.2, "timbre": None, "notes": 0.01, "clustering": None}})
     assert [t.x[0] for t in fig.data] == [0.1, 0.2, 0.0, 0.01, 0.0]
+
+
+def test_posteriorgram_heatmap_stores_whole_percents_and_keeps_short_peaks():
+    from mitkit import constants as C
+    from mitkit.plots import MAX_HEATMAP_COLUMNS, posteriorgram_heatmap
+    Y = np.zeros((C.N_PITCHES, 3 * MAX_HEATMAP_COLUMNS), np.float32)
+    Y[40, 7] = 0.876   # one frame: the column holding it keeps its maximum
+    Y[0, :] = 1.2      # out of range is clipped to 100 %
+    trace = posteriorgram_heatmap(Y, zmax=0.5)
+    z = np.asarray(trace.z)
+    assert z.dtype == np.uint8 and z.shape == (C.N_PITCHES, MAX_HEATMAP_COLUMNS)
+    assert z[40, 7 // 3] == 88 and z[40].sum() == 88 and (z[0] == 100).all()
+    assert trace.zmax == 50 and trace.y[0] == C.MIDI_MIN and trace.x[1] == pytest.approx(3 / C.FRAME_RATE, abs=1e-3)
+    assert "MIDI %{y}" in trace.hovertemplate and "%{z} %" in trace.hovertemplate

@@ -119,3 +119,29 @@ def test_sonify_tracks_from_a_transcription():
         sonify_tracks(t, sr=SR, programs="x")
     with pytest.raises(MitkitError, match="list of note arrays"):
         sonify_tracks(np.zeros((2, 4)), sr=SR)
+
+
+def test_audio_player_embeds_vorbis_that_decodes_to_the_sound():
+    import io
+
+    import soundfile as sf
+
+    from mitkit.sonify import audio_player
+    sr = 16000
+    t = np.arange(4 * sr) / sr
+    y = (0.3 * np.sin(2 * np.pi * 440 * t) * (t < 3)).astype(np.float32)  # 3 s of A4, then 1 s of silence
+    player = audio_player(y, sr, rate=22050)
+    assert player.mimetype == "audio/ogg" and 'type="audio/ogg"' in player._repr_html_()
+    decoded, rate = sf.read(io.BytesIO(player.data), dtype="float32")
+    assert rate == 22050 and abs(len(decoded) - 4 * 22050) < 64
+    spectrum = np.abs(np.fft.rfft(decoded[:2 * 22050]))
+    assert np.fft.rfftfreq(2 * 22050, 1 / 22050)[spectrum.argmax()] == pytest.approx(440, abs=1)
+    assert np.abs(decoded).max() == pytest.approx(1.0, abs=0.1)   # scaled to full scale, like Audio's default
+    assert np.abs(decoded[int(3.2 * 22050):]).max() < 0.02         # the silence stays silent
+    assert len(player.data) < 4 * 8000                               # far below WAV's 44 kB per second
+    short = audio_player(y, sr, seconds=1.5, rate=8000)
+    assert abs(len(sf.read(io.BytesIO(short.data))[0]) - 12000) < 64
+    with pytest.raises(MitkitError, match="seconds"):
+        audio_player(y, sr, seconds=0)
+    with pytest.raises(MitkitError, match="sr=5"):
+        audio_player(y, 5)
