@@ -12,8 +12,10 @@ Pipeline (note level, the paper's method)
    L2-normalised: one unit vector per note.
 2. :func:`affinity_matrix`: ``A_ij = exp(cos(e_i, e_j))`` (values in [1/e, e]); an optional
    ``temperature`` sharpens it (``exp(cos / temperature)``, default 1 = the paper).
-3. :func:`cluster_notes`: spectral clustering of ``A`` into K clusters
-   (``SpectralClustering(affinity='precomputed', assign_labels='cluster_qr')``). K is given by the
+3. :func:`cluster_notes`: spectral clustering of ``A`` into K clusters: the K leading eigenvectors of
+   its normalised Laplacian, labelled by cluster-QR (:func:`~mitkit.embeddings.spectral_embedding`,
+   :func:`~mitkit.embeddings.cluster_qr`; what scikit-learn's
+   ``SpectralClustering(affinity='precomputed', assign_labels='cluster_qr')`` computes). K is given by the
    user or estimated by :func:`estimate_n_clusters`. Tracks are numbered by mean pitch, highest
    first, so track 0 is the top voice (soprano in a chorale).
 
@@ -39,10 +41,8 @@ from __future__ import annotations
 
 import logging
 import numbers
-import warnings
 
 import numpy as np
-from sklearn.cluster import SpectralClustering
 
 from mitkit.constants import MAX_INSTRUMENTS, MIDI_MIN
 from mitkit.embeddings import (  # core_notes and its constants re-exported: clustering uses them
@@ -54,7 +54,9 @@ from mitkit.embeddings import (  # core_notes and its constants re-exported: clu
     check_frame_grams,
     check_max_clusters,
     check_temperature,
+    cluster_qr,
     core_notes,
+    spectral_embedding,
 )
 from mitkit.errors import MitkitError
 from mitkit.instrument_count import estimate_n_clusters
@@ -152,12 +154,8 @@ def _spectral_labels(E: np.ndarray, K: int, random_state, temperature: float) ->
     if len(E) > CLUSTER_MAX_POINTS:
         idx = np.random.default_rng(random_state).choice(len(E), CLUSTER_MAX_POINTS, replace=False)
         return _join_nearest(E, idx, _spectral_labels(E[idx], K, random_state, temperature), K)
-    A = affinity_matrix(E, temperature=temperature)
-    model = SpectralClustering(n_clusters=K, affinity="precomputed", assign_labels="cluster_qr",
-                               random_state=random_state)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "Graph is not fully connected" can't occur
-        return model.fit_predict(A).astype(np.int64)
+    _, U = spectral_embedding(affinity_matrix(E, temperature=temperature), K)
+    return cluster_qr(U)
 
 
 def _cluster(E, n_clusters, *, max_clusters, random_state, pitches, what: str,

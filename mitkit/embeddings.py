@@ -3,7 +3,8 @@
 :func:`note_embeddings` averages the timbre branch's embedding map ``V`` over each note's frames,
 weighted by the frame posterior, and L2-normalises the result (paper, Sec. 2.3).
 :func:`affinity_matrix` turns embeddings into the affinity ``A = exp(cos / t)`` that spectral
-clustering and the instrument count read. The ``check_*`` functions validate inputs with clear errors.
+clustering and the instrument count read; :func:`spectral_embedding` and :func:`cluster_qr` are the two
+halves of spectral clustering they share. The ``check_*`` functions validate inputs with clear errors.
 
 Notebook: 03_embeddings_and_clustering
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from scipy.linalg import eigh, qr, svd
 
 from mitkit.constants import MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
@@ -159,6 +161,38 @@ def cosine_similarity(E: np.ndarray) -> np.ndarray:
     C = E @ E.T
     C = (C + C.T) / 2
     return np.clip(C, -1.0, 1.0)
+
+
+def spectral_embedding(W, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """The leading eigenpairs of a graph's normalised Laplacian ``L = I - D^-1/2 W D^-1/2``.
+
+    ``W`` is a symmetric non-negative affinity ``(N, N)``; its diagonal is ignored (a point's affinity to
+    itself is no edge), as scipy's ``csgraph.laplacian`` and scikit-learn's ``spectral_embedding`` do.
+    Returns the ``n = min(n_components, N)`` smallest eigenvalues ``λ`` (ascending) and the embedding
+    ``U`` ``(N, n)``: the matching eigenvectors scaled by ``D^-1/2`` (scikit-learn's normalisation), signs
+    arbitrary. Computed densely with LAPACK (N is at most a few thousand here).
+    """
+    W = np.array(W, dtype=np.float64)
+    np.fill_diagonal(W, 0.0)
+    scale = 1.0 / np.sqrt(np.maximum(W.sum(axis=1), EPS))
+    N = W.shape[0]
+    n = min(int(n_components), N)
+    mu, U = eigh(W * scale[:, None] * scale[None, :], subset_by_index=[N - n, N - 1])
+    return 1.0 - mu[::-1], U[:, ::-1] * scale[:, None]
+
+
+def cluster_qr(U: np.ndarray) -> np.ndarray:
+    """Cluster labels ``0 … k-1`` from a spectral embedding ``U`` ``(N, k)`` by column-pivoted QR
+    (Damle, Minden & Ying 2019): deterministic, no k-means restarts, blind to the signs of ``U``'s columns.
+
+    >>> U = np.array([[1.0, 0.1], [0.9, 0.0], [0.0, 1.0], [0.1, 0.8]])
+    >>> cluster_qr(U).tolist()
+    [0, 0, 1, 1]
+    """
+    k = U.shape[1]
+    _, _, piv = qr(U.T, pivoting=True)
+    ut, _, vt = svd(U[piv[:k], :].T)
+    return np.abs(U @ (ut @ vt.conj())).argmax(axis=1).astype(np.int64)
 
 
 #: When note amplitudes are given, spectral clustering and the estimate of K see only the confident

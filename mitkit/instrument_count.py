@@ -17,11 +17,17 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.linalg import eigh, qr, svd
 
 from mitkit import constants as C
 from mitkit.constants import MAX_INSTRUMENTS
-from mitkit.embeddings import EPS, check_embeddings, check_max_clusters, core_notes, cosine_similarity
+from mitkit.embeddings import (
+    check_embeddings,
+    check_max_clusters,
+    cluster_qr,
+    core_notes,
+    cosine_similarity,
+    spectral_embedding,
+)
 from mitkit.errors import MitkitError
 from mitkit.notes import validate_notes
 
@@ -57,20 +63,25 @@ _AUTO_K_BULK_EIGENVALUES = 8
 AUTO_K_MAX_POINTS = 1000
 
 
-def _cluster_qr(U: np.ndarray) -> np.ndarray:
-    """Labels from a spectral embedding ``U`` (N, k) by column-pivoted QR (Damle et al., 2019)."""
-    k = U.shape[1]
-    _, _, piv = qr(U.T, pivoting=True)
-    ut, _, vt = svd(U[piv[:k], :].T)
-    return np.abs(U @ (ut @ vt.conj())).argmax(axis=1)
-
-
 def _silhouette(Dist: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette from a precomputed distance matrix; -1 when fewer than 2 clusters."""
-    from sklearn.metrics import silhouette_score  # here: scikit-learn takes a second to import
-    if np.unique(labels).size < 2:
+    """Mean silhouette (Rousseeuw 1987) from a precomputed distance matrix; -1 when fewer than 2 clusters.
+
+    What ``sklearn.metrics.silhouette_score(Dist, labels, metric="precomputed")`` computes (a point alone
+    in its cluster scores 0), in NumPy: importing scikit-learn took a second of every transcription.
+    """
+    groups, inverse = np.unique(labels, return_inverse=True)
+    if groups.size < 2:
         return -1.0
-    return float(silhouette_score(Dist, labels, metric="precomputed"))
+    rows = np.arange(len(labels))
+    members = np.eye(groups.size)[inverse]  # (N, k) one-hot
+    size = members.sum(axis=0)
+    mean_to = (Dist @ members) / size  # (N, k) mean distance to each cluster, self included
+    own = size[inverse]
+    a = mean_to[rows, inverse] * own / np.maximum(own - 1, 1)  # mean distance to the others of its cluster
+    mean_to[rows, inverse] = np.inf
+    b = mean_to.min(axis=1)  # ... and to the nearest other cluster
+    s = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), np.finfo(float).tiny), 0.0)
+    return float(s.mean())
 
 
 def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: bool | None = None,
@@ -160,14 +171,8 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
     if C is None:
         C = cosine_similarity(X)
 
-    W = np.exp((C - 1.0) / AUTO_K_TEMPERATURE)  # (N, N) sharpened affinity
-    np.fill_diagonal(W, 0.0)
-    scale = 1.0 / np.sqrt(np.maximum(W.sum(axis=1), EPS))
-    M = W * scale[:, None] * scale[None, :]  # D^-1/2 W D^-1/2
-    n_eig = min(N, k_max + 1 + _AUTO_K_BULK_EIGENVALUES)
-    mu, U = eigh(M, subset_by_index=[N - n_eig, N - 1])
-    lam = 1.0 - mu[::-1]  # ascending Laplacian eigenvalues
-    U = U[:, ::-1] * scale[:, None]  # spectral embedding, as in sklearn
+    W = np.exp((C - 1.0) / AUTO_K_TEMPERATURE)  # (N, N) sharpened affinity (its diagonal is ignored)
+    lam, U = spectral_embedding(W, k_max + 1 + _AUTO_K_BULK_EIGENVALUES)
     bulk = float(np.median(lam[k_max + 1:]))
     k_bulk = int(np.clip(np.sum(lam[:k_max + 1] < AUTO_K_BULK_FRACTION * bulk), 1, k_max))
     details.update(eigenvalues=lam, bulk=bulk, k_bulk=k_bulk, silhouettes={})
@@ -176,7 +181,7 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
         return (1, details) if return_details else 1
     Dist = np.clip(1.0 - C, 0.0, None)
     np.fill_diagonal(Dist, 0.0)
-    sil = {k: _silhouette(Dist, _cluster_qr(U[:, :k])) for k in range(2, k_bulk + 1)}
+    sil = {k: _silhouette(Dist, cluster_qr(U[:, :k])) for k in range(2, k_bulk + 1)}
     best = max(sil.values())
     K = max(k for k, v in sil.items() if v >= best - AUTO_K_SILHOUETTE_TOLERANCE)
     details["silhouettes"] = sil

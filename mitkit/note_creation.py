@@ -49,7 +49,6 @@ import logging
 import numbers
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from mitkit.constants import MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError, warn
@@ -199,20 +198,22 @@ def _onset_peaks(O: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarra
     """Local maxima in time of ``O`` (P, T) reaching ``threshold``: (pitch rows, frames), unsorted.
 
     A plateau counts once, at its first frame; frames outside the array count as 0, so the first
-    and the last frame can be peaks.
+    and the last frame can be peaks. (What ``scipy.signal.find_peaks(row, height=threshold,
+    plateau_size=1)`` finds, with its left edges, for all rows at once: importing scipy.signal took
+    0.7 s of every transcription.)
     """
-    rows, frames = [], []
     candidates = np.flatnonzero((O >= threshold).any(axis=1))
-    pad = np.zeros(O.shape[1] + 2, dtype=O.dtype)
-    for p in candidates:
-        pad[1:-1] = O[p]
-        peaks, props = find_peaks(pad, height=threshold, plateau_size=1)
-        if peaks.size:
-            frames.append(props["left_edges"] - 1)
-            rows.append(np.full(peaks.size, p))
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(rows).astype(np.int64), np.concatenate(frames).astype(np.int64)
+    X = np.pad(O[candidates].astype(np.float64), ((0, 0), (1, 1)))  # a zero frame either side
+    starts = np.ones(X.shape, dtype=bool)
+    starts[:, 1:] = X[:, 1:] != X[:, :-1]
+    r, c = np.nonzero(starts)  # every run of equal values, row by row, in time order
+    value = X[r, c]
+    inner = np.zeros(r.size, dtype=bool)  # runs with a neighbour run on both sides, in the same row
+    inner[1:-1] = (r[:-2] == r[1:-1]) & (r[2:] == r[1:-1])
+    higher = np.zeros(r.size, dtype=bool)
+    higher[1:-1] = (value[1:-1] > value[:-2]) & (value[1:-1] > value[2:])
+    peak = inner & higher & (value >= threshold)
+    return candidates[r[peak]].astype(np.int64), (c[peak] - 1).astype(np.int64)
 
 
 def _add_reonsets(rows, frames, Y_O, active, threshold: float) -> tuple[np.ndarray, np.ndarray]:

@@ -285,3 +285,40 @@ def test_count_voices():
     assert count_voices(np.zeros(0, NOTE_DTYPE)) == 1
     with pytest.raises(MitkitError, match="min_fraction"):
         count_voices(notes, min_fraction=0)
+
+
+def test_spectral_clustering_partitions_as_scikit_learn_does():
+    # mitkit's spectral clustering (mitkit.embeddings.spectral_embedding + cluster_qr) stands in for
+    # scikit-learn's SpectralClustering(affinity="precomputed", assign_labels="cluster_qr"), whose import
+    # alone took a second of every transcription: the partitions must be the same.
+    import warnings
+
+    from sklearn.cluster import SpectralClustering
+    from sklearn.metrics import adjusted_rand_score
+
+    from mitkit.clustering import _spectral_labels
+    from mitkit.embeddings import affinity_matrix
+    from mitkit.synth.embeddings import make_synthetic_embeddings
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        sizes = list(rng.integers(5, 60, size=int(rng.integers(2, 6))))
+        E, _ = make_synthetic_embeddings(sizes, kappa=float(rng.choice([5, 15, 40])), random_state=seed)
+        K, temperature = int(rng.integers(2, 7)), float(rng.choice([1.0, 0.3]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = SpectralClustering(n_clusters=K, affinity="precomputed", assign_labels="cluster_qr",
+                                     random_state=0).fit_predict(affinity_matrix(E, temperature=temperature))
+        ours = _spectral_labels(E, K, 0, temperature)
+        assert adjusted_rand_score(ref, ours) == pytest.approx(1.0), (seed, K, temperature)
+
+
+def test_spectral_embedding_of_two_disconnected_groups():
+    from mitkit.embeddings import cluster_qr, spectral_embedding
+    W = np.zeros((6, 6))
+    W[:3, :3] = W[3:, 3:] = 1.0
+    W += 5 * np.eye(6)   # the diagonal is no edge: ignored
+    lam, U = spectral_embedding(W, 3)
+    assert lam == pytest.approx([0.0, 0.0, 1.5], abs=1e-9)   # two components: two zero eigenvalues
+    labels = cluster_qr(U[:, :2])
+    assert len(set(labels[:3])) == len(set(labels[3:])) == 1 and labels[0] != labels[3]
+    assert spectral_embedding(W, 10)[1].shape == (6, 6)     # at most N eigenpairs

@@ -195,3 +195,20 @@ def test_one_short_note():
     result = count_instruments(notes, E, _classifier(_logit(0.3)))
     assert result.k == 1 and result.line_shares[0] == 1.0
 
+
+
+def test_silhouette_equals_scikit_learns():
+    from sklearn.metrics import silhouette_score
+
+    from mitkit.instrument_count import _silhouette
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        X = rng.normal(size=(int(rng.integers(5, 60)), 3))
+        labels = rng.integers(0, int(rng.integers(2, 6)), size=len(X))
+        if trial % 5 == 0:
+            labels[0] = labels.max() + 1  # a cluster of one point scores 0
+        if np.unique(labels).size < 2 or np.unique(labels).size >= len(X):
+            continue
+        Dist = np.linalg.norm(X[:, None] - X[None], axis=2)
+        assert _silhouette(Dist, labels) == pytest.approx(silhouette_score(Dist, labels, metric="precomputed"), abs=1e-12)
+    assert _silhouette(np.zeros((4, 4)), np.zeros(4, int)) == -1.0

@@ -399,3 +399,24 @@ def test_a_reonset_inside_a_sustained_note_splits_it():
 def test_reonset_threshold_is_checked(bad):
     with pytest.raises(MitkitError, match="reonset_threshold"):
         check_note_settings(reonset_threshold=bad)
+
+
+def test_onset_peaks_are_scipy_find_peaks_left_edges():
+    # note creation finds onset peaks in NumPy; scipy.signal.find_peaks (plateaus at their left edge,
+    # zero frames around each row) is the reference
+    from scipy.signal import find_peaks
+
+    from mitkit.note_creation import _onset_peaks
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        O = rng.random((int(rng.integers(1, 8)), int(rng.integers(1, 40)))).astype(np.float32)
+        if trial % 2:
+            O = np.round(O * 4) / 4  # plateaus, some at the threshold
+        threshold = float(rng.choice([0.25, 0.4, 0.5, 0.75]))
+        want_rows, want_frames = [], []
+        for p in range(O.shape[0]):
+            _, props = find_peaks(np.pad(O[p], 1), height=threshold, plateau_size=1)
+            want_rows += [p] * len(props["left_edges"])
+            want_frames += list(props["left_edges"] - 1)
+        rows, frames = _onset_peaks(O, threshold)
+        assert rows.tolist() == want_rows and frames.tolist() == want_frames, trial
