@@ -13,7 +13,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.linalg import eigh, qr, svd
 
 from mitkit.constants import MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
@@ -172,6 +171,10 @@ def spectral_embedding(W, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     ``U`` ``(N, n)``: the matching eigenvectors scaled by ``D^-1/2`` (scikit-learn's normalisation), signs
     arbitrary. Computed densely with LAPACK (N is at most a few thousand here).
     """
+    from scipy.linalg import (
+        eigh,  # here: scipy.linalg takes 0.3 s to import, and transcription with K = 1 never needs it
+    )
+
     W = np.array(W, dtype=np.float64)
     np.fill_diagonal(W, 0.0)
     scale = 1.0 / np.sqrt(np.maximum(W.sum(axis=1), EPS))
@@ -189,6 +192,8 @@ def cluster_qr(U: np.ndarray) -> np.ndarray:
     >>> cluster_qr(U).tolist()
     [0, 0, 1, 1]
     """
+    from scipy.linalg import qr, svd
+
     k = U.shape[1]
     _, _, piv = qr(U.T, pivoting=True)
     ut, _, vt = svd(U[piv[:k], :].T)
