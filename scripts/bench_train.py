@@ -20,7 +20,11 @@ from mitkit import constants as C
 from mitkit.training.mixtures import MixtureDataset, StemBank
 from mitkit.training.trainer import TrainConfig, Trainer
 
-CONFIGS = [  # (stage, precision, variant); the first is the reference, "compiled" is `mitkit train`'s default
+#: measured first, with the C library's own memory handling: the reference, and the fifth session's default
+SYSTEM_MEMORY = [("joint", "fp32", "plain"), ("joint", "bf16", "compiled")]
+#: then with freed memory kept in the process (mitkit.training.trainer.retain_freed_memory, `mitkit train`'s
+#: default on a CPU; it cannot be undone within a process)
+CONFIGS = [  # (stage, precision, variant); "compiled" is `mitkit train`'s default
     ("joint", "fp32", "plain"), ("joint", "bf16", "plain"), ("joint", "bf16", "compiled"),
     ("amt", "fp32", "plain"), ("amt", "bf16", "plain"), ("amt", "bf16", "compiled"),
     ("timbre", "fp32", "plain"), ("timbre", "bf16", "plain"), ("timbre", "bf16", "compiled"),
@@ -38,9 +42,9 @@ def apply_variant(trainer: Trainer, variant: str):
         branch.forward = lambda x, forward=forward: forward(x.contiguous(memory_format=torch.channels_last))
 
 
-def measure(bank, stage, precision, variant, args) -> dict:
+def measure(bank, stage, precision, variant, args, *, retain_memory: bool) -> dict:
     cfg = TrainConfig.preset("base", stage=stage, precision=precision, compile="on" if variant == "compiled" else "off",
-                             batch_size=args.batch_size,
+                             retain_memory=retain_memory, batch_size=args.batch_size,
                              clip_frames=args.clip_frames, threads=args.threads)
     data = MixtureDataset(bank, clip_frames=args.clip_frames, seed=0, length=10 ** 6)
     trainer = Trainer(cfg, "/nonexistent-bench-run", device="cpu", train_set=data, val_set=data)
@@ -58,7 +62,8 @@ def measure(bank, stage, precision, variant, args) -> dict:
         step_s.append(time.perf_counter() - t1)
     step, load = statistics.median(step_s), statistics.median(load_s)
     audio_h = args.batch_size * args.clip_frames / C.FRAME_RATE / 3600
-    return {"stage": stage, "precision": precision, "variant": variant, "step_s": step, "load_s": load,
+    return {"stage": stage, "precision": precision, "variant": variant + ("" if retain_memory else ", system memory"),
+            "step_s": step, "load_s": load,
             "h_per_h": audio_h / (step / 3600), "h_per_h_with_loading": audio_h / ((step + load) / 3600),
             **{k: v / args.steps for k, v in parts.items()}}
 
@@ -76,15 +81,16 @@ def main(argv=None):
     bank = StemBank(args.data, "train", max_pieces=args.max_pieces)
     print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
           f"native bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
-    print(f"{'stage':7} {'precision':9} {'variant':13} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
+    print(f"{'stage':7} {'precision':9} {'variant':23} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
           f"{'forward':>8} {'backward':>8} {'optim':>6}  (share of step + load)")
     reference = None
-    for stage, precision, variant in CONFIGS + LEVERS * args.levers:
-        r = measure(bank, stage, precision, variant, args)
+    rows = [(*c, False) for c in SYSTEM_MEMORY] + [(*c, True) for c in CONFIGS + LEVERS * args.levers]
+    for stage, precision, variant, retain_memory in rows:
+        r = measure(bank, stage, precision, variant, args, retain_memory=retain_memory)
         reference = reference or r
         total = r["step_s"] + r["load_s"]
         shares = " ".join(f"{100 * r[k] / total:7.0f}%" for k in ("forward", "backward", "optimizer"))
-        print(f"{stage:7} {precision:9} {variant:13} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
+        print(f"{stage:7} {precision:9} {r['variant']:23} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
               f"{reference['step_s'] / r['step_s']:6.2f}x {100 * r['load_s'] / total:6.0f}% {shares}")
 
 

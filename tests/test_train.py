@@ -245,3 +245,18 @@ def test_resume_never_runs_code_from_a_crafted_checkpoint(tmp_path):
     with pytest.raises(MitkitError, match="must be a mitkit checkpoint; torch.load failed"):
         _trainer(tmp_path, 4, "crafted").resume()
     assert not marker.exists()
+
+
+def test_freed_memory_is_retained_on_a_cpu_unless_turned_off(tmp_path, monkeypatch):
+    import platform
+
+    from mitkit.training import trainer as trainer_module
+    calls = []
+    monkeypatch.setattr(trainer_module, "retain_freed_memory", lambda: calls.append(1) or True)
+    _trainer(tmp_path, 1, name="off", retain_memory=False)
+    assert calls == []
+    _trainer(tmp_path, 1, name="on")
+    assert calls == [1] and TrainConfig().retain_memory
+    monkeypatch.undo()
+    # the real call: glibc's mallopt accepts both settings here (a no-op elsewhere)
+    assert trainer_module.retain_freed_memory() == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
