@@ -8,13 +8,14 @@ from mitkit.cli import main
 from mitkit.errors import MitkitError
 from mitkit.evaluation.benchmarks import load_benchmark
 from mitkit.synth import count_benchmarks as cb
+from mitkit.synth import scores
 from mitkit.synth.instruments import BY_NAME
 
 
 def test_merge_voices_plays_a_shared_pitch_once():
     upper = np.array([[0.0, 1.0, 60, 90], [1.0, 2.0, 62, 90]])
     lower = np.array([[0.5, 1.5, 60, 80], [1.0, 2.0, 55, 80]])  # 60 overlaps the upper voice's 60
-    merged = cb.merge_voices([upper, lower])
+    merged = scores.merge_voices([upper, lower])
     assert merged[:, 0].tolist() == [0.0, 1.0, 1.0] and sorted(merged[:, 2].tolist()) == [55, 60, 62]
     assert merged[merged[:, 2] == 60, 1].tolist() == [1.5]  # from the earlier onset to the later offset
 

@@ -129,3 +129,29 @@ def test_second_player_of_an_instrument_gets_its_own_sound():
         fonts = ["FluidR3_GM"] * 3
         datasets._second_players_sound_their_own(violins, fonts, rng)
         assert fonts[1] != fonts[0] and fonts[0] == fonts[2] == "FluidR3_GM"  # viola is nobody's second
+
+
+def test_accompanied_parts_put_the_lower_voices_on_one_chord_playing_instrument():
+    from mitkit.synth import datasets, scores
+    rng = np.random.default_rng(3)
+    parts = scores.score_to_parts(scores.load_score("bach/bwv253"), rng, bpm_range=scores.CHORALE_TEMPO,
+                                  vocal_only=True, articulation="written")
+    seen = set()
+    for seed in range(12):
+        played, ins_list = datasets.accompanied_parts(parts, np.random.default_rng(seed))
+        assert len(played) == len(ins_list) in (2, 3)
+        n_melody = len(played) - 1
+        seen.add(n_melody)
+        soprano = max(parts, key=lambda p: p.notes[:, 2].mean())
+        np.testing.assert_array_equal(played[0].notes, soprano.notes)          # the top part keeps its notes
+        assert ins_list[-1].polyphonic and not any(i.polyphonic for i in ins_list[:-1])
+        assert len({i.cls for i in ins_list}) == len(ins_list)
+        lower = sorted(parts, key=lambda p: -p.notes[:, 2].mean())[n_melody:]
+        accompaniment = played[-1].notes
+        shift = accompaniment[:, 2].min() - min(p.notes[:, 2].min() for p in lower)
+        assert shift in (0, 12) and ins_list[-1].fits(*played[-1].span)
+        # every onset of the merged voices is played (a pitch shared at once sounds once)
+        onsets = {(round(t, 6), int(m) + shift) for p in lower for t, m in p.notes[:, [0, 2]]}
+        assert {(round(t, 6), int(m)) for t, m in accompaniment[:, [0, 2]]} <= onsets
+        assert len(accompaniment) >= max(len(p.notes) for p in lower)
+    assert seen == {1, 2}  # one or two melody instruments

@@ -304,3 +304,14 @@ def test_quartet_benchmark_is_a_string_quartet_from_its_split(tmp_path):
     assert [m.n_parts for m in mixes] == [4, 4] and all(len(p) for m in mixes for p in m.parts)
     with pytest.raises(MitkitError, match="quartet movements"):
         benchmarks.build_quartet_benchmark(tmp_path / "t", split="test", progress=False)
+
+
+def test_an_accompanied_piece_renders_melody_and_one_chord_playing_stem(tmp_path):
+    job = next(j for j in datasets.plan_jobs(9) if j.source == "chorale"
+               and np.random.default_rng([j.seed, j.index, 4]).random() < datasets.ACCOMPANIED_PROB)
+    entry = datasets.render_job(job, tmp_path)
+    assert entry["ensemble"] == "accompanied" and len(entry["stems"]) in (2, 3)
+    programs = [s["program"] for s in entry["stems"]]
+    from mitkit.synth.instruments import BY_PROGRAM
+    assert BY_PROGRAM[programs[-1]].polyphonic and not any(BY_PROGRAM[p].polyphonic for p in programs[:-1])
+    assert entry["stems"][-1]["part"] == "accompaniment"

@@ -1,4 +1,5 @@
 """How the training data is played: zone shifts, pitch-bend vibrato, intonation, timing, articulation."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -149,3 +150,71 @@ def test_random_parts_hold_legato_repeats_and_fast_figures():
     assert np.any(np.isclose(gaps, 0.0))  # repeated pitches re-attacked with no gap
     assert np.mean(lengths < 0.2) > 0.1  # fast notes are common
     assert np.all(gaps >= -1e-9)  # one voice per key: never overlapping
+
+
+def _marked_score():
+    """Two parts of eight quarter notes: the top one p with a staccato, a tenuto, an accent and a slur over
+    notes 5-7; the bottom one f without marks."""
+    from music21 import articulations, dynamics, note, spanner, stream
+    score = stream.Score()
+    top, bottom = stream.Part(), stream.Part()
+    top.partName, bottom.partName = "top", "bottom"
+    top.insert(0, dynamics.Dynamic("p"))
+    bottom.insert(0, dynamics.Dynamic("f"))
+    notes = []
+    for k in range(8):
+        n = note.Note(72 + k % 3, quarterLength=1.0)
+        notes.append(n)
+        top.insert(float(k), n)
+        bottom.insert(float(k), note.Note(48 + k % 3, quarterLength=1.0))
+    notes[1].articulations.append(articulations.Staccato())
+    notes[2].articulations.append(articulations.Tenuto())
+    notes[3].articulations.append(articulations.Accent())
+    top.insert(0, spanner.Slur(notes[4], notes[6]))
+    score.insert(0, top)
+    score.insert(0, bottom)
+    return score
+
+
+def test_score_marks_are_read_per_note():
+    (_, top, _), (_, bottom, _) = scores.score_quarter_notes(_marked_score())
+    assert np.isnan(top[0, scores.Q_PLAYED]) and top[1, scores.Q_PLAYED] == 0.5 and top[2, scores.Q_PLAYED] == 1.0
+    assert top[:, scores.Q_ACCENT].tolist() == [0, 0, 0, 12, 0, 0, 0, 0]
+    assert (top[:, scores.Q_DYNAMIC] == scores.DYNAMIC_VELOCITY["p"]).all()
+    assert (bottom[:, scores.Q_DYNAMIC] == scores.DYNAMIC_VELOCITY["f"]).all()
+    assert top[:, scores.Q_SLURRED].tolist() == [0, 0, 0, 0, 1, 1, 0, 0]  # the slur's last note ends as usual
+
+
+def test_score_marks_shape_the_performance():
+    parts = scores.score_to_parts(_marked_score(), np.random.default_rng(0), bpm_range=(60.0, 60.0),
+                                  articulation="detached", timing_jitter_s=0.0)
+    top, bottom = (p.notes for p in parts)
+    beat = np.diff(top[:, 0])  # about 1 s at 60 bpm (the tempo drifts a little)
+    length = top[:, 1] - top[:, 0]
+    assert length[1] == pytest.approx(0.5 * beat[1], rel=1e-6)       # staccato: half its written length
+    assert length[2] == pytest.approx(beat[2], rel=1e-6)             # tenuto: all of it, even detached
+    assert top[4, 1] == pytest.approx(top[5, 0]) and top[5, 1] == pytest.approx(top[6, 0])  # slurred: joined
+    assert length[0] < 0.97 * beat[0] and length[6] < 0.97 * beat[6]  # unmarked notes stay detached
+    assert top[:, 3].mean() + 25 < bottom[:, 3].mean()                # p against f
+    assert top[3, 3] >= np.delete(top[:, 3], 3).max() - 6             # the accent stands out of the p line
+
+
+def test_swells_move_the_level_of_held_notes_only():
+    held = np.array([[0.2, 2.6, 69, 100]])
+    short = np.array([[0.2, 0.5, 69, 100]])
+    plain = render.StemStyle(program=71, seed=3)  # clarinet: a steady tone
+    swelling = dataclasses.replace(plain, swell_depth=0.6)
+
+    def envelope_db(notes, style):
+        x = render.render_stems([(notes, style)], room=DRY, tail_s=0.2)[0]
+        hop = C.HOP_LENGTH
+        return 10 * np.log10(np.array([np.mean(x[i:i + hop] ** 2) for i in range(0, len(x) - hop, hop)]) + 1e-12)
+
+    a, b = envelope_db(held, plain), envelope_db(held, swelling)
+    frame = lambda t: int(t * C.FRAME_RATE)  # noqa: E731
+    assert b[frame(0.35)] < a[frame(0.35)] - 4                  # starts well below the plain note
+    inside = slice(frame(0.4), frame(2.5))
+    assert b[inside].max() - b[inside].min() > 4 > a[inside].max() - a[inside].min()
+    onset = lambda e: int(np.argmax(np.diff(e)[frame(0.1):frame(0.4)])) + frame(0.1)  # noqa: E731
+    assert abs(onset(a) - onset(b)) <= 1                        # the attack stays where the label is
+    np.testing.assert_array_equal(envelope_db(short, plain), envelope_db(short, swelling))  # short: unchanged

@@ -37,8 +37,6 @@ TEXTURES = {"mono1": (1, False), "mono2": (2, False), "mono3": (3, False), "mono
             "poly+3": (3, True)}
 MELODY_ORDER = (0, 3, 1, 2)  # soprano, bass, alto, tenor: which voices melody instruments take first
 QUARTET = ("violin", "violin", "viola", "cello")  # soprano, alto, tenor, bass
-POLYPHONIC = tuple(i for i in inst.INSTRUMENTS if i.polyphonic)
-MONOPHONIC_CLASSES_EXCLUDED = tuple(sorted({i.cls for i in POLYPHONIC}))
 LENGTHS = (10.0, 30.0, 120.0)
 
 
@@ -62,34 +60,8 @@ def chained_voices(refs, rng: np.random.Generator, seconds: float) -> list[np.nd
     return [np.concatenate(v) for v in voices]
 
 
-def merge_voices(voices) -> np.ndarray:
-    """Several voices as one instrument's notes: a pitch two voices sound at once is played once (the
-    earlier onset, until the later offset)."""
-    notes = np.concatenate(list(voices))
-    notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then onset
-    kept = []
-    for n in notes:
-        if kept and kept[-1][2] == n[2] and n[0] < kept[-1][1]:
-            kept[-1][1] = max(kept[-1][1], n[1])
-        else:
-            kept.append(n.copy())
-    merged = np.array(kept)
-    return merged[np.argsort(merged[:, 0], kind="stable")]
-
-
 def _span(notes) -> tuple[int, int]:
     return int(notes[:, 2].min()), int(notes[:, 2].max())
-
-
-def _polyphonic_instrument(notes, rng):
-    """A random polyphonic instrument that can play ``notes``, transposed by 0 or +12 semitones; None when
-    none can."""
-    lo, hi = _span(notes)
-    for shift in (0, 12):
-        pool = [i for i in POLYPHONIC if i.fits(lo + shift, hi + shift)]
-        if pool:
-            return pool[int(rng.integers(len(pool)))], shift
-    return None, 0
 
 
 def texture_parts(texture: str, voices, rng: np.random.Generator):
@@ -104,13 +76,13 @@ def texture_parts(texture: str, voices, rng: np.random.Generator):
     melody_idx = list(MELODY_ORDER[:n_melody])
     try:
         melody = inst.assign_instruments([_span(voices[k]) for k in melody_idx], rng,
-                                         exclude_classes=MONOPHONIC_CLASSES_EXCLUDED)
+                                         exclude_classes=inst.POLYPHONIC_CLASSES)
     except MitkitError:
         return None
     out = [(i, voices[k]) for i, k in zip(melody, melody_idx)]
     if poly:
-        rest = merge_voices(voices[k] for k in range(4) if k not in melody_idx)
-        ins, shift = _polyphonic_instrument(rest, rng)
+        rest = scores.merge_voices(voices[k] for k in range(4) if k not in melody_idx)
+        ins, shift = inst.polyphonic_instrument_for(rest, rng)
         if ins is None or ins.cls in {i.cls for i in melody}:
             return None
         rest = rest.copy()

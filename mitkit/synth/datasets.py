@@ -52,6 +52,10 @@ ENSEMBLE_WEIGHTS = {"bach10": 0.2, "strings": 0.1, "string_quartet": 0.1, "winds
                     "keys_and_voices": 0.05, None: 0.3}  # None: random instruments of distinct classes
 SOUNDFONT_WEIGHTS = {"FluidR3_GM": 0.45, "TimGM6mb": 0.25, "csound_GM": 0.3}  # drawn per stem
 SIMULATED_ROOM_PROB = 0.6  # pieces heard through a simulated room (mitkit.synth.rooms), the rest dry + FluidSynth's
+#: Score pieces of three or more parts played as melody and accompaniment: the top one or two parts on
+#: melody instruments, the others merged into one chord-playing instrument (a violin sonata, flute and
+#: guitar, a song with piano), which real music is full of and the parts-per-player scores never give.
+ACCOMPANIED_PROB = 0.15
 
 
 # ---- splits and labels ----------------------------------------------------------------------------
@@ -125,6 +129,27 @@ def _perform_parts(job: Job, rng) -> tuple[list, str]:
     return [], job.id  # random parts are drawn after their instruments
 
 
+def accompanied_parts(parts, rng) -> tuple[list, list]:
+    """``parts`` (3 or more) as melody and accompaniment: the top one or two (by mean pitch) on melody
+    instruments of distinct classes, the others merged into one part (:func:`scores.merge_voices`) for a
+    chord-playing instrument (:func:`inst.polyphonic_instrument_for`, an octave up where it needs one);
+    ``([], [])`` when no instruments fit."""
+    n_melody = 1 if len(parts) == 3 or rng.random() < 0.6 else 2
+    order = sorted(range(len(parts)), key=lambda k: -float(np.mean(parts[k].notes[:, 2])))
+    melody = [parts[k] for k in order[:n_melody]]
+    notes = scores.merge_voices(parts[k].notes for k in order[n_melody:])
+    keys, shift = inst.polyphonic_instrument_for(notes, rng)
+    if keys is None:
+        return [], []
+    try:
+        ins_list = inst.assign_instruments([p.span for p in melody], rng, exclude_classes=inst.POLYPHONIC_CLASSES)
+    except MitkitError:
+        return [], []
+    notes[:, 2] += shift
+    notes[:, 3] = np.clip(np.round(notes[:, 3] * 0.85), 1, 127)  # accompaniment a little under the melody
+    return melody + [scores.Part("accompaniment", notes)], ins_list + [keys]
+
+
 def _random_instruments(k: int, rng) -> list:
     classes = list(rng.permutation(inst.CLASSES)[:k])
     out = []
@@ -152,7 +177,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     root = Path(root)
     rng = np.random.default_rng([job.seed, job.index, 2])
     parts, group = _perform_parts(job, rng)
-    ens = None  # the named ensemble (mitkit.synth.instruments.ENSEMBLES) that plays the piece, if any
+    ens = None  # who plays the piece: a key of mitkit.synth.instruments.ENSEMBLES, "accompanied", or None
     if job.source == "random":
         ins_list = _random_instruments(int(rng.integers(2, 5)), rng)
         parts = scores.random_ensemble(ins_list, float(rng.uniform(15, 35)), rng)
@@ -160,7 +185,11 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
         parts, ins_list = [parts[k] for k in keep], [ins_list[k] for k in keep]
     else:
         ins_list = []
-        if parts:
+        # drawn from a stream of its own, so that pieces not accompanied stay what they were
+        if len(parts) >= 3 and np.random.default_rng([job.seed, job.index, 4]).random() < ACCOMPANIED_PROB:
+            parts, ins_list = accompanied_parts(parts, rng)
+            ens = "accompanied" if ins_list else None
+        elif parts:
             ens = scores.weighted_choice(rng, ENSEMBLE_WEIGHTS)
             try:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, ensemble=ens)

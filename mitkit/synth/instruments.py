@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from mitkit.errors import MitkitError
 
 
@@ -98,6 +100,9 @@ INSTRUMENTS: tuple[Instrument, ...] = (
 BY_PROGRAM: dict[int, Instrument] = {ins.program: ins for ins in INSTRUMENTS}
 BY_NAME: dict[str, Instrument] = {ins.name: ins for ins in INSTRUMENTS}
 CLASSES: tuple[str, ...] = tuple(dict.fromkeys(ins.cls for ins in INSTRUMENTS))  # in listing order
+#: Instruments that play chords (keyboards, guitars, harp, mallets, organs, …), and their classes.
+POLYPHONIC: tuple[Instrument, ...] = tuple(i for i in INSTRUMENTS if i.polyphonic)
+POLYPHONIC_CLASSES: tuple[str, ...] = tuple(sorted({i.cls for i in POLYPHONIC}))
 
 #: Named ensembles, highest part first (soprano, alto, tenor, bass). An ensemble may name an instrument twice,
 #: as a string quartet names the violin: two players are two instruments (two tracks, two stems, two labels
@@ -184,3 +189,14 @@ def assign_instruments(spans, rng, *, ensemble: str | None = None, exclude_class
         chosen[k] = ins
         used.add(ins.cls)
     return chosen  # type: ignore[return-value]
+
+
+def polyphonic_instrument_for(notes, rng) -> tuple[Instrument | None, int]:
+    """A random chord-playing instrument (:data:`POLYPHONIC`) that can play ``notes`` ``(N, >=3)``, and the
+    transposition (0 or +12 semitones) it needs; ``(None, 0)`` when none can."""
+    lo, hi = int(np.min(notes[:, 2])), int(np.max(notes[:, 2]))
+    for shift in (0, 12):
+        pool = [i for i in POLYPHONIC if i.fits(lo + shift, hi + shift)]
+        if pool:
+            return pool[int(rng.integers(len(pool)))], shift
+    return None, 0

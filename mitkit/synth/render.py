@@ -118,6 +118,7 @@ class StemStyle:
     vibrato_cents: float = 0.0  # pitch-bend vibrato depth, cents either side of the pitch
     intonation_cents: float = 0.0  # per-note intonation: each note is off by up to this many cents
     zone_shift: int = 0  # play key p + zone_shift tuned down by zone_shift semitones: another sample zone
+    swell_depth: float = 0.0  # held notes swell (CC 11): they start and end up to this share of full level below it
 
 
 def random_room(rng: np.random.Generator) -> Room:
@@ -158,7 +159,8 @@ def add_expression(style: StemStyle, ins, rng: np.random.Generator) -> StemStyle
     """Draw how a player shapes the notes of ``style`` (a :class:`StemStyle` from :func:`random_style`):
     for one-note-at-a-time expressive instruments, pitch-bend vibrato at 4.5–7 Hz and 5–20 cents (in
     place of the modulation wheel, whose soundfont rate, 8.2 Hz on FluidR3, is faster than players) and
-    per-note intonation of up to ±8 cents; for every instrument, with probability 0.4, a zone shift of
+    per-note intonation of up to ±8 cents, and for half of them swells on held notes (:func:`_swell`); for
+    every instrument, with probability 0.4, a zone shift of
     ±2…7 semitones (another sample of the same instrument sounds at the right pitch: more timbres per
     soundfont). Returns a new style; the training renderer uses it, the fixed benchmarks do not."""
     style = replace(style)  # a copy
@@ -170,6 +172,8 @@ def add_expression(style: StemStyle, ins, rng: np.random.Generator) -> StemStyle
         style.intonation_cents = float(rng.uniform(0.0, 8.0))
     if rng.random() < 0.4:
         style.zone_shift = int(rng.choice([-1, 1]) * rng.integers(2, 8))
+    if ins.expressive and not ins.polyphonic and rng.random() < 0.5:  # drawn last: the draws above stay as they were
+        style.swell_depth = float(rng.uniform(0.2, 0.6))
     return style
 
 
@@ -208,11 +212,14 @@ def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_R
     keys = notes[:, 2].astype(int) + style.zone_shift
     if len(keys) and (keys.min() < 0 or keys.max() > 127):
         raise MitkitError(f"zone_shift={style.zone_shift} must keep every key in 0..127")
+    swell_rng = np.random.default_rng([style.seed, 11])  # a stream of its own: the draws below stay as they were
     for i in order:
         on, off, pitch, vel = notes[i]
         s_on, s_off = int(round(on * sr)), int(round(off * sr))
         ev.append((s_on, _ON, channel, int(keys[i]), int(round(vel))))
         ev.append((s_off, _OFF, channel, int(keys[i]), 0))
+        if style.swell_depth > 0:
+            ev += _swell(on, off, style.swell_depth, swell_rng, channel, sr)
         if style.vibrato_hz > 0 or style.intonation_cents > 0:  # the player's own pitch curve
             ev += _bend_curve(on, off, style, rng, channel, sr)
             continue
@@ -233,6 +240,24 @@ def stem_events(notes, style: StemStyle, channel: int = 0, *, sr: int = SAMPLE_R
 
 
 _BEND_RATE_HZ = 100  # pitch-bend messages per second on a note with a pitch curve
+SWELL_MIN_S = 0.6  # notes at least this long swell; shorter ones play at full expression
+_SWELL_RATE_HZ = 25  # CC 11 messages per second during a swell
+
+
+def _swell(on: float, off: float, depth: float, rng, channel: int, sr: int) -> list[tuple]:
+    """CC 11 (expression) events of one note: a held note (at least :data:`SWELL_MIN_S`) starts at
+    ``1 - depth`` of full expression, rises linearly to full at a random 30–70 % of its length and falls
+    back to between ``1 - depth`` and ``1 - 0.3·depth`` at its end (a player's messa di voce); a shorter note
+    plays at full expression. The onset stays where the label puts it: only the level moves."""
+    s_on = int(round(on * sr))
+    if off - on < SWELL_MIN_S:
+        return [(s_on, _CC, channel, 11, 127)]
+    length = off - on
+    peak = rng.uniform(0.3, 0.7) * length
+    start, end = 1.0 - depth, 1.0 - depth * rng.uniform(0.3, 1.0)
+    t = np.arange(0.0, length, 1.0 / _SWELL_RATE_HZ)
+    level = np.where(t < peak, start + (1.0 - start) * t / peak, 1.0 - (1.0 - end) * (t - peak) / (length - peak))
+    return [(int(round((on + tk) * sr)), _CC, channel, 11, int(round(127 * v))) for tk, v in zip(t, level)]
 
 
 def _bend_curve(on: float, off: float, style: StemStyle, rng, channel: int, sr: int) -> list[tuple]:

@@ -250,15 +250,53 @@ def load_score(corpus_name: str):
         return corpus.parse(corpus_name)
 
 
+#: Written length played for notes marked staccato, staccatissimo or spiccato (music21 articulations); tenuto
+#: holds the full length even in a detached performance.
+SHORT_MARKS = {"Staccato": 0.5, "Staccatissimo": 0.35, "Spiccato": 0.4, "Tenuto": 1.0}
+#: Velocity added to notes marked with an accent (and at a sforzando).
+ACCENT_MARKS = {"Accent": 12.0, "StrongAccent": 20.0}
+SFORZANDO = ("sf", "sfz", "fz", "sffz", "rfz", "rf", "fp", "sfp")
+#: Velocity at which a part plays from a dynamic mark on (the random walk of velocities wanders around it).
+DYNAMIC_VELOCITY = {"ppp": 30.0, "pp": 40.0, "p": 52.0, "mp": 64.0, "mf": 76.0, "f": 90.0, "ff": 104.0,
+                    "fff": 116.0}
+#: Columns of :func:`score_quarter_notes`' note arrays.
+Q_ONSET, Q_LENGTH, Q_PITCH, Q_PLAYED, Q_ACCENT, Q_DYNAMIC, Q_SLURRED = range(7)
+
+
+def _part_marks(part) -> tuple[list, list, list]:
+    """A part's dynamic levels and sforzandi as (quarter offset, value), and its slurs as (first, last)
+    quarter offsets of the notes they join."""
+    flat = part.flatten()
+    levels, sforzandi = [], []
+    for d in flat.getElementsByClass("Dynamic"):
+        value = str(d.value)
+        if value in DYNAMIC_VELOCITY:
+            levels.append((float(d.getOffsetBySite(flat)), DYNAMIC_VELOCITY[value]))
+        elif value in SFORZANDO:
+            sforzandi.append(float(d.getOffsetBySite(flat)))
+    slurs = []
+    for slur in part.spannerBundle.getByClass("Slur"):
+        notes = slur.getSpannedElements()
+        if len(notes) >= 2:
+            try:
+                slurs.append((float(notes[0].getOffsetInHierarchy(part)), float(notes[-1].getOffsetInHierarchy(part))))
+            except Exception:  # an element outside this part's hierarchy (music21 raises SitesException)
+                continue
+    return sorted(levels), sforzandi, slurs
+
+
 def score_quarter_notes(score, *, max_parts: int | None = None, vocal_only: bool = False):
-    """Notes of each part in quarter-note units.
+    """Notes of each part in quarter-note units, with the marks that change how they are played.
 
     Returns
     -------
     list of (name, notes, fermata_ends)
-        ``notes`` float64 ``(N, 3)`` ``[onset_q, duration_q, midi_pitch]`` (ties merged, chords expanded,
-        grace notes dropped); ``fermata_ends`` the quarter offsets at which a fermata note ends.
-        Parts without notes are skipped.
+        ``notes`` float64 ``(N, 7)``, columns :data:`Q_ONSET` … :data:`Q_SLURRED`: onset and written
+        length in quarters, MIDI pitch (ties merged, chords expanded, grace notes dropped), the share of
+        the written length played (:data:`SHORT_MARKS`; NaN without a mark), velocity added by an accent
+        or a sforzando (:data:`ACCENT_MARKS`), the velocity of the dynamic mark in force
+        (:data:`DYNAMIC_VELOCITY`; NaN before the first), and 1 for a note that a slur joins to the next.
+        ``fermata_ends`` the quarter offsets at which a fermata note ends. Parts without notes are skipped.
     """
     from music21 import expressions, stream
 
@@ -269,14 +307,23 @@ def score_quarter_notes(score, *, max_parts: int | None = None, vocal_only: bool
         name = part.partName or part.id or f"part{k}"
         if vocal_only and str(name) not in VOCAL_PARTS:
             continue
+        levels, sforzandi, slurs = _part_marks(part)
+        level_at, level_value = [o for o, _ in levels], [v for _, v in levels]
         rows, ferm = [], []
         for n in part.stripTies().flatten().notes:
             q = float(n.duration.quarterLength)
             if q <= 0 or n.duration.isGrace:
                 continue
             off = float(n.offset)
+            kinds = [type(a).__name__ for a in n.articulations]
+            played = next((SHORT_MARKS[a] for a in kinds if a in SHORT_MARKS), np.nan)
+            accent = max([ACCENT_MARKS[a] for a in kinds if a in ACCENT_MARKS]
+                         + [ACCENT_MARKS["StrongAccent"]] * any(abs(off - o) < 1e-6 for o in sforzandi) + [0.0])
+            i = int(np.searchsorted(level_at, off + 1e-6)) - 1
+            dynamic = level_value[i] if i >= 0 else np.nan
+            slurred = float(any(first - 1e-6 <= off < last - 1e-6 for first, last in slurs))
             for p in getattr(n, "pitches", ()):
-                rows.append((off, q, float(p.midi)))
+                rows.append((off, q, float(p.midi), played, accent, dynamic, slurred))
             if any(isinstance(e, expressions.Fermata) for e in n.expressions):
                 ferm.append(off + q)
         if rows:
@@ -370,15 +417,25 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
     parts = []
     for name, q, _ in qparts:
         shift = part_timing_offsets(q, rng, max_offset_s=timing_jitter_s)
-        on = to_s(q[:, 0]) + shift
-        end = to_s(q[:, 0] + q[:, 1]) + _shift_of_next(q, shift)
+        on = to_s(q[:, Q_ONSET]) + shift
+        end = to_s(q[:, Q_ONSET] + q[:, Q_LENGTH]) + _shift_of_next(q, shift)
         dur = end - on
-        off = on + np.maximum(dur * legato - rng.uniform(0.0, early_release, len(on)), MIN_NOTE_S)
-        # velocity: a slow random walk per part plus accents on beats
-        walk = np.clip(np.cumsum(rng.normal(0, 2.5, len(on))) + rng.uniform(60, 100), 35, 115)
-        accent = np.where(np.isclose(q[:, 0] % 1.0, 0.0), rng.uniform(0, 8), 0.0)
+        release = rng.uniform(0.0, early_release, len(on))
+        # the score's marks: staccato plays part of the written length, tenuto all of it, a slur joins a
+        # note to the next; unmarked notes follow the piece's articulation
+        share = np.where(np.isnan(q[:, Q_PLAYED]), legato, q[:, Q_PLAYED])
+        share = np.where((q[:, Q_SLURRED] > 0) & np.isnan(q[:, Q_PLAYED]), max(legato, 1.0), share)
+        release = np.where(share < legato, 0.0, np.where(share >= 1.0, 0.0, release))
+        off = on + np.maximum(dur * share - release, MIN_NOTE_S)
+        # velocity: a slow random walk per part (around the dynamic mark in force, where the score has one)
+        # plus accents on beats and marked accents
+        drift = np.cumsum(rng.normal(0, 2.5, len(on)))
+        level = np.where(np.isnan(q[:, Q_DYNAMIC]), rng.uniform(60, 100), q[:, Q_DYNAMIC])
+        marked = ~np.isnan(q[:, Q_DYNAMIC])  # a marked pp or fff may go further than the walk alone
+        walk = np.clip(drift + level, np.where(marked, 25, 35), np.where(marked, 120, 115))
+        accent = np.where(np.isclose(q[:, Q_ONSET] % 1.0, 0.0), rng.uniform(0, 8), 0.0) + q[:, Q_ACCENT]
         vel = np.clip(np.round(walk + accent + rng.normal(0, 3, len(on))), 1, 127)
-        notes = np.stack([on, off, q[:, 2] + transpose, vel], axis=1)
+        notes = np.stack([on, off, q[:, Q_PITCH] + transpose, vel], axis=1)
         keep = (notes[:, 0] >= t0) & (notes[:, 0] < t1)
         notes = notes[keep]
         if not len(notes):
@@ -389,6 +446,21 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
         if len(notes) >= min_notes:
             parts.append(Part(name, notes))
     return parts if len(parts) >= 2 else []
+
+
+def merge_voices(voices) -> np.ndarray:
+    """Several voices as one instrument's notes: a pitch two voices sound at once is played once (the
+    earlier onset, until the later offset)."""
+    notes = np.concatenate(list(voices))
+    notes = notes[np.lexsort((notes[:, 0], notes[:, 2]))]  # by pitch, then onset
+    kept = []
+    for n in notes:
+        if kept and kept[-1][2] == n[2] and n[0] < kept[-1][1]:
+            kept[-1][1] = max(kept[-1][1], n[1])
+        else:
+            kept.append(n.copy())
+    merged = np.array(kept)
+    return merged[np.argsort(merged[:, 0], kind="stable")]
 
 
 def part_timing_offsets(q: np.ndarray, rng: np.random.Generator, *, max_offset_s: float) -> np.ndarray:
