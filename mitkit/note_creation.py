@@ -2,7 +2,7 @@
 
 This is mitkit's own implementation of the post-processing popularised by Spotify's basic-pitch
 ("note creation", Bittner et al., ICASSP 2022) and used by the paper mitkit reproduces
-(arXiv 2509.12712). It is plain NumPy/SciPy, separate from the network, and fast enough for a
+(arXiv 2509.12712). It is plain NumPy, separate from the network, and fast enough for a
 10-minute file (T ≈ 51,700 frames) in well under a second.
 
 Notebook: 02_training

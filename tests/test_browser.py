@@ -49,6 +49,7 @@ def lab(tmp_path_factory):
     """A JupyterLab server (fast mode, no token) on a copy of the notebooks; yields (url, folder)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("mitkit-output"))
+    shutil.copytree(ROOT / "docs", root / "docs")  # the API reference the notebooks link to
     settings = root / "settings"
     for name, value in {"notebook-extension/tracker": {"windowingMode": "none"},  # render every cell
                         "apputils-extension/notification": {"fetchNews": "false"}}.items():
@@ -187,6 +188,21 @@ def test_the_transcribe_button_in_05_shows_a_transcription(browser, lab):
     n_before = len(box.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"))
     button.click()
     _wait(lambda: len(box.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")) > n_before, 180, "a transcription figure")
+
+
+def test_a_link_to_a_function_opens_its_reference_at_the_function(browser, lab):
+    from selenium.webdriver.common.by import By
+    _open(browser, lab, "05_transcribe_your_own_audio.ipynb")
+    link = _wait(lambda: next((a for a in browser.find_elements(By.CSS_SELECTOR, f"{PANEL} .jp-RenderedMarkdown a")
+                               if a.text == "plot_transcription"), None), 30, "the link to plot_transcription")
+    link.click()
+    top = _wait(lambda: browser.execute_script("""
+        const h = [...document.querySelectorAll('.jp-MarkdownViewer h2')]
+            .find(e => e.textContent.replace('¶', '').trim() === 'plot_transcription');
+        if (!h) return null;
+        const r = h.getBoundingClientRect();
+        return r.height > 0 ? [r.top, window.innerHeight] : null;"""), 30, "the reference page of mitkit.plots")
+    assert 0 <= top[0] < top[1] / 3, top  # scrolled to the function's heading, not left at the top of the page
 
 
 def test_report_hover_names_the_note(browser, tmp_path):

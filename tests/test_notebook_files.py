@@ -32,19 +32,41 @@ def test_relative_links_point_at_files(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_linked_names_are_defined_in_the_linked_file(path):
-    """``[`create_notes`](../mitkit/note_creation.py)``: the first name in the link text is a function,
-    class or constant of that file (a link left behind by a move points at the wrong file)."""
+def test_links_to_code_land_on_the_function(path):
+    """``[`create_notes`](../docs/api/mitkit.note_creation.md#create_notes)``: every link to mitkit's code goes
+    to the API reference page of its module, at the heading of the name in the link text (JupyterLab opens
+    the page scrolled there; a link to the .py file would open it at the top)."""
     text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
-    stale = []
-    for label, target in re.findall(r"\[`([^`]+)`[^\]]*\]\((\.\./mitkit/[^)#\s]+\.py)", text):
-        name = re.sub(r"\(.*$", "", label).split(".")[-1]
-        if target.endswith(label.replace(".", "/") + ".py"):
-            continue  # a link to a module by its name
-        source = (path.parent / target).read_text()
-        if name != "transcribe" and not re.search(rf"^\s*(def|class) {name}\b|^{name}\b.*=", source, re.M):
-            stale.append(f"{label} -> {target}")
-    assert not stale, stale
+    assert not re.findall(r"\]\(\.\./mitkit/[^)]*\)", text), "link to the API reference instead of the .py file"
+    links = re.findall(r"\[`([^`]+)`\]\(\.\./docs/api/([^)#\s]+)(?:#([^)\s]+))?\)", text)
+    assert links
+    wrong = []
+    for label, page, anchor in links:
+        lines = (path.parent / "../docs/api" / page).read_text().splitlines()
+        headings = {line.lstrip("#").strip() for line in lines if line.startswith(("## ", "### "))}
+        name = re.sub(r"\(.*$", "", label)
+        if anchor:
+            ok = anchor in headings and name.endswith(anchor.split(".")[-1])
+        else:  # a module: its page
+            ok = page == ("" if name.startswith("mitkit") else "mitkit.") + name + ".md"
+        if not ok:
+            wrong.append(f"{label} -> {page}#{anchor}")
+    assert not wrong, wrong
+
+
+def test_api_reference_is_current():
+    """docs/api/*.md are what ``python scripts/build_api_docs.py`` writes from today's docstrings: after changing a
+    public signature or docstring, run it and commit docs/api."""
+    import importlib.util
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("build_api_docs", root / "scripts" / "build_api_docs.py")
+    build_api_docs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_api_docs)
+    pages = build_api_docs.build()
+    committed = {f.name: f.read_text() for f in (root / "docs" / "api").glob("*.md")}
+    assert sorted(committed) == sorted(pages), "run `python scripts/build_api_docs.py` (pages added or removed)"
+    stale = sorted(name for name, text in pages.items() if committed[name] != text)
+    assert not stale, f"run `python scripts/build_api_docs.py`: {stale} are out of date"
 
 
 def test_notebooks_are_committed_clean():
