@@ -37,7 +37,7 @@ from mitkit.errors import MitkitError, warn
 from mitkit.synth.render import SOUNDFONTS
 from mitkit.synth.tones import partials
 
-__all__ = ["sonify", "sonify_tracks", "audio_player", "HARMONICS", "PEAK", "RELEASE_S", "ATTACK_S"]
+__all__ = ["sonify", "sonify_tracks", "audio_player", "against_mix", "HARMONICS", "PEAK", "RELEASE_S", "ATTACK_S"]
 
 HARMONICS = 6  # partials per sine-synthesis note
 PEAK = 0.25  # amplitude of one velocity-127 note's envelope (chords add up; stays well below 1 for SATB)
@@ -45,6 +45,7 @@ ATTACK_S = 0.01  # s, linear fade-in of each note
 RELEASE_S = 0.03  # s, linear fade-out after each offset (also the default tail after the last note)
 DECAY_PER_S = 1.5  # 1/s, exponential decay of the sine voice while a note is held
 PLAYER_RATE = 22050  # Hz, sample rate of notebook audio players
+MIX_LEVEL = 0.3  # against_mix: the recording's peak under the track's (about -10 dB)
 PLAYER_COMPRESSION = 0.7  # libsndfile's Vorbis compression level (0 best … 1 smallest): ≈ 5 kB per second
 
 
@@ -272,3 +273,33 @@ def audio_player(y, sr: int = C.SAMPLE_RATE, *, seconds: float | None = None, ra
     player = Audio(data=buffer.getvalue())
     player.mimetype = "audio/ogg"  # Audio assumes WAV for raw bytes
     return player
+
+
+def against_mix(track, mix, sr: int = C.SAMPLE_RATE, *, mix_level: float = MIX_LEVEL) -> np.ndarray:
+    """A track's sound over the recording it came from, turned down: what a transcribed track took from the
+    mix is heard against what was played (A/B listening: the mix, the track alone, then this).
+
+    ``track`` (e.g. :func:`sonify` of a track's notes) and ``mix`` are mono arrays at ``sr``; each is scaled to
+    peak 1, the mix then to ``mix_level``, and the sum back to peak 1. The result is as long as the longer.
+
+    Notebooks: 03_embeddings_and_clustering, 05_transcribe_your_own_audio
+
+    >>> y = against_mix(np.ones(4, np.float32), np.ones(6, np.float32), 8000, mix_level=0.5)
+    >>> y.astype(float).round(3).tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.333, 0.333]
+    """
+    _check_sr(sr)
+    if isinstance(mix_level, bool) or not isinstance(mix_level, numbers.Real) or not 0 <= mix_level <= 1:
+        raise MitkitError(f"mix_level={mix_level!r} must be a number in [0, 1]")
+    parts = []
+    for name, y in (("track", track), ("mix", mix)):
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1 or not np.isfinite(y).all():
+            raise MitkitError(f"{name} must be a mono array of finite samples, got shape {y.shape}")
+        peak = np.abs(y).max() if y.size else 0.0
+        parts.append(y / peak if peak > 0 else y)
+    out = np.zeros(max(len(parts[0]), len(parts[1])))
+    out[:len(parts[0])] += parts[0]
+    out[:len(parts[1])] += mix_level * parts[1]
+    peak = np.abs(out).max() if out.size else 0.0
+    return (out / peak if peak > 0 else out).astype(np.float32)

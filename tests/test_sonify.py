@@ -145,3 +145,18 @@ def test_audio_player_embeds_vorbis_that_decodes_to_the_sound():
         audio_player(y, sr, seconds=0)
     with pytest.raises(MitkitError, match="sr=5"):
         audio_player(y, 5)
+
+
+def test_against_mix_puts_the_track_over_the_turned_down_mix():
+    from mitkit.sonify import against_mix
+    track = np.zeros(100, np.float32)
+    track[10] = 0.5
+    mix = np.full(150, 0.2, np.float32)
+    y = against_mix(track, mix, 8000, mix_level=0.25)
+    assert y.shape == (150,) and y.dtype == np.float32
+    assert y[10] == pytest.approx(1.0) and y[0] == pytest.approx(0.25 / 1.25) and y[120] == pytest.approx(0.2)
+    assert np.array_equal(against_mix(track, np.zeros(50), 8000), track / 0.5)  # silence adds nothing
+    with pytest.raises(MitkitError, match="mix_level=2"):
+        against_mix(track, mix, 8000, mix_level=2)
+    with pytest.raises(MitkitError, match="mix must be a mono array"):
+        against_mix(track, np.zeros((2, 5)), 8000)
