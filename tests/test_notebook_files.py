@@ -11,15 +11,21 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercise_solutions_are_collapsed(path):
     cells = json.loads(path.read_text())["cells"]
-    solutions, in_exercises = [], False
+    solutions, answers, in_exercises = [], [], False
     for i, c in enumerate(cells):
         source = "".join(c["source"])
         if c["cell_type"] == "markdown" and source.startswith("## "):
             in_exercises = source.startswith("## Exercises")
+        elif c["cell_type"] == "code" and "# Your answers" in source:
+            answers.append(source)
         elif c["cell_type"] == "code" and (in_exercises or (i > 4 and "from solutions" in source)):
             solutions.append(c)
     assert solutions, "every notebook ends with exercises whose solutions run in a collapsed cell"
     assert all(c["metadata"].get("jupyter", {}).get("source_hidden") for c in solutions)
+    # beside them, a cell for the student's own answer, checked by a check_… helper of the solutions module
+    assert len(answers) == 1 and re.search(r"exercises\.check_\w+\(my_\w+\)", answers[0])
+    assert not any(c["metadata"].get("jupyter", {}).get("source_hidden") for c in cells
+                   if "# Your answers" in "".join(c["source"]))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -125,3 +125,13 @@ def harmonic_shift_errors(harmonics=(0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10), *,
     exact = bins_per_octave * np.log2(h)
     shift = np.round(exact).astype(int)
     return {"harmonic": h, "exact": exact, "shift": shift, "error_cents": (shift - exact) * 1200 / bins_per_octave}
+
+
+def check_harmonic_shift_errors(yours) -> bool:
+    """Exercise 3: your ``harmonic_shift_errors(harmonics, bins_per_octave=...)`` (a dict with at least
+    ``shift`` and ``error_cents``) against the solution at 12, 36 and 60 bins per octave."""
+    from solutions.checks import check_answer
+    harmonics = (0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+    wanted = lambda *a, **k: {key: harmonic_shift_errors(*a, **k)[key] for key in ("shift", "error_cents")}  # noqa: E731
+    return check_answer(yours, wanted, [{"harmonics": harmonics, "bins_per_octave": b} for b in (12, 36, 60)],
+                        atol=0.05, labels=[f"{b} bins per octave" for b in (12, 36, 60)])

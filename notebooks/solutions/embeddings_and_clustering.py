@@ -115,3 +115,11 @@ def auto_k_vs_excerpt(notes, E, seconds=(5, 10, 20, 30), *, max_clusters: int = 
         n = int(keep.sum())
         out[s] = (n, estimate_n_clusters(E[keep], max_clusters=max_clusters) if n else 0)
     return out
+
+
+def check_part_track_confusion(yours) -> bool:
+    """Exercise 3: your ``part_track_confusion(part_labels, track_labels)`` (an ``(n_parts + 1, n_tracks)``
+    count matrix, unmatched notes in the last row) against the solution on three small cases."""
+    from solutions.checks import check_answer
+    cases = [([0, 0, 1, -1], [0, 1, 1, 1]), ([0, 1, 2, 2, 1], [2, 1, 0, 0, 1]), ([1, 1, 1, 0], [0, 0, 0, 0])]
+    return check_answer(yours, part_track_confusion, cases, atol=0)

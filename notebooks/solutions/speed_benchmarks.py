@@ -76,3 +76,13 @@ def thread_scaling(audio, model, threads=(1, 2), *, instruments: int = 4, thresh
     finally:
         torch.set_num_threads(before)
     return out
+
+
+def check_fit_time_model(yours) -> bool:
+    """Exercise 1: your ``fit_time_model(rows, system)`` (a dict with ``fixed_s`` and ``per_second``) against
+    the solution on made-up rows."""
+    from solutions.checks import check_answer
+    rows = [{"system": "a", "seconds": s, "time": 0.4 + 0.02 * s + e} for s, e in ((10, 0.01), (60, -0.02), (600, 0.1))]
+    rows += [{"system": "b", "seconds": s, "time": 1.0 + 0.05 * s} for s in (5, 15)]
+    return check_answer(yours, fit_time_model, [(rows, "a"), (rows, "b")], atol=1e-6,
+                        labels=["system a (3 lengths)", "system b (2 lengths)"])

@@ -219,3 +219,12 @@ def gain_sensitivity(model, audio, gains=(0.1, 10.0)) -> dict:
         d = np.abs(Y - ref)
         out[g] = {"mean": float(d.mean()), "max": float(d.max()), "changed": float(np.mean((Y > 0.5) != (ref > 0.5)))}
     return out
+
+
+def check_focal_optimum(yours) -> bool:
+    """Exercise 1: your ``focal_optimum(prior, alpha, gamma)`` (the p* that minimises the expected focal
+    loss) against the solution, to 0.005, for γ = 0 and 1."""
+    from solutions.checks import check_answer
+    cases = [(prior, alpha, gamma) for gamma in (0.0, 1.0) for prior in (0.05, 0.1) for alpha in (0.2, 0.8)]
+    return check_answer(yours, lambda *a: focal_optimum(*a, n=20_001), cases, atol=0.005,
+                        labels=[f"π = {p}, α = {a}, γ = {g:g}" for p, a, g in cases])

@@ -77,3 +77,16 @@ def transcribe_excerpt(source, start: float, stop: float, **kwargs):
     if a >= len(y):
         raise MitkitError(f"start={start} must be before the end of the audio ({len(y) / C.SAMPLE_RATE:.2f} s)")
     return transcribe(y[a:b], sr=C.SAMPLE_RATE, **kwargs)
+
+
+def check_track_summary(yours) -> bool:
+    """Exercise 1: your ``track_summary(transcription)`` (one dict per track with ``track``, ``notes``,
+    ``lowest``, ``highest`` and ``sounding_s``) against the solution on a small hand-made transcription."""
+    from mitkit.transcription import Note, Track, Transcription
+    from solutions.checks import check_answer
+    t = Transcription(tracks=[Track(0, [Note(0.0, 0.5, 60, 90), Note(0.5, 1.5, 72, 90)], program=40),
+                              Track(1, [Note(0.2, 2.2, 43, 70)], program=70), Track(2, [], program=0)],
+                      duration=2.5)
+    wanted = lambda tr: [{k: row[k] for k in ("track", "notes", "lowest", "highest", "sounding_s")}  # noqa: E731
+                         for row in track_summary(tr)]
+    return check_answer(yours, wanted, [(t,)], atol=1e-6, labels=["3 tracks: two notes, one note, none"])
