@@ -46,7 +46,7 @@ RELEASE_S = 0.03  # s, linear fade-out after each offset (also the default tail 
 DECAY_PER_S = 1.5  # 1/s, exponential decay of the sine voice while a note is held
 PLAYER_RATE = 22050  # Hz, sample rate of notebook audio players
 MIX_LEVEL = 0.3  # against_mix: the recording's peak under the track's (about -10 dB)
-PLAYER_COMPRESSION = 0.7  # libsndfile's Vorbis compression level (0 best … 1 smallest): ≈ 5 kB per second
+PLAYER_COMPRESSION = 0.9  # libsndfile's Vorbis compression level (0 best … 1 smallest): ≈ 4 kB per second
 
 
 def _check_notes(notes, name: str = "notes") -> np.ndarray:
