@@ -88,6 +88,9 @@ def load_audio(source, *, sr: int | None = None, target_sr: int = C.SAMPLE_RATE)
         if y.size == 0:
             raise MitkitError(f"audio length={n_in} samples at {sr} Hz must last at least one sample at "
                               f"{target_sr} Hz: {name} is too short")
+        ringing = float(np.max(np.abs(y)))
+        if ringing > 1.0:  # resampling overshoots near full scale (a full-scale click: +6 %): keep peak <= 1
+            y /= np.float32(ringing)
     return y
 
 
