@@ -4,7 +4,7 @@
 
 Notebook links point at these headings (``../docs/api/mitkit.note_creation.md#create_notes``): JupyterLab opens
 the page in its Markdown viewer scrolled to the function, which a link to the ``.py`` file cannot do (it
-opens at the top). Each entry holds the signature, the docstring as written and the line in the source.
+opens at the top). Each entry holds the signature, the docstring as written and a link to the source file.
 Run it after changing a public docstring or signature.
 """
 from __future__ import annotations
@@ -59,8 +59,9 @@ def _doc(obj) -> str:
     return "```text\n" + doc.replace("```", "'''") + "\n```\n"
 
 
-def _source(path: str, line: int) -> str:
-    return f"Source: [`{path}`, line {line}](../../{path})\n"
+def _source(path: str) -> str:
+    # no line number: an edit above a function would make every page below it stale
+    return f"Source: [`{path}`](../../{path})\n"
 
 
 def methods(cls) -> list[tuple[str, object]]:
@@ -79,17 +80,15 @@ def page(module_name: str) -> str:
     module = importlib.import_module(module_name)
     path = Path(module.__file__).relative_to(ROOT).as_posix()
     members = public_members(module)
-    lines = [f"# {module_name}\n", _doc(module), _source(path, 1)]
+    lines = [f"# {module_name}\n", _doc(module), _source(path)]
     if members:
         lines.append("Contents: " + " · ".join(f"[{name}](#{name})" for name, _ in members) + "\n")
     for name, obj in members:
         kind = "class" if inspect.isclass(obj) else "function"
-        lines += [f"## {name}\n", f"```python\n{kind} {_signature(name, obj)}\n```\n", _doc(obj),
-                  _source(path, _line(obj))]
+        lines += [f"## {name}\n", f"```python\n{kind} {_signature(name, obj)}\n```\n", _doc(obj), _source(path)]
         if inspect.isclass(obj):
             for meth, fn in methods(obj):
-                lines += [f"### {name}.{meth}\n", f"```python\n{_signature(meth, fn)}\n```\n", _doc(fn),
-                          _source(path, _line(fn))]
+                lines += [f"### {name}.{meth}\n", f"```python\n{_signature(meth, fn)}\n```\n", _doc(fn), _source(path)]
     return "\n".join(lines)
 
 
