@@ -140,7 +140,8 @@ def test_open_and_save_changes_nothing_for_git(browser, lab):
         copy = root / "notebooks" / path.name
         _open(browser, lab, path.name)
         stamp = copy.stat().st_mtime_ns
-        browser.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Notebook").click()
+        # focus the notebook on its first cell's prompt (a click mid-page may land in a figure, which keeps the keys)
+        browser.find_element(By.CSS_SELECTOR, f"{PANEL} .jp-Cell .jp-InputPrompt").click()
         ActionChains(browser).key_down(Keys.CONTROL).send_keys("s").key_up(Keys.CONTROL).perform()
         _wait(lambda: copy.stat().st_mtime_ns != stamp, 30, f"{path.name} to be saved")
         import nbformat
