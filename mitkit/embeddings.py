@@ -171,9 +171,8 @@ def spectral_embedding(W, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     ``U`` ``(N, n)``: the matching eigenvectors scaled by ``D^-1/2`` (scikit-learn's normalisation), signs
     arbitrary. Computed densely with LAPACK (N is at most a few thousand here).
     """
-    from scipy.linalg import (
-        eigh,  # here: scipy.linalg takes 0.3 s to import, and transcription with K = 1 never needs it
-    )
+    # imported here: scipy.linalg takes 0.3 s to import, and transcription with K = 1 never needs it
+    from scipy.linalg import eigh
 
     W = np.array(W, dtype=np.float64)
     np.fill_diagonal(W, 0.0)

@@ -234,6 +234,12 @@ def sonify_tracks(tracks, sr: int = C.SAMPLE_RATE, *, programs=None, soundfont: 
     return out
 
 
+def _to_peak_one(y: np.ndarray) -> np.ndarray:
+    """``y`` scaled to peak 1 (silence stays silence)."""
+    peak = float(np.abs(y).max()) if y.size else 0.0
+    return y / peak if peak > 0 else y
+
+
 def audio_player(y, sr: int = C.SAMPLE_RATE, *, seconds: float | None = None, rate: int = PLAYER_RATE):
     """An audio player for a notebook, with the sound embedded as Ogg Vorbis.
 
@@ -266,9 +272,8 @@ def audio_player(y, sr: int = C.SAMPLE_RATE, *, seconds: float | None = None, ra
         if not isinstance(seconds, numbers.Real) or not seconds > 0:
             raise MitkitError(f"seconds must be a positive number of seconds or None, got {seconds!r}")
         y = y[:max(1, int(seconds * rate))]
-    peak = float(np.abs(y).max())
     buffer = io.BytesIO()
-    sf.write(buffer, y / peak if peak > 0 else y, rate, format="OGG", subtype="VORBIS",
+    sf.write(buffer, _to_peak_one(y), rate, format="OGG", subtype="VORBIS",
              compression_level=PLAYER_COMPRESSION)
     player = Audio(data=buffer.getvalue())
     player.mimetype = "audio/ogg"  # Audio assumes WAV for raw bytes
@@ -296,10 +301,8 @@ def against_mix(track, mix, sr: int = C.SAMPLE_RATE, *, mix_level: float = MIX_L
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or not np.isfinite(y).all():
             raise MitkitError(f"{name} must be a mono array of finite samples, got shape {y.shape}")
-        peak = np.abs(y).max() if y.size else 0.0
-        parts.append(y / peak if peak > 0 else y)
+        parts.append(_to_peak_one(y))
     out = np.zeros(max(len(parts[0]), len(parts[1])))
     out[:len(parts[0])] += parts[0]
     out[:len(parts[1])] += mix_level * parts[1]
-    peak = np.abs(out).max() if out.size else 0.0
-    return (out / peak if peak > 0 else out).astype(np.float32)
+    return _to_peak_one(out).astype(np.float32)

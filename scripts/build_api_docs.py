@@ -92,7 +92,7 @@ def page(module_name: str) -> str:
     return "\n".join(lines)
 
 
-def build(out: Path = OUT) -> dict[str, str]:
+def build() -> dict[str, str]:
     """Every page as {file name: Markdown text}."""
     return {f"{name}.md": page(name) for name in modules()}
 

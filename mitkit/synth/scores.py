@@ -317,8 +317,10 @@ def score_quarter_notes(score, *, max_parts: int | None = None, vocal_only: bool
             off = float(n.offset)
             kinds = [type(a).__name__ for a in n.articulations]
             played = next((SHORT_MARKS[a] for a in kinds if a in SHORT_MARKS), np.nan)
-            accent = max([ACCENT_MARKS[a] for a in kinds if a in ACCENT_MARKS]
-                         + [ACCENT_MARKS["StrongAccent"]] * any(abs(off - o) < 1e-6 for o in sforzandi) + [0.0])
+            accents = [ACCENT_MARKS[a] for a in kinds if a in ACCENT_MARKS]
+            if any(abs(off - o) < 1e-6 for o in sforzandi):
+                accents.append(ACCENT_MARKS["StrongAccent"])
+            accent = max(accents, default=0.0)
             i = int(np.searchsorted(level_at, off + 1e-6)) - 1
             dynamic = level_value[i] if i >= 0 else np.nan
             slurred = float(any(first - 1e-6 <= off < last - 1e-6 for first, last in slurs))
@@ -423,9 +425,10 @@ def score_to_parts(score, rng: np.random.Generator, *, bpm_range=(60.0, 100.0), 
         release = rng.uniform(0.0, early_release, len(on))
         # the score's marks: staccato plays part of the written length, tenuto all of it, a slur joins a
         # note to the next; unmarked notes follow the piece's articulation
-        share = np.where(np.isnan(q[:, Q_PLAYED]), legato, q[:, Q_PLAYED])
-        share = np.where((q[:, Q_SLURRED] > 0) & np.isnan(q[:, Q_PLAYED]), max(legato, 1.0), share)
-        release = np.where(share < legato, 0.0, np.where(share >= 1.0, 0.0, release))
+        unmarked = np.isnan(q[:, Q_PLAYED])
+        slurred = unmarked & (q[:, Q_SLURRED] > 0)
+        share = np.where(unmarked, np.where(slurred, max(legato, 1.0), legato), q[:, Q_PLAYED])
+        release = np.where(unmarked & ~slurred, release, 0.0)  # only the piece's own articulation releases early
         off = on + np.maximum(dur * share - release, MIN_NOTE_S)
         # velocity: a slow random walk per part (around the dynamic mark in force, where the score has one)
         # plus accents on beats and marked accents
