@@ -30,3 +30,10 @@ def test_course_builds_with_every_figure(tmp_path):
         title = re.search(r"<title>(.*?)</title>", text).group(1)
         assert title and title != nb_path.stem  # the notebook's own heading
         assert not re.search(r"(/work/|/home/|/tmp/|/root/)", text.replace(str(tmp_path), "")), nb_path.name
+        # links into the API reference land on an HTML page of the edition, at the function's heading
+        links = re.findall(r'href="api/([\w.]+\.html)(?:#([^"]*))?"', text)
+        assert links and "docs/api/" not in text, nb_path.name
+        for page_name, anchor in links:
+            target = (out / "api" / page_name).read_text()
+            assert not anchor or f'id="{anchor}"' in target, (nb_path.name, page_name, anchor)
+    assert 'href="api/mitkit.html"' in index
