@@ -2,19 +2,26 @@
 
 :func:`load_backend` returns an object with the checkpoint's settings (``thresholds``,
 ``affinity_temperature``, ``polyphony_classifier``) and two methods, ``predict`` (posteriorgrams) and
-``stream_note_embeddings``, so :func:`mitkit.transcribe` is the same for both. ``"auto"`` takes PyTorch where
-it is installed and its CPU computes bfloat16 natively (or on a GPU), and onnxruntime otherwise: on the
-project machine a 30-s excerpt took 0.67 s in PyTorch bf16, 1.1 s in onnxruntime and 1.4 s in PyTorch float32
-(network only). A light install (no PyTorch) always runs onnxruntime.
+``stream_note_embeddings``, so :func:`mitkit.transcribe` is the same for both. ``"auto"`` takes the faster
+one: PyTorch where it is installed and its CPU computes bfloat16 natively (or on a GPU), and onnxruntime
+otherwise (on the project machine a 30-s excerpt took 0.67 s in PyTorch bf16, 1.1 s in onnxruntime and 1.4 s
+in PyTorch float32, network only) — except for short audio in a process that has not imported PyTorch yet,
+where importing it would cost more than bf16 saves (:data:`TORCH_BREAK_EVEN_S`). A light install (no
+PyTorch) always runs onnxruntime.
 """
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from mitkit.errors import MitkitError
 
 BACKENDS = ("auto", "torch", "onnx")
+PRECISIONS = ("auto", "bf16", "fp32")
+# seconds of audio from which PyTorch bf16 beats onnxruntime in a process that still has to import PyTorch
+# (whole processes on the project machine: python scripts/bench_process.py --lengths ...)
+TORCH_BREAK_EVEN_S = 90.0
 
 
 def installed(package: str) -> bool:
@@ -24,17 +31,40 @@ def installed(package: str) -> bool:
         return False
 
 
-def resolve_backend(backend: str = "auto", checkpoint=None, device: str = "cpu") -> str:
-    """``backend`` ("auto", "torch" or "onnx") made concrete for this machine and checkpoint."""
+def torch_imported() -> bool:
+    """Whether this process has imported PyTorch already (its start-up cost is paid)."""
+    return "torch" in sys.modules
+
+
+def _fastest(checkpoint, device: str, precision: str, audio_seconds: float | None) -> str:
+    """What ``backend="auto"`` means here (see the module's docstring)."""
+    if (checkpoint is not None and str(checkpoint).endswith(".onnx")) or not installed("torch"):
+        return "onnx"
+    if checkpoint is not None or str(device) != "cpu" or precision == "bf16" or not installed("onnxruntime"):
+        return "torch"  # a .pt checkpoint, a GPU or bf16 asked for: only PyTorch runs them
+    if not torch_imported() and audio_seconds is not None and audio_seconds < TORCH_BREAK_EVEN_S:
+        return "onnx"  # importing PyTorch would cost more than its bf16 speed saves
+    from mitkit.model import native_bf16
+    return "torch" if precision == "auto" and native_bf16() else "onnx"  # onnxruntime beats float32 PyTorch
+
+
+def check_backend(backend: str = "auto", precision: str = "auto") -> None:
+    """Raise a clear error for a ``backend`` or ``precision`` that is not one of the choices."""
     if backend not in BACKENDS:
         raise MitkitError(f"backend={backend!r} must be one of {BACKENDS}")
+    if precision not in PRECISIONS:
+        raise MitkitError(f"precision={precision!r} must be one of {PRECISIONS}")
+
+
+def resolve_backend(backend: str = "auto", checkpoint=None, device: str = "cpu", precision: str = "auto",
+                    audio_seconds: float | None = None) -> str:
+    """``backend`` ("auto", "torch" or "onnx") made concrete for this machine, checkpoint and ``precision``
+    ("auto", "bf16" or "fp32"), and for ``audio_seconds`` of audio to transcribe in this process (None:
+    unknown, taken as long)."""
+    check_backend(backend, precision)
     is_onnx_file = checkpoint is not None and str(checkpoint).endswith(".onnx")
     if backend == "auto":
-        if is_onnx_file or not installed("torch"):
-            backend = "onnx"
-        else:
-            from mitkit.model import native_bf16
-            backend = "torch" if native_bf16() or str(device) != "cpu" or not installed("onnxruntime") else "onnx"
+        backend = _fastest(checkpoint, device, precision, audio_seconds)
     if backend == "torch" and not installed("torch"):
         raise MitkitError("backend='torch' needs PyTorch, which this install lacks: pip install 'mitkit[torch]', "
                           "or use backend='onnx'")
@@ -96,8 +126,9 @@ class OnnxBackend:
         return stream_note_embeddings(self.net, audio, notes, post, progress=progress)
 
 
-def load_backend(backend: str = "auto", checkpoint=None, *, device: str = "cpu", precision: str = "auto"):
+def load_backend(backend: str = "auto", checkpoint=None, *, device: str = "cpu", precision: str = "auto",
+                 audio_seconds: float | None = None):
     """A :class:`TorchBackend` or :class:`OnnxBackend` for ``checkpoint`` (see :func:`resolve_backend`)."""
-    if resolve_backend(backend, checkpoint, device) == "torch":
+    if resolve_backend(backend, checkpoint, device, precision, audio_seconds) == "torch":
         return TorchBackend(checkpoint, device=device, precision=precision)
     return OnnxBackend(checkpoint, precision=precision)

@@ -94,6 +94,21 @@ def transcribe_one(audio, plan: dict, settings: dict, overwrite: bool, progress:
     return f"{audio}: {t.instruments} tracks{counted}, {notes} notes -> {', '.join(str(w) for w in written)}", None
 
 
+def _one_backend(settings: dict, audio_files: list, workers: int) -> dict:
+    """``settings`` with ``backend="auto"`` decided once for the whole corpus: each worker process pays a
+    runtime's start-up once and then transcribes its share (:func:`mitkit.backends.resolve_backend`)."""
+    if settings.get("backend", "auto") != "auto" or not audio_files:
+        return settings
+    import soundfile as sf
+
+    from mitkit.backends import resolve_backend
+    try:
+        seconds = sum(sf.info(str(a)).duration for a in audio_files) / workers
+    except (RuntimeError, OSError):  # a format soundfile cannot measure: taken as long
+        seconds = None
+    return {**settings, "backend": resolve_backend("auto", settings.get("checkpoint"), audio_seconds=seconds)}
+
+
 def transcribe_corpus(inputs: list[Input], plans: list, settings: dict, *, overwrite: bool = False,
                       jobs: int = 1) -> dict:
     """Transcribe every planned input (``plans`` from :func:`plan_outputs`; None = skip) with ``jobs``
@@ -104,6 +119,8 @@ def transcribe_corpus(inputs: list[Input], plans: list, settings: dict, *, overw
     summary = {"done": [], "skipped": [item.audio for item, plan in zip(inputs, plans) if plan is None],
                "failed": []}
     todo = [(item.audio, plan) for item, plan in zip(inputs, plans) if plan is not None]
+    workers = min(jobs, len(todo)) if jobs > 1 and len(todo) > 1 else 1
+    settings = _one_backend(settings, [audio for audio, _ in todo], workers)
     bar = tqdm(total=len(todo), disable=len(todo) < 2, desc="files", unit="file")
 
     def record(audio, line, error):
@@ -119,7 +136,7 @@ def transcribe_corpus(inputs: list[Input], plans: list, settings: dict, *, overw
 
         from mitkit.processes import worker_pool
         threads = max(1, (os.cpu_count() or 1) // jobs)  # the cores are shared out, not oversubscribed
-        with worker_pool(min(jobs, len(todo)), threads=threads) as pool:
+        with worker_pool(workers, threads=threads) as pool:
             futures = {pool.submit(transcribe_one, str(audio), plan, settings, overwrite): audio
                        for audio, plan in todo}
             for future in cf.as_completed(futures):

@@ -16,7 +16,7 @@ import numpy as np
 
 from mitkit import constants as C
 from mitkit.audio import is_silent, load_audio
-from mitkit.backends import load_backend
+from mitkit.backends import check_backend, load_backend
 from mitkit.chunks import CHUNK_FRAMES, Posteriorgrams
 from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
 from mitkit.embeddings import note_embeddings
@@ -131,8 +131,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
         posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
     backend : "torch", "onnx" (onnxruntime, float32; what a light install without PyTorch runs) or "auto":
-        PyTorch where it is installed and computes bf16 natively (the faster one there), else onnxruntime
-        (:mod:`mitkit.backends`).
+        the faster one for this audio: PyTorch where it is installed and computes bf16 natively, else
+        onnxruntime; onnxruntime also for short audio while PyTorch is not imported yet (:mod:`mitkit.backends`).
     progress : show a progress bar over chunks of long audio.
 
     Returns
@@ -156,8 +156,10 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
                  "reonset_threshold": reonset_threshold}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
-    net = load_backend(backend, checkpoint, device=device, precision=precision)
+    check_backend(backend, precision)  # a bad choice is reported before any audio is read
     y = load_audio(source, sr=sr)
+    net = load_backend(backend, checkpoint, device=device, precision=precision,
+                       audio_seconds=len(y) / C.SAMPLE_RATE)
     thresholds = {**net.thresholds, **overrides}
     duration = len(y) / C.SAMPLE_RATE
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,

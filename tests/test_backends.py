@@ -97,6 +97,34 @@ def test_backend_choice(monkeypatch):
         backends.resolve_backend("torch")
 
 
+def test_auto_backend_weighs_start_up_against_audio_length(monkeypatch):
+    from mitkit import model
+    monkeypatch.setattr(model, "native_bf16", lambda: True)
+    monkeypatch.setattr(backends, "torch_imported", lambda: False)
+    short, long_ = backends.TORCH_BREAK_EVEN_S / 3, backends.TORCH_BREAK_EVEN_S * 3
+    assert backends.resolve_backend("auto", audio_seconds=short) == "onnx"  # importing PyTorch would cost more
+    assert backends.resolve_backend("auto", audio_seconds=long_) == "torch"
+    assert backends.resolve_backend("auto", audio_seconds=None) == "torch"  # unknown length: taken as long
+    assert backends.resolve_backend("auto", audio_seconds=short, precision="bf16") == "torch"  # only PyTorch has it
+    assert backends.resolve_backend("auto", audio_seconds=short, device="cuda") == "torch"
+    monkeypatch.setattr(backends, "torch_imported", lambda: True)  # already paid for: the faster network wins
+    assert backends.resolve_backend("auto", audio_seconds=short) == "torch"
+    monkeypatch.setattr(model, "native_bf16", lambda: False)
+    assert backends.resolve_backend("auto", audio_seconds=long_, precision="fp32") == "onnx"
+    assert backends.resolve_backend("auto", "weights.pt", audio_seconds=long_) == "torch"  # only PyTorch reads it
+    with pytest.raises(MitkitError, match="precision='fp16' must be one of"):
+        backends.resolve_backend("auto", precision="fp16")
+
+
+def test_short_file_in_a_fresh_process_does_not_import_torch():
+    code = ("import sys, mitkit; t = mitkit.transcribe(mitkit.example_path(), instruments=1); "
+            "print(sum(len(k.notes) for k in t.tracks), 'torch' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    n_notes, torch_loaded = run.stdout.split()
+    assert int(n_notes) > 50 and torch_loaded == "False"
+
+
 def test_backend_errors(tmp_path):
     with pytest.raises(MitkitError, match="backend='tf' must be one of"):
         mitkit.transcribe(mitkit.example_path(), backend="tf")

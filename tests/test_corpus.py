@@ -71,3 +71,17 @@ def test_recursive_run_with_jobs_shards_and_resume(corpus, tmp_path, capsys):
     assert "1 transcribed, 3 skipped" in capsys.readouterr().out
     assert (out / "sub" / "c.json").exists()
     assert np.all([before[p] == p.stat().st_mtime_ns for p in before if p.name != "c.json"])
+
+
+def test_auto_backend_is_decided_once_for_the_corpus(corpus, monkeypatch):
+    from mitkit import backends, corpus as corpus_module, model
+    monkeypatch.setattr(model, "native_bf16", lambda: True)
+    monkeypatch.setattr(backends, "torch_imported", lambda: False)
+    files = [item.audio for item in find_inputs([corpus], recursive=True)]  # 4 files of 1.5 s
+    pick = corpus_module._one_backend
+    assert pick({"backend": "auto"}, files, workers=1)["backend"] == "onnx"  # 6 s: start-up dominates
+    monkeypatch.setattr(backends, "TORCH_BREAK_EVEN_S", 5.0)
+    assert pick({"backend": "auto"}, files, workers=1)["backend"] == "torch"  # 6 s in one process
+    assert pick({"backend": "auto"}, files, workers=2)["backend"] == "onnx"  # 3 s per worker process
+    assert pick({"backend": "torch"}, files, workers=1)["backend"] == "torch"  # a choice is kept
+    assert pick({"backend": "auto"}, [corpus / "notes.txt"], workers=1)["backend"] == "torch"  # length unknown
