@@ -35,7 +35,6 @@ def save_checkpoint(path, payload: dict, *, overwrite: bool = False) -> Path:
     """
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "mitkit_version": __version__, **payload}
     return write_atomically(path, lambda tmp: torch.save(record, tmp), overwrite=overwrite)
-    return path
 
 
 def load_checkpoint(path=None) -> dict:
