@@ -105,6 +105,7 @@ def _cmd_train(args):
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
                                    "precision": args.precision, "compile": args.compile,
                                    "reattack_weight": args.reattack_weight,
+                                   "timbre_frames": args.timbre_frames,
                                    "eval_every": args.eval_every, "init": args.init,
                                    "select_on": args.select_on}.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reattack-weight", type=float, default=None,
                    help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
                         "onsets (default 1)")
+    p.add_argument("--timbre-frames", type=int, default=None,
+                   help="run the timbre branch on a random window of this many frames of each training clip "
+                        "(0, the default: the whole clip); its loss samples a few hundred bins per clip")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
     p.add_argument("--select-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "

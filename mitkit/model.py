@@ -160,8 +160,13 @@ class MitNet(nn.Module):
         self.timbre = TimbreBranch(self.config)
 
     def forward(self, audio: torch.Tensor, *, sigma=None, with_amt: bool = True, with_timbre: bool = True,
-                bf16: bool = False, timer=None):
+                bf16: bool = False, timbre_frames: slice | None = None, timer=None):
         """Logits ``frame_logit``, ``onset_logit`` ``(B, 84, T)`` and embeddings ``V`` ``(B, 12, 84, T)``.
+
+        ``timbre_frames`` (a slice of frames) runs the timbre branch on those frames only, ``V`` then
+        ``(B, 12, 84, len)``: training samples a few hundred bins per clip for its contrastive loss, so it
+        need not pay for the whole clip (``TrainConfig.timbre_frames``). The clip's energy scale is the
+        whole clip's either way.
 
         ``timer``, when given, is called as ``with timer(stage):`` around the stages "cqt", "amt" and
         "timbre" (the speed harness, :mod:`mitkit.evaluation.stage_timings`, times them this way).
@@ -182,7 +187,7 @@ class MitNet(nn.Module):
                 out["frame_logit"], out["onset_logit"] = frame_logit.float(), onset_logit.float()
         if with_timbre:
             with timer("timbre"):
-                S = self.stack(self.timbre_norm(P, sigma))
+                S = self.stack(self.timbre_norm(P if timbre_frames is None else P[..., timbre_frames], sigma))
                 with torch.autocast(audio.device.type, dtype=torch.bfloat16, enabled=bf16):
                     out["V"] = self._branch("timbre")(S).float()
         return out

@@ -1,6 +1,7 @@
 """Training throughput on this machine: audio-hours of mixtures per hour of training, by stage and precision.
 
     python scripts/bench_train.py --data data/synth-v2 [--batch-size 8] [--clip-frames 900] [--steps 3] [--levers]
+                                  [--timbre-window] [--joint-only]
 
 Every configuration runs the real ``Trainer.train_step`` on batches of the real ``MixtureDataset`` (loaded
 in this process, outside the timed step, and timed on its own). The first row is the reference, a plain
@@ -31,6 +32,9 @@ CONFIGS = [  # (stage, precision, variant); "compiled" is `mitkit train`'s defau
 ]
 #: ``--levers``: speed-ups tried and not adopted (each measured beside the reference)
 LEVERS = [("joint", "bf16", "channels-last"), ("joint", "fp32", "compiled")]
+#: ``--timbre-window``: compiled bf16 with the timbre branch on a random window of each clip
+#: (``TrainConfig.timbre_frames``), as a fraction of the clip
+WINDOWS = {"compiled, timbre 1/2": 2, "compiled, timbre 1/3": 3}
 
 
 def apply_variant(trainer: Trainer, variant: str):
@@ -43,9 +47,12 @@ def apply_variant(trainer: Trainer, variant: str):
 
 
 def measure(bank, stage, precision, variant, args, *, retain_memory: bool) -> dict:
-    cfg = TrainConfig.preset("base", stage=stage, precision=precision, compile="on" if variant == "compiled" else "off",
+    window = WINDOWS.get(variant)
+    cfg = TrainConfig.preset("base", stage=stage, precision=precision,
+                             compile="on" if variant.startswith("compiled") else "off",
                              retain_memory=retain_memory, batch_size=args.batch_size,
-                             clip_frames=args.clip_frames, threads=args.threads)
+                             clip_frames=args.clip_frames, threads=args.threads,
+                             timbre_frames=args.clip_frames // window if window else 0)
     data = MixtureDataset(bank, clip_frames=args.clip_frames, seed=0, length=10 ** 6)
     trainer = Trainer(cfg, "/nonexistent-bench-run", device="cpu", train_set=data, val_set=data)
     apply_variant(trainer, variant)
@@ -76,21 +83,26 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=3, help="timed steps per configuration (after one warm-up)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--levers", action="store_true", help="also measure " + ", ".join(v for *_, v in LEVERS))
+    p.add_argument("--timbre-window", action="store_true", help="also measure " + ", ".join(WINDOWS))
+    p.add_argument("--joint-only", action="store_true", help="measure joint steps only (the amt and timbre rows "
+                   "take most of the time)")
     p.add_argument("--max-pieces", type=int, default=None, help="load only this many training pieces (memory)")
     args = p.parse_args(argv)
     bank = StemBank(args.data, "train", max_pieces=args.max_pieces)
     print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
           f"native bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
-    print(f"{'stage':7} {'precision':9} {'variant':23} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
+    print(f"{'stage':7} {'precision':9} {'variant':27} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
           f"{'forward':>8} {'backward':>8} {'optim':>6}  (share of step + load)")
     reference = None
-    rows = [(*c, False) for c in SYSTEM_MEMORY] + [(*c, True) for c in CONFIGS + LEVERS * args.levers]
+    extra = LEVERS * args.levers + [("joint", "bf16", w) for w in WINDOWS] * args.timbre_window
+    rows = [(*c, False) for c in SYSTEM_MEMORY] + [(*c, True) for c in CONFIGS + extra]
+    rows = [r for r in rows if r[0] == "joint" or not args.joint_only]
     for stage, precision, variant, retain_memory in rows:
         r = measure(bank, stage, precision, variant, args, retain_memory=retain_memory)
         reference = reference or r
         total = r["step_s"] + r["load_s"]
         shares = " ".join(f"{100 * r[k] / total:7.0f}%" for k in ("forward", "backward", "optimizer"))
-        print(f"{stage:7} {precision:9} {r['variant']:23} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
+        print(f"{stage:7} {precision:9} {r['variant']:27} {r['step_s']:7.2f} {r['h_per_h']:9.1f} "
               f"{reference['step_s'] / r['step_s']:6.2f}x {100 * r['load_s'] / total:6.0f}% {shares}")
 
 

@@ -260,3 +260,31 @@ def test_freed_memory_is_retained_on_a_cpu_unless_turned_off(tmp_path, monkeypat
     monkeypatch.undo()
     # the real call: glibc's mallopt accepts both settings here (a no-op elsewhere)
     assert trainer_module.retain_freed_memory() == (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_timbre_window_runs_the_branch_on_a_window_with_its_own_labels(tmp_path, monkeypatch):
+    from mitkit.training import trainer as trainer_module
+    seen = {}
+
+    def spy(V, rolls, **kwargs):
+        seen["V"], seen["rolls"] = V.shape, rolls.clone()
+        return V.sum() * 0
+
+    monkeypatch.setattr(trainer_module, "timbre_loss", spy)
+    window = CLIP // 4
+    trainer = _trainer(tmp_path, 1, stage="timbre", timbre_frames=window)
+    batch = next(iter(torch.utils.data.DataLoader(ToneMixtures(2, 5), batch_size=2)))
+    gen = torch.Generator().manual_seed(3)
+    trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+    assert seen["V"] == (2, C.EMBEDDING_DIM, C.N_PITCHES, window)
+    start = int(torch.randint(0, CLIP - window + 1, (), generator=torch.Generator().manual_seed(3)))
+    assert torch.equal(seen["rolls"], batch["frames"][..., start:start + window])  # the labels of those frames
+    trainer.model.eval()  # validation scores whole clips
+    trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+    assert seen["V"][-1] == CLIP and torch.equal(seen["rolls"], batch["frames"])
+    trainer.model.train()
+    # the whole clip when the window is off (0) or not shorter than the clip
+    for frames in (0, CLIP):
+        trainer.cfg.timbre_frames = frames
+        trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+        assert seen["V"][-1] == CLIP and torch.equal(seen["rolls"], batch["frames"])

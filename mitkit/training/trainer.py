@@ -52,6 +52,9 @@ class TrainConfig:
     restart_steps: int = 2000  # period of the timbre branch's cosine warm restarts
     timbre_loss: str = "infonce"  # "infonce" or "deep_clustering" (ablation)
     max_bins: int = 512  # active bins sampled per clip for the contrastive loss
+    # frames of each training clip the timbre branch runs on (a random window; 0 = the whole clip): its loss
+    # samples max_bins bins per clip, so a window holds enough of them at a fraction of the cost
+    timbre_frames: int = 0
     eval_every: int = 500  # steps between validations (and checkpoints)
     val_batches: int = 8  # fixed validation batches per validation
     num_workers: int = 1  # DataLoader worker processes
@@ -146,8 +149,13 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
     With ``bf16`` the branches' convolutions run under bfloat16 autocast; the weights (the optimizer's
     master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
     want_amt, want_timbre = cfg.stage in ("joint", "amt"), cfg.stage in ("joint", "timbre")
-    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16)
     T = batch["frames"].shape[-1]
+    window = slice(0, T)
+    if want_timbre and model.training and 0 < cfg.timbre_frames < T:  # validation scores whole clips
+        start = int(torch.randint(0, T - cfg.timbre_frames + 1, (), generator=generator))
+        window = slice(start, start + cfg.timbre_frames)
+    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16,
+                timbre_frames=None if window == slice(0, T) else window)
     per_instrument, frame_target, onset_target = _rolls_to_targets(batch, T)
     losses = {}
     if want_amt:
@@ -157,8 +165,8 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
         losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA,
                                      positive_weight=weight)
     if want_timbre:
-        losses["timbre"] = timbre_loss(out["V"][..., :T], per_instrument, kind=cfg.timbre_loss,
-                                       max_bins=cfg.max_bins, generator=generator)
+        losses["timbre"] = timbre_loss(out["V"][..., :window.stop - window.start], per_instrument[..., window],
+                                       kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
     losses["total"] = sum(losses.values())
     return losses
 
