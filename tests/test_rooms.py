@@ -72,7 +72,8 @@ def test_room_errors():
         rooms.random_acoustics(0, np.random.default_rng(0))
 
 
-def test_training_pieces_record_their_room(tmp_path):
+def test_training_pieces_record_their_room(tmp_path, monkeypatch):
+    monkeypatch.setattr(datasets, "SIMULATED_ROOM_PROB", 0.6)  # the share this test's seed was chosen for
     entries = []
     for job in datasets.plan_jobs(5):
         if job.source == "random":  # no corpus parsing: quick
@@ -80,7 +81,7 @@ def test_training_pieces_record_their_room(tmp_path):
         if len(entries) == 4:
             break
     with_room = [e for e in entries if e["acoustics"] is not None]
-    assert with_room  # 60 % of pieces: four random pieces of seed 5 include some
+    assert with_room and len(with_room) < len(entries)  # four random pieces of seed 5: some in a room, some dry
     for e in with_room:
         assert len(e["acoustics"]["sources"]) == len(e["stems"])
         assert all(s["style"]["reverb_send"] < 28 for s in e["stems"])  # FluidSynth's reverb turned down
