@@ -1,5 +1,5 @@
-"""Tests written to kill surviving mutants of `mutmut run` (README.md, "Mutation testing") in mitkit.notes and
-mitkit.clustering: each pins a behaviour (a boundary, a default, an error message) the other unit tests
+"""Tests written to kill surviving mutants of `mutmut run` (README.md, "Mutation testing") in mitkit.notes,
+mitkit.clustering and mitkit.evaluation.metrics: each pins a behaviour (a boundary, a default, an error message) the other unit tests
 left open. Hand-computed cases only; all fast."""
 import numpy as np
 import pytest
@@ -388,3 +388,129 @@ def test_count_on_more_notes_than_the_subsample_keeps():
     few = E[:AUTO_K_MAX_POINTS]  # at the limit nothing is drawn: the seed does not matter
     np.testing.assert_allclose(estimate_n_clusters(few, return_details=True, random_state=1)[1]["eigenvalues"],
                                estimate_n_clusters(few, return_details=True, random_state=2)[1]["eigenvalues"])
+
+
+# ---- mitkit.evaluation.metrics -------------------------------------------------------------------
+ONE = np.array([[0.0, 1.0, 60, 100]])
+
+
+@pytest.mark.parametrize("name", ["onset_tolerance", "pitch_tolerance", "offset_ratio", "offset_min_tolerance",
+                                  "frame_hop"])
+def test_every_metric_tolerance_is_checked_by_name(name):
+    from mitkit.evaluation.metrics import note_f1, recall_by_kind, separation_metrics, transcription_metrics
+    with pytest.raises(MitkitError, match=f"^{name}=-1 must be a positive number"):
+        transcription_metrics(ONE, ONE, **{name: -1})
+    if name in ("onset_tolerance", "pitch_tolerance"):
+        for fn in (lambda **kw: note_f1(ONE, ONE, **kw), lambda **kw: separation_metrics([ONE], [ONE], **kw),
+                   lambda **kw: recall_by_kind([ONE], ONE, **kw)):
+            with pytest.raises(MitkitError, match=f"^{name}=-1 must be"):
+                fn(**{name: -1})
+
+
+def test_metric_tolerances_take_effect():
+    from mitkit.evaluation.metrics import note_f1, recall_by_kind, transcription_metrics
+    sharp = np.array([[0.0, 1.0, 60.6, 100]])  # 60 cents sharp
+    assert transcription_metrics(ONE, sharp)["frame_f1"] == 0 and note_f1(ONE, sharp) == 0
+    wide = transcription_metrics(ONE, sharp, pitch_tolerance=60.3)  # 0.603 semitones: a match
+    assert wide["frame_f1"] == 1 and wide["note_f1"] == 1 and note_f1(ONE, sharp, pitch_tolerance=60.3) == 1
+    assert recall_by_kind([ONE], sharp, pitch_tolerance=60.3)["other"] == [1, 1]
+    late_end = np.array([[0.0, 1.15, 60, 100]])  # offset 0.15 s late on a 1-s note
+    assert transcription_metrics(ONE, late_end)["note_offset_f1"] == 1  # tolerance max(0.2 × 1 s, 0.05 s)
+    assert transcription_metrics(ONE, late_end, offset_ratio=0.1)["note_offset_f1"] == 0
+    assert transcription_metrics(ONE, late_end, offset_ratio=0.1, offset_min_tolerance=0.2)["note_offset_f1"] == 1
+    late = np.array([[0.08, 1.0, 60, 100]])  # onset 80 ms late
+    assert recall_by_kind([ONE], late)["other"] == [0, 1]
+    assert recall_by_kind([ONE], late, onset_tolerance=0.1)["other"] == [1, 1]
+    # frames on a 0.25-s grid: the reference sounds at 0, 0.25, 0.5, 0.75 s and the estimate, 0.3 s long, at 0 and
+    # 0.25 s: precision 1, recall 1/2
+    short = np.array([[0.0, 0.3, 60, 100]])
+    m = transcription_metrics(ONE, short, frame_hop=0.25)
+    assert (m["frame_precision"], m["frame_recall"]) == (1.0, 0.5)
+
+
+def test_metric_errors_name_the_argument():
+    from mitkit.evaluation.metrics import note_f1, note_kinds, recall_by_kind, separation_metrics, transcription_metrics
+    bad = np.zeros((2, 2, 2))
+    with pytest.raises(MitkitError, match="^ref "):
+        transcription_metrics(bad, ONE)
+    with pytest.raises(MitkitError, match="^est "):
+        transcription_metrics(ONE, bad)
+    with pytest.raises(MitkitError, match="^ref "):
+        note_f1(bad, ONE)
+    with pytest.raises(MitkitError, match="^est "):
+        note_f1(ONE, bad)
+    with pytest.raises(MitkitError, match="^part "):
+        note_kinds(bad)
+    with pytest.raises(MitkitError, match="^est "):
+        recall_by_kind([ONE], bad)
+    with pytest.raises(MitkitError, match="parts"):
+        recall_by_kind(ONE, ONE)
+    with pytest.raises(MitkitError, match="ref_parts"):
+        separation_metrics(ONE, [ONE])
+
+
+def test_separation_warns_only_when_there_is_nothing_to_match(recwarn):
+    from mitkit.evaluation.metrics import separation_metrics
+    assert separation_metrics([ONE, ONE + [0, 0, 7, 0]], [ONE])["n_parts"] == 2
+    assert separation_metrics([ONE], [ONE])["separation_f1"] == 1.0
+    assert not [w for w in recwarn.list if "separation_f1" in str(w.message)]
+    for refs, ests, what in (([], [ONE], "ref_parts is empty"), ([ONE], [], "est_tracks is empty"),
+                             ([np.zeros((0, 4))], [ONE], "ref_parts hold no notes")):
+        with pytest.warns(UserWarning, match=f"^{what}: separation_f1 is 0"):
+            assert separation_metrics(refs, ests)["separation_f1"] == 0.0
+
+
+def test_note_scores_of_an_empty_side_are_all_zero():
+    from mitkit.evaluation.metrics import separation_metrics
+    s = separation_metrics([ONE, ONE + [0, 0, 7, 0]], [ONE, np.zeros((0, 4))])  # one track found nothing
+    assert s["part_f1"] == [1.0, 0.0] and s["pair_f1"][1] == [0.0, 0.0]
+
+
+def test_recall_by_kind_of_no_reference_note_counts_nothing():
+    from mitkit.evaluation.metrics import recall_by_kind
+    empty = {"repeated": [0, 0], "short": [0, 0], "other": [0, 0]}
+    assert recall_by_kind([np.zeros((0, 4))], ONE) == empty and recall_by_kind([], ONE) == empty
+
+
+def test_note_kinds_boundaries_and_order():
+    from mitkit.evaluation.metrics import note_kinds
+    # exactly SHORT_NOTE long is not short; a gap of exactly REPEAT_GAP is still a re-attack
+    part = np.array([[0.0, 0.2, 60, 80], [0.25, 0.75, 60, 80]])
+    assert note_kinds(part, short_note=0.2, repeat_gap=0.05).tolist() == ["other", "repeated"]
+    # kinds come back in the caller's row order, whatever the onset order
+    assert note_kinds(part[::-1], short_note=0.2, repeat_gap=0.05).tolist() == ["repeated", "other"]
+    # a note that ends earlier than an overlapping one of the same pitch does not reset the pitch's last end
+    nested = np.array([[0.0, 2.0, 60, 80], [0.5, 1.0, 60, 80], [2.0, 3.0, 60, 80]])
+    assert note_kinds(nested).tolist() == ["other", "repeated", "repeated"]
+    # rows sorted by onset, ties kept in the given order (stable), e.g. two notes at one onset
+    tie = np.array([[0.0, 1.0, 60, 80], [1.0, 2.0, 60, 80], [1.0, 1.5, 64, 80]])
+    assert note_kinds(tie).tolist() == ["other", "repeated", "other"]
+
+
+def test_notes_to_frames_edges():
+    from mitkit.evaluation.metrics import notes_to_frames
+    times, freqs = notes_to_frames(np.zeros((0, 4)), frame_hop=0.5)
+    assert times.tolist() == [0.0] and [f.tolist() for f in freqs] == [[]]  # no note: one empty frame
+    # a note starting exactly on a frame includes it; one ending exactly on a frame excludes it
+    times, freqs = notes_to_frames([[0.5, 1.0, 69, 100], [0.0, 0.5, 57, 100]], frame_hop=0.5)
+    assert [f.tolist() for f in freqs] == [[220.0], [440.0], []]
+    assert all(f.dtype == np.float64 for f in freqs)
+    # a note shorter than a frame step between two frames sounds on no frame
+    _, freqs = notes_to_frames([[0.1, 0.2, 69, 100], [0.0, 1.0, 57, 100]], frame_hop=0.5)
+    assert [f.tolist() for f in freqs] == [[220.0], [220.0], []]
+    with pytest.raises(MitkitError, match="^frame_hop=0 must be"):
+        notes_to_frames(ONE, frame_hop=0)
+
+
+def test_instrument_count_accuracy_checks_its_inputs_by_name():
+    from mitkit.evaluation.metrics import instrument_count_accuracy
+    assert instrument_count_accuracy([0, 1], [0, 1]) == 1.0  # zero is a valid count (silence)
+    for bad, what in (([-1], "true_counts"), ([np.inf], "true_counts"), ([1.5], "true_counts")):
+        with pytest.raises(MitkitError, match=f"^{what}"):
+            instrument_count_accuracy(bad, [1])
+        with pytest.raises(MitkitError, match="^est_counts"):
+            instrument_count_accuracy([1], bad)
+    with pytest.raises(MitkitError, match=r"^true_counts shape=\(1, 1\) must be one-dimensional"):
+        instrument_count_accuracy([[1]], [1])
+    with pytest.warns(UserWarning, match="^no counts given: instrument_count_accuracy is 0"):
+        instrument_count_accuracy([], [])

@@ -340,6 +340,7 @@ def recall_by_kind(parts: Sequence[Any], est: Any, *, onset_tolerance: float = O
     :func:`note_kinds`: ``{kind: [matched, total]}`` for each of :data:`NOTE_KINDS` (mir_eval's one-to-one
     matching of all notes, so a kind's recall is its share of the matches that
     :func:`transcription_metrics` counts)."""
+    _check_positive(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance)
     arrays = _as_track_list(parts, "parts")
     counts = {k: [0, 0] for k in NOTE_KINDS}
     if not arrays or not sum(len(a) for a in arrays):
