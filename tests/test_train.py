@@ -107,6 +107,7 @@ def test_compile_choice(monkeypatch):
     with pytest.raises(MitkitError, match="compile='yes' must be 'auto', 'on' or 'off'"):
         training_compiled("yes", cpu)
     assert TrainConfig.preset("tiny").compile == "off" and TrainConfig.preset("base").compile == "auto"
+    assert TrainConfig.preset("base").timbre_frames == TrainConfig().clip_frames // 2
 
 
 def test_init_fine_tunes_from_a_checkpoint(tmp_path):

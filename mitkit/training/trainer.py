@@ -84,8 +84,9 @@ PRESETS = {
     # (not compiled: a 90-s compilation would outlast most of such a run)
     "tiny": TrainConfig(stage="amt", steps=400, batch_size=4, clip_frames=128, lr=3e-3, eval_every=100,
                         val_batches=2, restart_steps=300, max_bins=256, compile="off"),
-    # the shipped model
-    "base": TrainConfig(),
+    # the shipped model's recipe; the timbre branch on half of each clip: as good per step, 1.4x faster joint
+    # steps on a CPU (model card, "Training speed on a CPU")
+    "base": TrainConfig(timbre_frames=450),
 }
 
 
