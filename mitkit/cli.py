@@ -73,6 +73,16 @@ def _positive_int(value: str) -> int:
     return k
 
 
+def _non_negative_int(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} must be an integer >= 0") from None
+    if k < 0:
+        raise argparse.ArgumentTypeError(f"{k} must be an integer >= 0")
+    return k
+
+
 def _cmd_transcribe(args):
     from mitkit.corpus import find_inputs, plan_outputs, shard, transcribe_corpus
 
@@ -300,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reattack-weight", type=float, default=None,
                    help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
                         "onsets (default 1)")
-    p.add_argument("--timbre-frames", type=int, default=None,
+    p.add_argument("--timbre-frames", type=_non_negative_int, default=None,
                    help="run the timbre branch on a random window of this many frames of each training clip "
                         "(0, the default: the whole clip); its loss samples a few hundred bins per clip")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")

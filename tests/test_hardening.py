@@ -70,6 +70,14 @@ def test_bad_settings_are_rejected_by_the_parser(tmp_path, monkeypatch, capsys, 
     assert exc.value.code == 2 and rule in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value, rule", [("-3", "-3 must be an integer >= 0"), ("half", "'half' must be an integer >= 0")])
+def test_bad_timbre_window_is_rejected_by_the_parser(tmp_path, capsys, value, rule):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--run", str(tmp_path / "run"), "--timbre-frames", value])
+    assert exc.value.code == 2 and rule in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_api_checks_settings_before_reading_audio(monkeypatch):
     monkeypatch.setattr(TRANSCRIBE_MODULE, "load_audio", _never_called)
     with pytest.raises(MitkitError, match=r"onset_threshold=2 must be a number in \(0, 1\]"):
