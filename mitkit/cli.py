@@ -116,7 +116,7 @@ def _cmd_train(args):
                                    "precision": args.precision, "compile": args.compile,
                                    "reattack_weight": args.reattack_weight,
                                    "timbre_frames": args.timbre_frames,
-                                   "eval_every": args.eval_every, "init": args.init,
+                                   "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reattack-weight", type=float, default=None,
                    help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
                         "onsets (default 1)")
+    p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
+                   help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
+                        "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")
     p.add_argument("--timbre-frames", type=_non_negative_int, default=None,
                    help="run the timbre branch on a random window of this many frames of each training clip "
                         "(0, the default: the whole clip); its loss samples a few hundred bins per clip")

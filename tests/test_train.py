@@ -129,6 +129,20 @@ def test_init_fine_tunes_from_a_checkpoint(tmp_path):
             assert torch.equal(v, start[k]), k
 
 
+def test_fresh_branch_starts_from_scratch_and_keeps_the_other(tmp_path):
+    _trainer(tmp_path, 2, "pre").run(progress=False)
+    start = load_checkpoint(tmp_path / "pre" / "best.pt")["model"]
+    scratch = _trainer(tmp_path, 1, "scratch").model.state_dict()  # same seed, no init
+    fresh = _trainer(tmp_path, 1, "fresh", stage="amt", init=str(tmp_path / "pre" / "best.pt"), fresh="amt")
+    for k, v in fresh.model.state_dict().items():
+        kept = scratch if k.split(".")[0] in ("amt", "amt_norm") else start
+        assert torch.equal(v, kept[k]), k
+    assert any(not torch.equal(scratch[k], start[k]) for k in start if k.startswith("amt."))  # a real change
+    for bad in ({"fresh": "amt"}, {"fresh": "cqt", "init": str(tmp_path / "pre" / "best.pt")}):
+        with pytest.raises(MitkitError, match="must be 'amt' or 'timbre', with an init checkpoint"):
+            _trainer(tmp_path, 1, "bad", **bad)
+
+
 def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmark):
     """With select_on, every validation scores note F1 on the benchmark and the AMT branch kept is the
     one with the highest note F1 (its negative is the 'loss' recorded)."""

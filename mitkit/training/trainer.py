@@ -66,6 +66,9 @@ class TrainConfig:
     retain_memory: bool = True  # on a CPU, keep memory freed by a step for the next one (retain_freed_memory)
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     init: str = ""  # checkpoint whose weights start the run (fine-tuning; "bundled" = the shipped model)
+    # a branch ("amt" or "timbre") that starts from scratch all the same: e.g. the transcription branch learnt
+    # anew on other data while the init's timbre branch is kept
+    fresh: str = ""
     # validation benchmark folder(s), e.g. one per sound-source family: keep the AMT branch with the best note
     # F1 over all their mixes
     select_on: str | list = ""
@@ -200,8 +203,16 @@ class Trainer:
         self.bf16 = training_bf16(cfg.precision, self.device)
         torch.manual_seed(cfg.seed)
         self.model = MitNet(ModelConfig(**cfg.model))
+        if cfg.fresh not in ("", "amt", "timbre") or (cfg.fresh and not cfg.init):
+            from mitkit.errors import MitkitError
+            raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
+                              "other branch the run keeps")
         if cfg.init:
+            scratch = {k: v.clone() for k, v in self.model.state_dict().items()}
             self._load_init(cfg.init)
+            if cfg.fresh:  # the branch and its input normalisation as freshly initialised (seeded)
+                self.model.load_state_dict({k: scratch[k] if k.split(".")[0] in (cfg.fresh, f"{cfg.fresh}_norm")
+                                            else v for k, v in self.model.state_dict().items()})
         self.model.to(self.device)
         self.compiled = training_compiled(cfg.compile, self.device)
         if self.compiled:
