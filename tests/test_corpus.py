@@ -74,7 +74,8 @@ def test_recursive_run_with_jobs_shards_and_resume(corpus, tmp_path, capsys):
 
 
 def test_auto_backend_is_decided_once_for_the_corpus(corpus, monkeypatch):
-    from mitkit import backends, corpus as corpus_module, model
+    from mitkit import backends, model
+    from mitkit import corpus as corpus_module
     monkeypatch.setattr(model, "native_bf16", lambda: True)
     monkeypatch.setattr(backends, "torch_imported", lambda: False)
     files = [item.audio for item in find_inputs([corpus], recursive=True)]  # 4 files of 1.5 s
