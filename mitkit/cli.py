@@ -63,24 +63,20 @@ def _probability(value: str) -> float:
     return x
 
 
-def _positive_int(value: str) -> int:
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} must be an integer >= 1") from None
-    if k < 1:
-        raise argparse.ArgumentTypeError(f"{k} must be an integer >= 1")
-    return k
+def _int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum``, with a message that says so."""
+    def parse(value: str) -> int:
+        try:
+            k = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} must be an integer >= {minimum}") from None
+        if k < minimum:
+            raise argparse.ArgumentTypeError(f"{k} must be an integer >= {minimum}")
+        return k
+    return parse
 
 
-def _non_negative_int(value: str) -> int:
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} must be an integer >= 0") from None
-    if k < 0:
-        raise argparse.ArgumentTypeError(f"{k} must be an integer >= 0")
-    return k
+_positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 
 def _cmd_transcribe(args):
