@@ -37,9 +37,9 @@ def torch_imported() -> bool:
     return "torch" in sys.modules
 
 
-def _fastest(checkpoint, device: str, precision: str, audio_seconds: float | None) -> str:
+def _fastest(checkpoint, is_onnx_file: bool, device: str, precision: str, audio_seconds: float | None) -> str:
     """What ``backend="auto"`` means here (see the module's docstring)."""
-    if (checkpoint is not None and str(checkpoint).endswith(".onnx")) or not installed("torch"):
+    if is_onnx_file or not installed("torch"):
         return "onnx"
     if checkpoint is not None or str(device) != "cpu" or precision == "bf16" or not installed("onnxruntime"):
         return "torch"  # a .pt checkpoint, a GPU or bf16 asked for: only PyTorch runs them
@@ -65,7 +65,7 @@ def resolve_backend(backend: str = "auto", checkpoint=None, device: str = "cpu",
     check_backend(backend, precision)
     is_onnx_file = checkpoint is not None and str(checkpoint).endswith(".onnx")
     if backend == "auto":
-        backend = _fastest(checkpoint, device, precision, audio_seconds)
+        backend = _fastest(checkpoint, is_onnx_file, device, precision, audio_seconds)
     if backend == "torch" and not installed("torch"):
         raise MitkitError("backend='torch' needs PyTorch, which this install lacks: pip install 'mitkit[torch]', "
                           "or use backend='onnx'")
@@ -87,7 +87,7 @@ class TorchBackend:
     def __init__(self, checkpoint=None, *, device: str = "cpu", precision: str = "auto"):
         from mitkit.checkpoint import load_model, thresholds_of
         from mitkit.inference import use_bf16
-        use_bf16(precision)  # a bad value is reported before any audio is read
+        use_bf16(precision)  # a bad value is reported when the backend is made, not at the first chunk
         self.model, ckpt = load_model(checkpoint, device=device)
         self.precision = precision
         self.thresholds = thresholds_of(ckpt)

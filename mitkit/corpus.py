@@ -128,7 +128,7 @@ def transcribe_corpus(inputs: list[Input], plans: list, settings: dict, *, overw
         tqdm.write(line, file=sys.stderr if error else sys.stdout)
         bar.update()
 
-    if jobs <= 1 or len(todo) < 2:
+    if workers == 1:
         for audio, plan in todo:
             record(audio, *transcribe_one(audio, plan, settings, overwrite, progress=len(todo) == 1))
     else:

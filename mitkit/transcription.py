@@ -158,10 +158,9 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
     check_backend(backend, precision)  # a bad choice is reported before any audio is read
     y = load_audio(source, sr=sr)
-    net = load_backend(backend, checkpoint, device=device, precision=precision,
-                       audio_seconds=len(y) / C.SAMPLE_RATE)
-    thresholds = {**net.thresholds, **overrides}
     duration = len(y) / C.SAMPLE_RATE
+    net = load_backend(backend, checkpoint, device=device, precision=precision, audio_seconds=duration)
+    thresholds = {**net.thresholds, **overrides}
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
                           affinity_temperature=net.affinity_temperature,
                           polyphony_classifier=net.polyphony_classifier)

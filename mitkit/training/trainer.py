@@ -154,12 +154,11 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
     master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
     want_amt, want_timbre = cfg.stage in ("joint", "amt"), cfg.stage in ("joint", "timbre")
     T = batch["frames"].shape[-1]
-    window = slice(0, T)
-    if want_timbre and model.training and 0 < cfg.timbre_frames < T:  # validation scores whole clips
+    window = None  # the frames the timbre branch runs on: None, the whole clip (always so in validation)
+    if want_timbre and model.training and 0 < cfg.timbre_frames < T:
         start = int(torch.randint(0, T - cfg.timbre_frames + 1, (), generator=generator))
         window = slice(start, start + cfg.timbre_frames)
-    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16,
-                timbre_frames=None if window == slice(0, T) else window)
+    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16, timbre_frames=window)
     per_instrument, frame_target, onset_target = _rolls_to_targets(batch, T)
     losses = {}
     if want_amt:
@@ -169,8 +168,8 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
         losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA,
                                      positive_weight=weight)
     if want_timbre:
-        losses["timbre"] = timbre_loss(out["V"][..., :window.stop - window.start], per_instrument[..., window],
-                                       kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
+        V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
+        losses["timbre"] = timbre_loss(V, rolls, kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
     losses["total"] = sum(losses.values())
     return losses
 
@@ -208,11 +207,11 @@ class Trainer:
             raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
                               "other branch the run keeps")
         if cfg.init:
-            scratch = {k: v.clone() for k, v in self.model.state_dict().items()}
+            # the fresh branch and its input normalisation as initialised above (seeded)
+            scratch = {k: v.clone() for k, v in self.model.state_dict().items()
+                       if cfg.fresh and k.split(".")[0] in (cfg.fresh, f"{cfg.fresh}_norm")}
             self._load_init(cfg.init)
-            if cfg.fresh:  # the branch and its input normalisation as freshly initialised (seeded)
-                self.model.load_state_dict({k: scratch[k] if k.split(".")[0] in (cfg.fresh, f"{cfg.fresh}_norm")
-                                            else v for k, v in self.model.state_dict().items()})
+            self.model.load_state_dict(scratch, strict=False)
         self.model.to(self.device)
         self.compiled = training_compiled(cfg.compile, self.device)
         if self.compiled:
