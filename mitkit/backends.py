@@ -15,10 +15,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from mitkit.constants import PRECISIONS
 from mitkit.errors import MitkitError
 
 BACKENDS = ("auto", "torch", "onnx")
-PRECISIONS = ("auto", "bf16", "fp32")
 # seconds of audio from which PyTorch bf16 beats onnxruntime in a process that still has to import PyTorch:
 # whole K=4 processes on the project machine (`python scripts/bench_process.py --only "full (K=4)" --loop N`)
 # took 3.60 / 4.25 / 6.13 s (PyTorch) against 2.17 / 3.39 / 6.52 s (onnxruntime) for 30 / 60 / 120 s of audio

@@ -72,3 +72,6 @@ BENCHMARK_FORMAT, BENCHMARK_VERSION = "mitkit-benchmark", 1
 SPLITS = ("train", "validation", "test")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")  # what a folder of recordings is searched for
 AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}  # soundfile format, subtype
+
+# Numeric precisions of the network's branches (inference and training): "auto" = bf16 where the CPU computes it
+PRECISIONS = ("auto", "bf16", "fp32")

@@ -37,10 +37,9 @@ def clip_scale(model, audio: torch.Tensor, *, chunk_frames: int = CHUNK_FRAMES,
 
 def use_bf16(precision: str) -> bool:
     """Resolve ``precision`` ("auto", "bf16" or "fp32") for the network's branches on this machine."""
-    from mitkit.backends import PRECISIONS
     from mitkit.errors import MitkitError
     from mitkit.model import native_bf16
-    if precision not in PRECISIONS:
+    if precision not in C.PRECISIONS:
         raise MitkitError(f"precision={precision!r} must be 'auto', 'bf16' or 'fp32'")
     return precision == "bf16" or (precision == "auto" and native_bf16())
 
