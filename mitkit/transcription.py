@@ -257,7 +257,7 @@ def read_json(path):
         tracks = [Track(tr["id"], [Note(n["onset"], n["offset"], n["pitch"], n["velocity"]) for n in tr["notes"]],
                         program=tr.get("program", 0)) for tr in d["tracks"]]
         count = InstrumentCount(**d["count"]) if d.get("count") else None
+        return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
+                             thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"), count=count)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise MitkitError(f"path={str(path)!r} must be a mitkit transcription JSON file: {err}") from None
-    return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
-                         thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"), count=count)

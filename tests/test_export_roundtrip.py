@@ -78,3 +78,42 @@ def test_json_keeps_the_count(example_default, tmp_path):
     assert written["count"]["k"] == written["instruments"] == 4 and written["count"]["reading"] == "lines"
     back = read_json(tmp_path / "auto.json")
     assert back.count.to_dict() == written["count"] and transcription_to_dict(back) == written
+
+
+def test_midi_refuses_to_replace_a_file_unless_told(example_k4, tmp_path):
+    from mitkit.errors import MitkitError
+    path = tmp_path / "taken.mid"
+    path.write_bytes(b"not mine to lose")
+    with pytest.raises(MitkitError, match="must not exist"):
+        example_k4.to_midi(path)
+    assert path.read_bytes() == b"not mine to lose"
+    example_k4.to_midi(path, overwrite=True)
+    assert len(pretty_midi.PrettyMIDI(str(path)).instruments) == 4
+
+
+def test_json_round_trip_keeps_frame_level_clustering(example_k4, tmp_path):
+    from dataclasses import replace
+    frame = replace(example_k4, clustering="frame")
+    back = read_json(frame.to_json(tmp_path / "frame.json"))
+    assert back.clustering == "frame" and transcription_to_dict(back) == transcription_to_dict(frame)
+
+
+def test_json_without_the_optional_fields_reads_with_their_defaults(tmp_path):
+    """Files from before a field existed: no program, thresholds, clustering, audio or count."""
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"duration": 2.5, "tracks": [
+        {"id": 0, "notes": [{"onset": 0.5, "offset": 1.0, "pitch": 60, "velocity": 80}]}]}))
+    t = read_json(path)
+    assert t.tracks[0].program == 0 and t.thresholds == {} and t.clustering == "note"
+    assert t.audio is None and t.count is None and t.duration == 2.5
+    assert [(n.onset, n.offset, n.pitch, n.velocity) for n in t.tracks[0].notes] == [(0.5, 1.0, 60, 80)]
+
+
+@pytest.mark.parametrize("text", ["not json", json.dumps({"duration": 1.0}), json.dumps({"tracks": [{"id": 0}]}),
+                                  json.dumps({"tracks": []}), json.dumps({"duration": 1.0, "tracks": [], "count": [3]})])
+def test_a_file_that_is_not_a_transcription_is_named(tmp_path, text):
+    from mitkit.errors import MitkitError
+    path = tmp_path / "odd.json"
+    path.write_text(text)
+    with pytest.raises(MitkitError, match=r"path='.*odd\.json' must be a mitkit transcription JSON file: "):
+        read_json(path)

@@ -145,6 +145,32 @@ def test_regroup_reuses_embeddings(example_result):
         example_result.regroup(9)
 
 
+def test_regroup_needs_embeddings_except_for_one_track(example_result):
+    from dataclasses import replace
+    bare = replace(example_result, embeddings=None)
+    with pytest.raises(MitkitError, match="regroup needs note embeddings: transcribe with instruments != 1"):
+        bare.regroup(2)
+    one = bare.regroup(1)
+    assert one.instruments == 1 and len(one.tracks[0].notes) == len(example_result.frame_notes)
+    assert one.labels.dtype.kind == "i" and not one.labels.any()
+
+
+def test_regroup_keeps_the_embeddings_for_the_next_regroup(example_result):
+    two = example_result.regroup(2)
+    assert two.embeddings is not None
+    np.testing.assert_array_equal(two.embeddings, example_result.embeddings)
+    assert [tr.to_array().tolist() for tr in two.regroup(4).tracks] == \
+        [tr.to_array().tolist() for tr in example_result.tracks]
+
+
+def test_regroup_into_as_many_tracks_as_notes(example_result):
+    from dataclasses import replace
+    few = replace(example_result, frame_notes=example_result.frame_notes[:3], embeddings=example_result.embeddings[:3])
+    assert few.regroup(3).instruments == 3
+    with pytest.raises(MitkitError, match=r"instruments=4 must be at most the number of notes found \(3\)"):
+        few.regroup(4)
+
+
 def test_voices_counts_the_example_chorale(example_result):
     """The example is a 4-part chorale, one note at a time per part: 'voices' finds 4 tracks."""
     voices = example_result.regroup("voices")

@@ -51,17 +51,18 @@ class Spy:
     """Wraps a function, records each call's keyword arguments, and calls through."""
 
     def __init__(self, fn):
-        self.fn, self.calls = fn, []
+        self.fn, self.calls, self.args = fn, [], []
 
     def __call__(self, *args, **kwargs):
         self.calls.append(kwargs)
+        self.args.append(args)
         return self.fn(*args, **kwargs)
 
 
 @pytest.fixture
 def spies(monkeypatch):
     out = {}
-    for name in ("create_notes", "cluster_notes", "cluster_frames", "notes_from_frame_clusters"):
+    for name in ("create_notes", "cluster_notes", "cluster_frames", "notes_from_frame_clusters", "count_instruments"):
         out[name] = Spy(getattr(T, name))
         monkeypatch.setattr(T, name, out[name])
     return out
@@ -136,3 +137,24 @@ def test_regroup_uses_the_checkpoint_temperature(tuned_checkpoint, excerpt, spie
     again = t.regroup(3)
     assert [c["temperature"] for c in spies["cluster_notes"].calls] == [TEMPERATURE, TEMPERATURE]
     assert again.instruments == 3 and again.thresholds == TUNED
+
+
+def test_seed_and_polyphony_classifier_reach_the_count_and_the_clustering(excerpt, spies):
+    classifier = load_checkpoint()["polyphony_classifier"]
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, random_state=7)  # instruments="auto"
+    [count_args], [count_kwargs] = spies["count_instruments"].args, spies["count_instruments"].calls
+    assert count_args[2] == classifier and count_kwargs == {"random_state": 7}
+    assert t.count is not None and t.count.k == t.instruments > 1
+    assert spies["cluster_notes"].calls[0]["random_state"] == 7
+    again = t.regroup("auto", random_state=5)
+    assert spies["count_instruments"].args[1][2] == classifier
+    assert spies["count_instruments"].calls[1] == {"random_state": 5}
+    assert spies["cluster_notes"].calls[1]["random_state"] == 5
+    assert again.count is not None and again.count.k == again.instruments
+    assert t.regroup(3).count is None  # a given K is not counted
+
+
+def test_frame_level_gets_the_seed(short, spies):
+    mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=2, clustering="frame", random_state=11)
+    [frames] = spies["cluster_frames"].calls
+    assert frames["random_state"] == 11
