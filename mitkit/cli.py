@@ -285,7 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="run folder for checkpoints (last.pt, best.pt) and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
     p.add_argument("--init", default=None, metavar="CHECKPOINT",
-                   help="start from this checkpoint's weights ('bundled': the shipped model) to fine-tune")
+                   help="start from this checkpoint's weights ('bundled': the shipped model) to fine-tune; its "
+                        "tuned settings are kept while they apply (note thresholds unless --fresh amt; "
+                        "clustering temperature and polyphony classifier with --stage amt) until `mitkit tune`")
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps (overrides the preset)")
     p.add_argument("--batch-size", type=int, default=None, help="mixtures per step and process")
     p.add_argument("--stage", choices=("joint", "amt", "timbre"), default=None, help="which branches learn")

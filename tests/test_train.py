@@ -164,6 +164,28 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     assert abs(kept_f1 - max(f1)) < 1e-9
 
 
+@pytest.mark.parametrize("stage, fresh, kept", [
+    ("amt", "", {"thresholds", "affinity_temperature", "polyphony_classifier"}),
+    ("joint", "", {"thresholds"}), ("timbre", "", {"thresholds"}),
+    ("amt", "amt", {"affinity_temperature", "polyphony_classifier"}), ("amt", "timbre", {"thresholds"}),
+    ("timbre", "amt", set())])
+def test_init_tuned_settings_are_kept_while_they_apply(tmp_path, stage, fresh, kept):
+    """A fine-tune's checkpoints carry the init's tuned note thresholds while the AMT branch starts from its
+    weights, and its clustering temperature and polyphony classifier while the timbre branch is untouched."""
+    bundled = load_checkpoint()
+    tr = _trainer(tmp_path, 2, "ft", stage=stage, init="bundled", fresh=fresh, model=bundled["model_config"])
+    tr.run(progress=False)
+    settings = ("thresholds", "affinity_temperature", "polyphony_classifier")
+    for name in ("best.pt", "last.pt"):
+        ckpt = load_checkpoint(tmp_path / "ft" / name)
+        assert {k for k in settings if k in ckpt} == kept
+        for k in kept:
+            assert ckpt[k] == bundled[k]
+    scratch = _trainer(tmp_path, 2, "scratch")
+    scratch.run(progress=False)
+    assert not any(k in load_checkpoint(tmp_path / "scratch" / "best.pt") for k in settings)
+
+
 def test_init_must_match_the_model(tmp_path):
     _trainer(tmp_path, 2, "pre").run(progress=False)
     with pytest.raises(MitkitError, match="must hold the model this run trains"):

@@ -206,6 +206,7 @@ class Trainer:
             from mitkit.errors import MitkitError
             raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
                               "other branch the run keeps")
+        self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
         if cfg.init:
             # the fresh branch and its input normalisation as initialised above (seeded)
             scratch = {k: v.clone() for k, v in self.model.state_dict().items()
@@ -265,6 +266,13 @@ class Trainer:
             raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
                               f"{ckpt['model_config']} differs from {self.model.config.to_dict()}")
         self.model.load_state_dict(ckpt["model"])
+        # tuned settings stay with the weights they were tuned for, until `mitkit tune` replaces them: note
+        # thresholds while the AMT branch starts from these weights, the clustering temperature and the
+        # polyphony classifier (which read the embeddings) while the timbre branch is neither fresh nor trained
+        keep = ["thresholds"] * (self.cfg.fresh != "amt")
+        if self.cfg.fresh != "timbre" and self.cfg.stage == "amt":
+            keep += ["affinity_temperature", "polyphony_classifier"]
+        self.inherited = {k: ckpt[k] for k in keep if ckpt.get(k) is not None}
 
     # ---- data --------------------------------------------------------------------------------
     def _loader(self, dataset, start_item: int, n_items: int):
@@ -335,7 +343,7 @@ class Trainer:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         common = {"model_config": self.model.config.to_dict(), "train_config": asdict(self.cfg),
-                  "step": self.step, "history": self.history}
+                  "step": self.step, "history": self.history, **self.inherited}
         resume = {"model": self.model.state_dict(),
                   "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
                   "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
