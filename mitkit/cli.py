@@ -110,7 +110,7 @@ def _cmd_train(args):
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
                                    "precision": args.precision, "compile": args.compile,
-                                   "reattack_weight": args.reattack_weight,
+                                   "reattack_weight": args.reattack_weight, "onset_alpha": args.onset_alpha,
                                    "timbre_frames": args.timbre_frames,
                                    "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
@@ -290,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "clustering temperature and polyphony classifier with --stage amt) until `mitkit tune`")
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps (overrides the preset)")
     p.add_argument("--batch-size", type=int, default=None, help="mixtures per step and process")
-    p.add_argument("--stage", choices=("joint", "amt", "timbre"), default=None, help="which branches learn")
+    p.add_argument("--stage", choices=("joint", "amt", "onset", "timbre"), default=None,
+                   help="which branches learn; 'onset': only the AMT branch's onset layers (with --init: the frame "
+                        "posterior stays exactly as it was)")
     p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--timbre-loss", choices=("infonce", "deep_clustering"), default=None,
@@ -308,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reattack-weight", type=float, default=None,
                    help="onset-loss weight of re-attacks (a repeated note without a gap) relative to other "
                         "onsets (default 1)")
+    p.add_argument("--onset-alpha", type=_probability, default=None,
+                   help="positive-class weight of the onset loss, in (0, 1) (default 0.06, the paper's; larger "
+                        "values make the onset posterior reach its thresholds, re-attacks included)")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")

@@ -86,6 +86,10 @@ class AMTBranch(nn.Module):
             nn.BatchNorm2d(cfg.onset_channels), nn.ReLU())
         self.onset_head = _conv(cfg.onset_channels + 1, 1, (3, 5))
 
+    def onset_layers(self) -> list[nn.Module]:
+        """The layers that only the onset posterior depends on (``--stage onset`` trains these alone)."""
+        return [self.onset_features, self.onset_head]
+
     def forward(self, x):
         h = torch.relu(self.context(self.conv_in(x), x))  # (B, 8, 252, T)
         h = self.conv_mid(h)  # (B, 16, 252, T)

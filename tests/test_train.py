@@ -186,6 +186,34 @@ def test_init_tuned_settings_are_kept_while_they_apply(tmp_path, stage, fresh, k
     assert not any(k in load_checkpoint(tmp_path / "scratch" / "best.pt") for k in settings)
 
 
+def test_onset_stage_trains_the_onset_layers_alone(tmp_path):
+    """--stage onset: only the onset layers change; every other weight and BatchNorm statistic (frame head,
+    shared trunk, timbre branch) stays bit for bit, so the frame posterior is exactly the init's."""
+    _trainer(tmp_path, 2, "pre").run(progress=False)
+    start = load_checkpoint(tmp_path / "pre" / "best.pt")["model"]
+    tr = _trainer(tmp_path, 2, "onset", stage="onset", init=str(tmp_path / "pre" / "best.pt"), onset_alpha=0.5)
+    tr.run(progress=False)
+    onset_keys = {f"amt.{name}" for name, _ in tr.model.amt.onset_features.named_parameters(prefix="onset_features")}
+    onset_keys |= {f"amt.{name}" for name, _ in tr.model.amt.onset_features.named_buffers(prefix="onset_features")}
+    onset_keys |= {f"amt.{name}" for name, _ in tr.model.amt.onset_head.named_parameters(prefix="onset_head")}
+    last = load_checkpoint(tmp_path / "onset" / "last.pt")["model"]
+    changed = {k for k in start if not torch.equal(start[k], last[k])}
+    assert changed and changed <= onset_keys, changed - onset_keys
+    assert {"amt.onset_head.weight", "amt.onset_features.0.weight"} <= changed
+
+
+def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
+    import mitkit.training.trainer as trainer_module
+    seen = []
+    real = trainer_module.focal_loss
+    monkeypatch.setattr(trainer_module, "focal_loss", lambda *a, **k: seen.append(k["alpha"]) or real(*a, **k))
+    _trainer(tmp_path, 1, "alpha", onset_alpha=0.3, eval_every=1).run(progress=False)
+    assert 0.3 in seen and trainer_module.FRAME_ALPHA in seen and trainer_module.ONSET_ALPHA not in seen
+    for bad in ({"onset_alpha": 0.0}, {"onset_alpha": 1.0}, {"stage": "frames"}):
+        with pytest.raises(MitkitError, match="must be in \\(0, 1\\)|must be one of joint, amt, onset, timbre"):
+            _trainer(tmp_path, 1, "bad", **bad)
+
+
 def test_init_must_match_the_model(tmp_path):
     _trainer(tmp_path, 2, "pre").run(progress=False)
     with pytest.raises(MitkitError, match="must hold the model this run trains"):

@@ -155,6 +155,13 @@ def test_regroup_needs_embeddings_except_for_one_track(example_result):
     assert one.labels.dtype.kind == "i" and not one.labels.any()
 
 
+def test_regroup_of_a_transcription_without_notes_has_no_tracks(example_result):
+    """As transcribe returns no tracks when it finds no notes, regrouping no notes gives no tracks."""
+    from dataclasses import replace
+    empty = replace(example_result, frame_notes=example_result.frame_notes[:0], embeddings=None, tracks=[])
+    assert empty.regroup(1).tracks == [] and empty.regroup("voices").tracks == []
+
+
 def test_regroup_keeps_the_embeddings_for_the_next_regroup(example_result):
     two = example_result.regroup(2)
     assert two.embeddings is not None

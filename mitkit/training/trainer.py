@@ -41,7 +41,9 @@ class TrainConfig:
     """
 
     data: str = "data/synth-v1"  # dataset folder made by `mitkit synth` (manifest.json inside)
-    stage: str = "joint"  # "joint", "amt" or "timbre": which branches learn
+    # which branches learn: "joint", "amt", "timbre", or "onset" (the AMT branch's onset layers alone: the
+    # frame posterior stays exactly as it was)
+    stage: str = "joint"
     steps: int = 20000  # optimizer steps in total
     batch_size: int = 18  # mixtures per step (per process under DDP)
     clip_frames: int = 900  # frames per training clip (900 ≈ 10.45 s)
@@ -61,6 +63,7 @@ class TrainConfig:
     seed: int = 0  # seeds the model, the mixtures and the sampling of bins
     threads: int = 0  # torch CPU threads (0: torch's default)
     reattack_weight: float = 1.0  # onset-loss weight of re-attacks (same pitch, no gap) relative to other onsets
+    onset_alpha: float = ONSET_ALPHA  # positive-class weight of the onset focal loss (the paper's 0.06)
     precision: str = "auto"  # "auto" (bf16 branches on a CPU with native bf16, else fp32), "bf16" or "fp32"
     compile: str = "auto"  # "auto" (torch.compile the branches on a CPU with a C++ compiler), "on" or "off"
     retain_memory: bool = True  # on a CPU, keep memory freed by a step for the next one (retain_freed_memory)
@@ -80,6 +83,8 @@ class TrainConfig:
             raise MitkitError(f"preset={name!r} must be one of {sorted(PRESETS)}")
         return replace(PRESETS[name], **overrides)
 
+
+STAGES = ("joint", "amt", "onset", "timbre")
 
 PRESETS = {
     # a visibly working transcriber in a few minutes on a laptop CPU: the AMT branch only, short clips,
@@ -152,7 +157,7 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
 
     With ``bf16`` the branches' convolutions run under bfloat16 autocast; the weights (the optimizer's
     master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
-    want_amt, want_timbre = cfg.stage in ("joint", "amt"), cfg.stage in ("joint", "timbre")
+    want_amt, want_timbre = cfg.stage in ("joint", "amt", "onset"), cfg.stage in ("joint", "timbre")
     T = batch["frames"].shape[-1]
     window = None  # the frames the timbre branch runs on: None, the whole clip (always so in validation)
     if want_timbre and model.training and 0 < cfg.timbre_frames < T:
@@ -165,7 +170,7 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
         losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
         weight = (reattack_weights(frame_target, onset_target, cfg.reattack_weight)
                   if cfg.reattack_weight != 1.0 else None)
-        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=ONSET_ALPHA,
+        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=cfg.onset_alpha,
                                      positive_weight=weight)
     if want_timbre:
         V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
@@ -184,6 +189,12 @@ class Trainer:
     """
 
     def __init__(self, cfg: TrainConfig, run_dir, *, device=None, train_set=None, val_set=None):
+        from mitkit.errors import MitkitError
+        if cfg.stage not in STAGES:
+            raise MitkitError(f"stage={cfg.stage!r} must be one of {', '.join(STAGES)}")
+        if not 0.0 < cfg.onset_alpha < 1.0:
+            raise MitkitError(f"onset_alpha={cfg.onset_alpha!r} must be in (0, 1): the onset loss weighs positives "
+                              "by it and negatives by 1 - it")
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.rank = int(os.environ.get("RANK", 0))
         self.world = int(os.environ.get("WORLD_SIZE", 1))
@@ -203,7 +214,6 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.model = MitNet(ModelConfig(**cfg.model))
         if cfg.fresh not in ("", "amt", "timbre") or (cfg.fresh and not cfg.init):
-            from mitkit.errors import MitkitError
             raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
                               "other branch the run keeps")
         self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
@@ -219,12 +229,18 @@ class Trainer:
             self.model.compile_branches()
         self.branches = {"amt": [self.model.amt, self.model.amt_norm],
                          "timbre": [self.model.timbre, self.model.timbre_norm]}
-        active = {"joint": ("amt", "timbre"), "amt": ("amt",), "timbre": ("timbre",)}[cfg.stage]
+        active = {"joint": ("amt", "timbre"), "amt": ("amt",), "onset": ("amt",), "timbre": ("timbre",)}[cfg.stage]
         self.optimizers, self.schedulers = {}, {}
         for name, modules in self.branches.items():
             params = [p for m in modules for p in m.parameters()]
             for p in params:
                 p.requires_grad_(name in active)
+            if name == "amt" and cfg.stage == "onset":
+                for p in params:
+                    p.requires_grad_(False)
+                params = [p for m in self.model.amt.onset_layers() for p in m.parameters()]
+                for p in params:
+                    p.requires_grad_(True)
             if name in active:
                 opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
                 self.optimizers[name] = opt
@@ -270,7 +286,7 @@ class Trainer:
         # thresholds while the AMT branch starts from these weights, the clustering temperature and the
         # polyphony classifier (which read the embeddings) while the timbre branch is neither fresh nor trained
         keep = ["thresholds"] * (self.cfg.fresh != "amt")
-        if self.cfg.fresh != "timbre" and self.cfg.stage == "amt":
+        if self.cfg.fresh != "timbre" and self.cfg.stage in ("amt", "onset"):
             keep += ["affinity_temperature", "polyphony_classifier"]
         self.inherited = {k: ckpt[k] for k in keep if ckpt.get(k) is not None}
 
@@ -283,6 +299,13 @@ class Trainer:
             torch.utils.data.Subset(dataset, idx), batch_size=self.cfg.batch_size,
             num_workers=self.cfg.num_workers, persistent_workers=False,
             pin_memory=self.device.type == "cuda")
+
+    def _train_mode(self):
+        self.model.train()
+        if self.cfg.stage == "onset":  # the frozen layers' BatchNorm statistics must not drift either
+            self.model.amt.eval()
+            for layer in self.model.amt.onset_layers():
+                layer.train()
 
     def _to_device(self, batch):
         return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
@@ -305,7 +328,7 @@ class Trainer:
             precision = "bf16" if self.bf16 else "fp32"
             posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
             val["val_bench_note_f1"] = mean_note_f1(self.select_refs, posts)  # no frame metrics: not used
-        self.model.train()
+        self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
             torch.distributed.all_reduce(t)
@@ -392,7 +415,7 @@ class Trainer:
         """Train until ``cfg.steps`` (or ``time_limit`` seconds), validating and checkpointing every
         ``eval_every`` steps; returns the history (one dict per validation)."""
         cfg = self.cfg
-        self.model.train()
+        self._train_mode()
         gen = torch.Generator().manual_seed(cfg.seed + self.step)
         # wall time and audio seen accumulate across resumed runs
         started = time.time() - (self.history[-1]["wall_s"] if self.history else 0.0)
