@@ -78,14 +78,16 @@ def summarize(t, parts) -> dict:
 
 
 def compute_golden(precision: str | None = None) -> dict:
-    """Transcribe the example once per entry of ``RUNS`` and summarise; ``precision`` (None: "auto") is
-    passed to :func:`mitkit.transcription`."""
+    """Transcribe the example once per entry of ``RUNS`` and summarise, on the PyTorch backend at ``precision``
+    (None: what "auto" chooses on this machine, as :func:`provenance` records it). The backend is fixed: "auto"
+    runs onnxruntime (float32) for short audio in a process that has not imported PyTorch yet, which would
+    make the file depend on how the script was started."""
     import mitkit
     parts = [p["notes"] for p in mitkit.example_truth()["parts"]]
+    precision = precision or provenance()["precision"]
     runs = {}
     for name, kwargs in RUNS.items():
-        extra = {} if precision is None else {"precision": precision}
-        t = mitkit.transcribe(mitkit.example_path(), **kwargs, **extra)
+        t = mitkit.transcribe(mitkit.example_path(), **kwargs, precision=precision, backend="torch")
         runs[name] = {"call": {"instruments": kwargs.get("instruments", "auto")}, **summarize(t, parts)}
     return {"format": FORMAT, "version": VERSION, "made_by": "scripts/make_golden.py", **provenance(),
             "example": mitkit.example_truth()["piece"], "n_parts": len(parts), "runs": runs}

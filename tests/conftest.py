@@ -114,3 +114,11 @@ def pytest_make_collect_report(collector):
     """A module skipped while it is collected (``pytest.importorskip``, ``pytest.skip(allow_module_level=True)``)."""
     outcome = yield
     _fail_unexpected_skip(outcome.get_result(), None)
+
+
+@pytest.fixture(scope="session")
+def onnx_track_sizes():
+    """Notes per track of ``mitkit.transcribe(example, backend="onnx")`` with every other default: what an install
+    without PyTorch must write."""
+    import mitkit
+    return [len(tr.notes) for tr in mitkit.transcribe(mitkit.example_path(), backend="onnx").tracks]

@@ -70,14 +70,15 @@ sys.exit(status)
 """
 
 
-def test_transcription_runs_without_pytorch(tmp_path):
+def test_transcription_runs_without_pytorch(tmp_path, onnx_track_sizes):
     """What a light install (no PyTorch) does: `mitkit transcribe` picks onnxruntime and writes the outputs."""
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-c", LIGHT, str(mitkit.example_path()), str(out)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     saved = json.loads((out / "example.json").read_text())
-    assert saved["instruments"] == 4 and sum(len(t["notes"]) for t in saved["tracks"]) == 130
+    # the same tracks as onnxruntime gives in this (full) environment
+    assert [len(t["notes"]) for t in saved["tracks"]] == onnx_track_sizes and saved["instruments"] == 4
     assert (out / "example.mid").is_file()
 
 

@@ -18,7 +18,7 @@ def _package_source(dest: Path) -> Path:
     return dest
 
 
-def test_light_install_transcribes_the_example(tmp_path):
+def test_light_install_transcribes_the_example(tmp_path, onnx_track_sizes):
     source = _package_source(tmp_path / "source")
     venv = tmp_path / "light"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -34,7 +34,8 @@ def test_light_install_transcribes_the_example(tmp_path):
                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     saved = json.loads((tmp_path / "out" / "example.json").read_text())
-    assert saved["instruments"] == 4 and sum(len(t["notes"]) for t in saved["tracks"]) == 130
+    # the same tracks as onnxruntime gives in this (full) environment
+    assert [len(t["notes"]) for t in saved["tracks"]] == onnx_track_sizes and saved["instruments"] == 4
     assert saved["count"]["reading"] == "lines"
     # what needs PyTorch says so
     fit = subprocess.run([str(venv / "bin" / "mitkit"), "train", "--data", str(tmp_path), "--run", str(tmp_path / "r")],
