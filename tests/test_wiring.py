@@ -158,3 +158,9 @@ def test_frame_level_gets_the_seed(short, spies):
     mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=2, clustering="frame", random_state=11)
     [frames] = spies["cluster_frames"].calls
     assert frames["random_state"] == 11
+
+
+def test_frame_level_without_notes_warns_and_has_no_tracks(short):
+    with pytest.warns(UserWarning, match="^no notes found at the given thresholds$"):
+        t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=2, clustering="frame", frame_threshold=1.0)
+    assert t.tracks == [] and t.clustering == "frame" and t.instruments == 0
