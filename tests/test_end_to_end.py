@@ -138,7 +138,8 @@ def test_frame_level_auto_and_voices():
     """Frame-level clustering needs K: "auto" falls back to 2 with a warning, "voices" counts K from the
     notes first (3 s of the example: 4 voices)."""
     y = mitkit.load_audio(mitkit.example_path())[int(0.8 * C.SAMPLE_RATE):int(3.8 * C.SAMPLE_RATE)]
-    with pytest.warns(UserWarning, match="frame-level uses K=2"):
+    with pytest.warns(UserWarning, match="^instruments='auto' is estimated with note-level clustering; "
+                                         "frame-level uses K=2$"):
         t = mitkit.transcribe(y, sr=C.SAMPLE_RATE, clustering="frame")
     assert t.instruments == 2 and t.clustering == "frame"
     with warnings.catch_warnings():
