@@ -15,7 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
-from mitkit.constants import AUDIO_FORMATS, SPLITS
+from mitkit.constants import AUDIO_FORMATS, SPLITS, TRAINING_STAGES
 from mitkit.errors import MitkitError
 from mitkit.files import check_writable
 from mitkit.synth import render, scores
@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "clustering temperature and polyphony classifier with --stage amt) until `mitkit tune`")
     p.add_argument("--steps", type=int, default=None, help="total optimizer steps (overrides the preset)")
     p.add_argument("--batch-size", type=int, default=None, help="mixtures per step and process")
-    p.add_argument("--stage", choices=("joint", "amt", "onset", "timbre"), default=None,
+    p.add_argument("--stage", choices=tuple(TRAINING_STAGES), default=None,
                    help="which branches learn; 'onset': only the AMT branch's onset layers (with --init: the frame "
                         "posterior stays exactly as it was)")
     p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")

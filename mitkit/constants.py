@@ -75,3 +75,7 @@ AUDIO_FORMATS = {"flac": ("FLAC", "PCM_16"), "ogg": ("OGG", "VORBIS")}  # soundf
 
 # Numeric precisions of the network's branches (inference and training): "auto" = bf16 where the CPU computes it
 PRECISIONS = ("auto", "bf16", "fp32")
+
+# Training stages (`mitkit train --stage`) and the branches each one trains; "onset" trains the AMT branch's
+# onset layers only (the frame posterior stays as it was)
+TRAINING_STAGES = {"joint": ("amt", "timbre"), "amt": ("amt",), "onset": ("amt",), "timbre": ("timbre",)}

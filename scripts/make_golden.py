@@ -84,12 +84,13 @@ def compute_golden(precision: str | None = None) -> dict:
     make the file depend on how the script was started."""
     import mitkit
     parts = [p["notes"] for p in mitkit.example_truth()["parts"]]
-    precision = precision or provenance()["precision"]
+    made_from = provenance()
+    precision = precision or made_from["precision"]
     runs = {}
     for name, kwargs in RUNS.items():
         t = mitkit.transcribe(mitkit.example_path(), **kwargs, precision=precision, backend="torch")
         runs[name] = {"call": {"instruments": kwargs.get("instruments", "auto")}, **summarize(t, parts)}
-    return {"format": FORMAT, "version": VERSION, "made_by": "scripts/make_golden.py", **provenance(),
+    return {"format": FORMAT, "version": VERSION, "made_by": "scripts/make_golden.py", **made_from,
             "example": mitkit.example_truth()["piece"], "n_parts": len(parts), "runs": runs}
 
 

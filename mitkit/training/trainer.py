@@ -27,6 +27,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.constants import TRAINING_STAGES
+from mitkit.errors import MitkitError
 from mitkit.model import MitNet, ModelConfig
 from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
 
@@ -79,12 +81,9 @@ class TrainConfig:
     @classmethod
     def preset(cls, name: str, **overrides) -> "TrainConfig":
         if name not in PRESETS:
-            from mitkit.errors import MitkitError
             raise MitkitError(f"preset={name!r} must be one of {sorted(PRESETS)}")
         return replace(PRESETS[name], **overrides)
 
-
-STAGES = ("joint", "amt", "onset", "timbre")
 
 PRESETS = {
     # a visibly working transcriber in a few minutes on a laptop CPU: the AMT branch only, short clips,
@@ -144,7 +143,6 @@ def training_compiled(choice: str, device: torch.device) -> bool:
     step). "auto" stays eager on a GPU, where it was not measured."""
     import shutil
 
-    from mitkit.errors import MitkitError
     if choice not in COMPILE_CHOICES:
         raise MitkitError(f"compile={choice!r} must be 'auto', 'on' or 'off'")
     if choice == "auto":
@@ -157,7 +155,8 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
 
     With ``bf16`` the branches' convolutions run under bfloat16 autocast; the weights (the optimizer's
     master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
-    want_amt, want_timbre = cfg.stage in ("joint", "amt", "onset"), cfg.stage in ("joint", "timbre")
+    branches = TRAINING_STAGES[cfg.stage]
+    want_amt, want_timbre = "amt" in branches, "timbre" in branches
     T = batch["frames"].shape[-1]
     window = None  # the frames the timbre branch runs on: None, the whole clip (always so in validation)
     if want_timbre and model.training and 0 < cfg.timbre_frames < T:
@@ -189,9 +188,8 @@ class Trainer:
     """
 
     def __init__(self, cfg: TrainConfig, run_dir, *, device=None, train_set=None, val_set=None):
-        from mitkit.errors import MitkitError
-        if cfg.stage not in STAGES:
-            raise MitkitError(f"stage={cfg.stage!r} must be one of {', '.join(STAGES)}")
+        if cfg.stage not in TRAINING_STAGES:
+            raise MitkitError(f"stage={cfg.stage!r} must be one of {', '.join(TRAINING_STAGES)}")
         if not 0.0 < cfg.onset_alpha < 1.0:
             raise MitkitError(f"onset_alpha={cfg.onset_alpha!r} must be in (0, 1): the onset loss weighs positives "
                               "by it and negatives by 1 - it")
@@ -229,18 +227,15 @@ class Trainer:
             self.model.compile_branches()
         self.branches = {"amt": [self.model.amt, self.model.amt_norm],
                          "timbre": [self.model.timbre, self.model.timbre_norm]}
-        active = {"joint": ("amt", "timbre"), "amt": ("amt",), "onset": ("amt",), "timbre": ("timbre",)}[cfg.stage]
+        active = TRAINING_STAGES[cfg.stage]
         self.optimizers, self.schedulers = {}, {}
         for name, modules in self.branches.items():
-            params = [p for m in modules for p in m.parameters()]
+            trained = self.model.amt.onset_layers() if (name, cfg.stage) == ("amt", "onset") else modules
+            params = [p for m in trained for p in m.parameters()]
+            for p in (p for m in modules for p in m.parameters()):
+                p.requires_grad_(False)
             for p in params:
                 p.requires_grad_(name in active)
-            if name == "amt" and cfg.stage == "onset":
-                for p in params:
-                    p.requires_grad_(False)
-                params = [p for m in self.model.amt.onset_layers() for p in m.parameters()]
-                for p in params:
-                    p.requires_grad_(True)
             if name in active:
                 opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
                 self.optimizers[name] = opt
@@ -276,7 +271,6 @@ class Trainer:
 
     def _load_init(self, init: str):
         """Start from another checkpoint's weights (its model config must match ``cfg.model``)."""
-        from mitkit.errors import MitkitError
         ckpt = load_checkpoint(None if init == "bundled" else init)  # None: the bundled checkpoint
         if ckpt["model_config"] != self.model.config.to_dict():
             raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
@@ -286,7 +280,7 @@ class Trainer:
         # thresholds while the AMT branch starts from these weights, the clustering temperature and the
         # polyphony classifier (which read the embeddings) while the timbre branch is neither fresh nor trained
         keep = ["thresholds"] * (self.cfg.fresh != "amt")
-        if self.cfg.fresh != "timbre" and self.cfg.stage in ("amt", "onset"):
+        if self.cfg.fresh != "timbre" and "timbre" not in TRAINING_STAGES[self.cfg.stage]:
             keep += ["affinity_temperature", "polyphony_classifier"]
         self.inherited = {k: ckpt[k] for k in keep if ckpt.get(k) is not None}
 
