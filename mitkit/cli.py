@@ -114,6 +114,8 @@ def _cmd_train(args):
                                    "timbre_frames": args.timbre_frames,
                                    "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
+    if args.onset_reads_cqt:
+        overrides["model"] = {"onset_reads_cqt": True}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:
@@ -313,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onset-alpha", type=_probability, default=None,
                    help="positive-class weight of the onset loss, in (0, 1) (default 0.06, the paper's; larger "
                         "values make the onset posterior reach its thresholds, re-attacks included)")
+    p.add_argument("--onset-reads-cqt", action="store_true",
+                   help="the onset features also read the stacked CQT, not only the trunk's features (more "
+                        "re-attacks found); with --init from a model without it, the new inputs start at zero")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")

@@ -27,6 +27,9 @@ class ModelConfig:
     harmonic_kernel: int = 25  # frequency taps of the dilated "harmonic context" convolution
     harmonic_dilation: int = 3  # 25 taps × dilation 3 span 73 bins ≈ ±1 octave
     onset_channels: int = 7  # onset features concatenated with Y_F before the onset head
+    # the onset features also read the stacked CQT, not only the trunk's features (trained for frames): a
+    # repeated note changes no sounding pitch, and its attack shows in the input's transients
+    onset_reads_cqt: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,8 +84,9 @@ class AMTBranch(nn.Module):
         self.conv_mid = nn.Sequential(_conv(C.N_HARMONICS, c, 5), nn.BatchNorm2d(c), nn.ReLU())
         # stride 3 in frequency maps the 3 bins of each semitone to one pitch: 252 → 84
         self.frame_head = _conv(c, 1, 5, stride=(3, 1), padding=(2, 2))
+        self.onset_reads_cqt = cfg.onset_reads_cqt
         self.onset_features = nn.Sequential(
-            _conv(c, cfg.onset_channels, (7, 3), stride=(3, 1), padding=(2, 1)),
+            _conv(c + C.N_HARMONICS * cfg.onset_reads_cqt, cfg.onset_channels, (7, 3), stride=(3, 1), padding=(2, 1)),
             nn.BatchNorm2d(cfg.onset_channels), nn.ReLU())
         self.onset_head = _conv(cfg.onset_channels + 1, 1, (3, 5))
 
@@ -94,7 +98,8 @@ class AMTBranch(nn.Module):
         h = torch.relu(self.context(self.conv_in(x), x))  # (B, 8, 252, T)
         h = self.conv_mid(h)  # (B, 16, 252, T)
         frame_logit = self.frame_head(h)  # (B, 1, 84, T)
-        onset_in = torch.cat([self.onset_features(h), torch.sigmoid(frame_logit)], dim=1)  # (B, 8, 84, T)
+        features = self.onset_features(torch.cat([h, x], dim=1) if self.onset_reads_cqt else h)
+        onset_in = torch.cat([features, torch.sigmoid(frame_logit)], dim=1)  # (B, 8, 84, T)
         onset_logit = self.onset_head(onset_in)  # (B, 1, 84, T)
         return frame_logit[:, 0], onset_logit[:, 0]
 
@@ -207,6 +212,23 @@ class MitNet(nn.Module):
     def _branch(self, name: str):
         compiled = self.__dict__.get("_compiled")
         return compiled[name] if compiled and self.training else getattr(self, name)
+
+
+def with_cqt_onset_input(state: dict) -> dict:
+    """``state`` (a state dict of a model whose onset features read the trunk only) for the same model with
+    ``onset_reads_cqt``: the stacked CQT's new input channels start at zero weight, so the widened model
+    computes what the original did (up to float rounding) until training changes them.
+
+    >>> a = MitNet(); b = MitNet(ModelConfig(onset_reads_cqt=True))
+    >>> _ = b.load_state_dict(with_cqt_onset_input(a.state_dict()))
+    >>> x = torch.randn(1, 22050)
+    >>> torch.allclose(a.eval()(x)["onset_logit"], b.eval()(x)["onset_logit"], atol=1e-5)
+    True
+    """
+    key = "amt.onset_features.0.weight"
+    w = state[key]
+    extra = w.new_zeros(w.shape[0], C.N_HARMONICS, *w.shape[2:])
+    return {**state, key: torch.cat([w, extra], dim=1)}
 
 
 def untimed(stage: str):

@@ -67,3 +67,15 @@ def test_harmonic_context_sub_grid_equals_the_dilated_convolution():
         torch.testing.assert_close(a, b, atol=1e-2, rtol=1e-3)  # sums of ~20k products in fp32
     odd = torch.randn(1, 16, 250, 10)  # bins not a multiple of the dilation: the plain convolution
     torch.testing.assert_close(m.dilated(odd), m.conv(odd))
+
+
+def test_checkpoints_from_before_the_cqt_onset_input_load_without_it():
+    """A checkpoint's model_config without ``onset_reads_cqt`` (every checkpoint before it existed) builds the
+    model it was saved from: onset features on the trunk only."""
+    from mitkit.checkpoint import model_from_checkpoint
+    model = MitNet()
+    saved = model.config.to_dict()
+    del saved["onset_reads_cqt"]
+    loaded = model_from_checkpoint({"model": model.state_dict(), "model_config": saved})
+    assert not loaded.config.onset_reads_cqt
+    assert loaded.amt.onset_features[0].weight.shape[1] == model.config.amt_channels

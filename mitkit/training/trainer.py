@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
-from mitkit.model import MitNet, ModelConfig
+from mitkit.model import MitNet, ModelConfig, with_cqt_onset_input
 from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
 
 log = logging.getLogger(__name__)
@@ -210,16 +210,18 @@ class Trainer:
             retain_freed_memory()
         self.bf16 = training_bf16(cfg.precision, self.device)
         torch.manual_seed(cfg.seed)
-        self.model = MitNet(ModelConfig(**cfg.model))
         if cfg.fresh not in ("", "amt", "timbre") or (cfg.fresh and not cfg.init):
             raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
                               "other branch the run keeps")
+        init = load_checkpoint(None if cfg.init == "bundled" else cfg.init) if cfg.init else None
+        # a fine-tune keeps its init's architecture, changed only where cfg.model says so
+        self.model = MitNet(ModelConfig(**{**(init["model_config"] if init else {}), **cfg.model}))
         self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
-        if cfg.init:
+        if init:
             # the fresh branch and its input normalisation as initialised above (seeded)
             scratch = {k: v.clone() for k, v in self.model.state_dict().items()
                        if cfg.fresh and k.split(".")[0] in (cfg.fresh, f"{cfg.fresh}_norm")}
-            self._load_init(cfg.init)
+            self._load_init(init)
             self.model.load_state_dict(scratch, strict=False)
         self.model.to(self.device)
         self.compiled = training_compiled(cfg.compile, self.device)
@@ -269,13 +271,17 @@ class Trainer:
         self.step, self.history = 0, []
         self.best = {name: {"loss": math.inf, "state": None, "step": 0} for name in active}
 
-    def _load_init(self, init: str):
-        """Start from another checkpoint's weights (its model config must match ``cfg.model``)."""
-        ckpt = load_checkpoint(None if init == "bundled" else init)  # None: the bundled checkpoint
-        if ckpt["model_config"] != self.model.config.to_dict():
-            raise MitkitError(f"init={init!r} must hold the model this run trains: its model_config "
-                              f"{ckpt['model_config']} differs from {self.model.config.to_dict()}")
-        self.model.load_state_dict(ckpt["model"])
+    def _load_init(self, ckpt: dict):
+        """Start from another checkpoint's weights (``cfg.init``, loaded)."""
+        theirs = ModelConfig(**ckpt["model_config"]).to_dict()  # fields the checkpoint predates: defaults
+        mine = self.model.config.to_dict()
+        state = ckpt["model"]
+        if theirs == {**mine, "onset_reads_cqt": False} and mine["onset_reads_cqt"]:
+            state = with_cqt_onset_input(state)  # the onset features learn to read the CQT from here
+        elif theirs != mine:
+            raise MitkitError(f"init={self.cfg.init!r} must hold the model this run trains: its model_config "
+                              f"{ckpt['model_config']} differs from {mine}")
+        self.model.load_state_dict(state)
         # tuned settings stay with the weights they were tuned for, until `mitkit tune` replaces them: note
         # thresholds while the AMT branch starts from these weights, the clustering temperature and the
         # polyphony classifier (which read the embeddings) while the timbre branch is neither fresh nor trained
