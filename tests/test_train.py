@@ -237,9 +237,16 @@ def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
 
 
 def test_init_must_match_the_model(tmp_path):
+    from mitkit.checkpoint import save_checkpoint
     _trainer(tmp_path, 2, "pre").run(progress=False)
     with pytest.raises(MitkitError, match="must hold the model this run trains"):
         _trainer(tmp_path, 2, "wide", init=str(tmp_path / "pre" / "best.pt"), model={"embedding_dim": 8})
+    pre = load_checkpoint(tmp_path / "pre" / "best.pt")
+    future = save_checkpoint(tmp_path / "future.pt", {"model": pre["model"],
+                                                      "model_config": {**pre["model_config"], "attention": True}})
+    for overrides in ({"init": str(future)}, {"model": {"atention": True}}):
+        with pytest.raises(MitkitError, match="must be fields of this mitkit's ModelConfig"):
+            _trainer(tmp_path, 2, "future", **overrides)
 
 
 def test_log_keeps_earlier_rows_when_columns_change(tmp_path):

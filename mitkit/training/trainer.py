@@ -215,7 +215,12 @@ class Trainer:
                               "other branch the run keeps")
         init = load_checkpoint(None if cfg.init == "bundled" else cfg.init) if cfg.init else None
         # a fine-tune keeps its init's architecture, changed only where cfg.model says so
-        self.model = MitNet(ModelConfig(**{**(init["model_config"] if init else {}), **cfg.model}))
+        settings = {**(init["model_config"] if init else {}), **cfg.model}
+        try:
+            self.model = MitNet(ModelConfig(**settings))
+        except TypeError as err:  # a field this mitkit lacks (a newer checkpoint, a typo in cfg.model)
+            raise MitkitError(f"model settings {settings} must be fields of this mitkit's ModelConfig "
+                              f"(init={cfg.init!r}, model={cfg.model}): {err}") from None
         self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
         if init:
             # the fresh branch and its input normalisation as initialised above (seeded)
