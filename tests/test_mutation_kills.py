@@ -529,3 +529,90 @@ def test_instrument_count_accuracy_checks_its_inputs_by_name():
         instrument_count_accuracy([[1]], [1])
     with pytest.warns(UserWarning, match="^no counts given: instrument_count_accuracy is 0"):
         instrument_count_accuracy([], [])
+
+
+# ---- mitkit.transcription.transcribe: what it passes on and reports ------------------------------------------
+
+import soundfile as sf
+
+import mitkit
+from mitkit import constants as C
+from mitkit import transcription
+from mitkit.audio import load_audio
+from mitkit.backends import TorchBackend
+
+
+@pytest.fixture(scope="module")
+def excerpt():
+    """The first 6 s of the bundled example (four parts), at the model's rate."""
+    return load_audio(mitkit.example_path())[:6 * C.SAMPLE_RATE]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """What transcribe hands to the backend loader, the backend and the clustering, recorded as it runs."""
+    seen = {"load": [], "predict": [], "stream": [], "seed": [], "create_notes": []}
+    real_load, real_cluster, real_create = transcription.load_backend, transcription.cluster_notes, transcription.create_notes
+    real_predict, real_stream = TorchBackend.predict, TorchBackend.stream_note_embeddings
+    monkeypatch.setattr(transcription, "load_backend", lambda *a, **k: seen["load"].append(k) or real_load(*a, **k))
+    monkeypatch.setattr(transcription, "cluster_notes",
+                        lambda *a, **k: seen["seed"].append(k["random_state"]) or real_cluster(*a, **k))
+    monkeypatch.setattr(transcription, "create_notes", lambda *a, **k: seen["create_notes"].append(k) or real_create(*a, **k))
+    monkeypatch.setattr(TorchBackend, "predict", lambda self, *a, **k: seen["predict"].append(k) or real_predict(self, *a, **k))
+    monkeypatch.setattr(TorchBackend, "stream_note_embeddings",
+                        lambda self, *a, **k: seen["stream"].append(k) or real_stream(self, *a, **k))
+    return seen
+
+
+def test_transcribe_passes_its_settings_on(excerpt, tmp_path, calls):
+    path = tmp_path / "excerpt.wav"
+    sf.write(path, excerpt, C.SAMPLE_RATE)
+    t = mitkit.transcribe(path, instruments=2, backend="torch", device="cpu", precision="fp32")
+    assert t.audio == str(path)  # a file source is named in the result (its JSON and report)
+    assert calls["load"] == [{"device": "cpu", "precision": "fp32", "audio_seconds": pytest.approx(6.0)}]
+    assert calls["predict"] == [{"with_timbre": True, "progress": False}]  # no progress bar unless asked
+    assert calls["seed"] == [0]  # the documented default seed
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=2, backend="torch", progress=True, random_state=3)
+    assert t.audio is None and calls["predict"][-1]["progress"] is True and calls["seed"][-1] == 3
+
+
+def test_streamed_embeddings_show_progress_when_asked(calls):
+    # longer than one chunk without keeping V: the note embeddings are streamed chunk by chunk
+    mitkit.transcribe(mitkit.example_path(), instruments=4, backend="torch", keep_embeddings=False, progress=True)
+    assert calls["predict"][-1] == {"with_timbre": False, "progress": True}
+    assert calls["stream"] == [{"progress": True}]
+
+
+def test_frame_clustering_of_one_instrument_runs_the_timbre_branch(excerpt, calls):
+    """instruments=1 skips the timbre branch, but frame-level clustering needs V: it runs the network again."""
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=1, clustering="frame", backend="torch")
+    assert calls["predict"] == [{"with_timbre": False, "progress": False}, {"with_timbre": True, "progress": False}]
+    assert t.posteriorgrams.embeddings is not None and t.posteriorgrams.embeddings.shape[:2] == (12, 84)
+    assert len(t.tracks) == 1 and len(t.tracks[0].notes) > 0
+
+
+def test_voices_count_for_frame_clustering_uses_the_given_thresholds(excerpt, calls):
+    mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments="voices", clustering="frame", backend="torch",
+                      onset_threshold=0.55)
+    assert calls["create_notes"] and calls["create_notes"][0]["onset_threshold"] == 0.55
+
+
+def test_one_track_labels_are_integers(excerpt):
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=1, backend="torch")
+    assert t.labels.dtype.kind == "i" and set(t.labels.tolist()) == {0}
+
+
+def test_transcribe_errors_and_warnings_name_the_problem(excerpt, tmp_path):
+    with pytest.raises(MitkitError, match="^clustering='bars' must be 'note' or 'frame'$"):
+        mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, clustering="bars")
+    # a bad precision is reported before the (missing) audio is read
+    with pytest.raises(MitkitError, match="precision='half'"):
+        mitkit.transcribe(tmp_path / "missing.wav", precision="half")
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.zeros(C.SAMPLE_RATE), C.SAMPLE_RATE)
+    with pytest.warns(UserWarning, match=f"^audio {quiet} is silent: no notes to transcribe$"):
+        mitkit.transcribe(quiet)
+    with pytest.warns(UserWarning, match="^audio array is silent: no notes to transcribe$"):
+        mitkit.transcribe(np.zeros(C.SAMPLE_RATE), sr=C.SAMPLE_RATE)
+    with pytest.warns(UserWarning, match="^no notes found in audio array at the given thresholds$"):
+        mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, onset_threshold=1.0, frame_threshold=1.0, backend="torch")
