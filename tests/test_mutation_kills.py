@@ -616,3 +616,37 @@ def test_transcribe_errors_and_warnings_name_the_problem(excerpt, tmp_path):
         mitkit.transcribe(np.zeros(C.SAMPLE_RATE), sr=C.SAMPLE_RATE)
     with pytest.warns(UserWarning, match="^no notes found in audio array at the given thresholds$"):
         mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, onset_threshold=1.0, frame_threshold=1.0, backend="torch")
+
+
+# ---- mitkit.inference.use_bf16 --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("native", [True, False])
+def test_use_bf16_resolves_each_precision(monkeypatch, native):
+    import mitkit.model
+    from mitkit.inference import use_bf16
+    monkeypatch.setattr(mitkit.model, "native_bf16", lambda: native)
+    assert use_bf16("bf16") is True and use_bf16("fp32") is False  # forced either way
+    assert use_bf16("auto") is native  # bf16 only where the CPU computes it natively
+    with pytest.raises(MitkitError, match="^precision='AUTO' must be 'auto', 'bf16' or 'fp32'$"):
+        use_bf16("AUTO")
+
+
+def test_regroup_uses_the_documented_default_seed(excerpt, calls):
+    t = mitkit.transcribe(excerpt, sr=C.SAMPLE_RATE, instruments=2, backend="torch")
+    t.regroup(3)
+    assert calls["seed"] == [0, 0]
+
+
+# ---- mitkit.chunks.segment -----------------------------------------------------------------------------------
+
+def test_segment_takes_only_the_samples_its_frames_need():
+    """A chunk's audio is its frames plus context, never the rest of the file (a 10-minute file would run the
+    network over the whole remainder for every chunk)."""
+    from mitkit.chunks import segment
+    audio = np.arange(100 * C.HOP_LENGTH, dtype=np.float32)
+    piece, offset = segment(audio, 10, 20, 5)
+    assert offset == 5 and len(piece) == 20 * C.HOP_LENGTH and piece[0] == 5 * C.HOP_LENGTH
+    piece, offset = segment(audio, 2, 12, 5)  # context cut at the start of the file
+    assert offset == 2 and len(piece) == 17 * C.HOP_LENGTH and piece[0] == 0
+    piece, offset = segment(audio, 90, 100, 5)  # and at its end
+    assert offset == 5 and len(piece) == 15 * C.HOP_LENGTH
