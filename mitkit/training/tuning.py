@@ -27,7 +27,7 @@ ONSET_GRID = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
 MIN_NOTE_GRID = (4, 6, 8, 11)  # 4 frames ≈ 46 ms: sixteenths up to ≈ 300 bpm
 # re-onsets (repeated notes without a gap), tried after the grid above at its best point; None = off
-REONSET_GRID = (None, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3)
+REONSET_GRID = (None, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3, 0.4, 0.5)
 
 
 def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
