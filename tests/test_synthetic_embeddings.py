@@ -24,6 +24,12 @@ def cosine_cdf(kappa: float, d: int):
     return lambda w: np.interp(w, grid, cdf / cdf[-1])
 
 
+def unit_cluster_means(E, y, K: int) -> np.ndarray:
+    """The mean direction (unit row) of each cluster 0 … K-1."""
+    means = np.array([E[y == k].mean(axis=0) for k in range(K)])
+    return means / np.linalg.norm(means, axis=1, keepdims=True)
+
+
 @pytest.mark.parametrize("kappa,d", [(10, 12), (20, 12), (50, 12), (5, 3), (30, 6)])
 def test_vmf_cosines_follow_the_exact_distribution(kappa, d):
     rng = np.random.default_rng(kappa + d)
@@ -78,8 +84,7 @@ def test_embeddings_sizes_labels_and_outliers():
     np.testing.assert_array_equal(y, [0] * 30 + [1] * 5 + [2] * 12 + [-1] * n_out)
     np.testing.assert_allclose(np.linalg.norm(E, axis=1), 1.0, atol=1e-12)
     # outliers are uniform on the sphere: far from every cluster's mean on average
-    means = np.array([E[y == k].mean(axis=0) for k in range(3)])
-    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    means = unit_cluster_means(E, y, 3)
     assert (E[y == -1] @ means.T).max(axis=1).mean() < 0.6
     assert (E[y == 0] @ means[0]).mean() > 0.8
 
@@ -106,8 +111,7 @@ def test_embeddings_concentration_follows_kappa():
 def test_cluster_means_are_at_most_max_mean_cos_apart(max_mean_cos):
     for seed in range(5):
         E, y = make_synthetic_embeddings([800] * 4, kappa=200, max_mean_cos=max_mean_cos, random_state=seed)
-        means = np.array([E[y == k].mean(axis=0) for k in range(4)])
-        means /= np.linalg.norm(means, axis=1, keepdims=True)
+        means = unit_cluster_means(E, y, 4)
         G = means @ means.T - 2 * np.eye(4)
         assert G.max() <= max_mean_cos + 0.02  # the estimated means of 800 tight draws
 
