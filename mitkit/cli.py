@@ -114,8 +114,11 @@ def _cmd_train(args):
                                    "timbre_frames": args.timbre_frames,
                                    "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
-    if args.onset_reads_cqt:
-        overrides["model"] = {"onset_reads_cqt": True}
+    model = {"onset_reads_cqt": True} if args.onset_reads_cqt else {}
+    if args.onset_channels is not None:
+        model["onset_channels"] = args.onset_channels
+    if model:
+        overrides["model"] = model
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:
@@ -318,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onset-reads-cqt", action="store_true",
                    help="the onset features also read the stacked CQT, not only the trunk's features (more "
                         "re-attacks found); with --init from a model without it, the new inputs start at zero")
+    p.add_argument("--onset-channels", type=_positive_int, default=None,
+                   help="number of onset features (the init's, or 7); with --init from a model with fewer, the "
+                        "new ones start unread by the onset head, so training begins from the init's onsets")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")

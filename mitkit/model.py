@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F_
 
 from mitkit import constants as C
+from mitkit.errors import MitkitError
 from mitkit.frontend import CQT, EnergyNorm, HarmonicStacking
 
 
@@ -214,21 +215,38 @@ class MitNet(nn.Module):
         return compiled[name] if compiled and self.training else getattr(self, name)
 
 
-def with_cqt_onset_input(state: dict) -> dict:
-    """``state`` (a state dict of a model whose onset features read the trunk only) for the same model with
-    ``onset_reads_cqt``: the stacked CQT's new input channels start at zero weight, so the widened model
-    computes what the original did (up to float rounding) until training changes them.
+def widen_onset_layers(state: dict, fresh: dict) -> dict:
+    """``state`` (a state dict) carried into a model whose onset layers are wider: more ``onset_channels``
+    and/or ``onset_reads_cqt``. ``fresh`` is the wider model's own (freshly initialised) state dict.
 
-    >>> a = MitNet(); b = MitNet(ModelConfig(onset_reads_cqt=True))
-    >>> _ = b.load_state_dict(with_cqt_onset_input(a.state_dict()))
+    The widened model computes what the original did (up to float rounding) until training changes it:
+    the old features' new inputs (the stacked CQT) start at zero weight, and the onset head reads the new
+    features with zero weight; the new features themselves start from ``fresh`` (random), so they learn.
+
+    >>> a = MitNet(); b = MitNet(ModelConfig(onset_channels=12, onset_reads_cqt=True))
+    >>> _ = b.load_state_dict(widen_onset_layers(a.state_dict(), b.state_dict()))
     >>> x = torch.randn(1, 22050)
     >>> torch.allclose(a.eval()(x)["onset_logit"], b.eval()(x)["onset_logit"], atol=1e-5)
     True
     """
-    key = "amt.onset_features.0.weight"
-    w = state[key]
-    extra = w.new_zeros(w.shape[0], C.N_HARMONICS, *w.shape[2:])
-    return {**state, key: torch.cat([w, extra], dim=1)}
+    out = dict(state)
+    conv = "amt.onset_features.0.weight"
+    n_out, n_in = state[conv].shape[:2]
+    if fresh[conv].shape[0] < n_out or fresh[conv].shape[1] < n_in:
+        raise MitkitError(f"the onset layers can only be widened: {tuple(state[conv].shape)} does not fit into "
+                          f"{tuple(fresh[conv].shape)}")
+    w = fresh[conv].clone()
+    w[:n_out] = 0.0
+    w[:n_out, :n_in] = state[conv]
+    out[conv] = w
+    for key in ("amt.onset_features.0.bias", "amt.onset_features.1.weight", "amt.onset_features.1.bias",
+                "amt.onset_features.1.running_mean", "amt.onset_features.1.running_var"):
+        out[key] = torch.cat([state[key], fresh[key][n_out:]])
+    head, wide = state["amt.onset_head.weight"], fresh["amt.onset_head.weight"].shape[1] - 1
+    w = head.new_zeros(fresh["amt.onset_head.weight"].shape)  # inputs: the features, then the frame posterior
+    w[:, :n_out], w[:, wide] = head[:, :n_out], head[:, n_out]
+    out["amt.onset_head.weight"] = w
+    return out
 
 
 def untimed(stage: str):

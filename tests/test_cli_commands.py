@@ -106,6 +106,17 @@ def test_train_command_errors(tmp_path, capsys):
     assert "manifest.json" in capsys.readouterr().err
 
 
+def test_train_command_sets_the_onset_layers(train_data, tmp_path, capsys):
+    run = tmp_path / "wide"
+    assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "1", *TRAIN_ARGS,
+                 "--eval-every", "1", "--onset-channels", "9", "--onset-reads-cqt"]) == 0
+    config = load_checkpoint(run / "last.pt")["model_config"]
+    assert (config["onset_channels"], config["onset_reads_cqt"]) == (9, True)
+    with pytest.raises(SystemExit):
+        main(["train", "--data", str(train_data), "--run", str(tmp_path / "r"), "--onset-channels", "0"])
+    assert "--onset-channels" in capsys.readouterr().err
+
+
 def _validation_chorale():
     groups = splits._stored_chorale_groups()
     return next(r for r in sorted(groups) if splits.split_of(groups[r]) == "validation")

@@ -202,26 +202,36 @@ def test_onset_stage_trains_the_onset_layers_alone(tmp_path):
     assert {"amt.onset_head.weight", "amt.onset_features.0.weight"} <= changed
 
 
-def test_onset_reads_cqt_widens_an_init_that_did_not(tmp_path):
-    """model={"onset_reads_cqt": True} (`--onset-reads-cqt`) on an init without it: the CQT's new inputs start at
-    zero weight, so the onset posterior starts as the init's; they learn; a fine-tune of the result keeps the
-    wider model without being told."""
+@pytest.mark.parametrize("wider", [{"onset_reads_cqt": True}, {"onset_channels": 12},
+                                   {"onset_channels": 10, "onset_reads_cqt": True}])
+def test_onset_layers_widen_an_init_that_was_narrower(tmp_path, wider):
+    """model=wider (`--onset-reads-cqt`, `--onset-channels`) on an init with narrower onset layers: the new
+    weights start unread (the CQT's inputs to the old features, the head's weights of the new features are
+    zero), so the onset posterior starts as the init's; they learn; a fine-tune of the result keeps the wider
+    model without being told; a narrower model than the init's is refused."""
     from mitkit.checkpoint import model_from_checkpoint
     _trainer(tmp_path, 2, "pre").run(progress=False)
     pre = tmp_path / "pre" / "best.pt"
-    tr = _trainer(tmp_path, 2, "wide", stage="onset", init=str(pre), onset_alpha=0.5, model={"onset_reads_cqt": True})
-    weight = tr.model.amt.onset_features[0].weight
-    assert weight.shape[1] == tr.model.config.amt_channels + C.N_HARMONICS
-    assert not weight[:, -C.N_HARMONICS:].any()
+    tr = _trainer(tmp_path, 2, "wide", stage="onset", init=str(pre), onset_alpha=0.5, model=wider)
+    config = tr.model.config
+    weight, head = tr.model.amt.onset_features[0].weight, tr.model.amt.onset_head.weight
+    assert weight.shape[:2] == (config.onset_channels, config.amt_channels + C.N_HARMONICS * config.onset_reads_cqt)
+    assert not weight[:7, config.amt_channels:].any()
+    assert not head[:, 7:config.onset_channels].any() and head[:, config.onset_channels].any()
     audio = torch.from_numpy(ToneMixtures(1, 5)[0]["audio"])[None]
     with torch.no_grad():
         torch.testing.assert_close(tr.model.eval()(audio)["onset_logit"],
                                    model_from_checkpoint(load_checkpoint(pre))(audio)["onset_logit"], atol=1e-5, rtol=0)
     tr.run(progress=False)
     wide = load_checkpoint(tmp_path / "wide" / "last.pt")
-    assert wide["model_config"]["onset_reads_cqt"]
-    assert wide["model"]["amt.onset_features.0.weight"][:, -C.N_HARMONICS:].any()
-    assert _trainer(tmp_path, 1, "again", stage="onset", init=str(tmp_path / "wide" / "last.pt")).model.config.onset_reads_cqt
+    assert {k: wide["model_config"][k] for k in wider} == wider
+    assert wide["model"]["amt.onset_head.weight"][:, 7:config.onset_channels].any() or config.onset_channels == 7
+    assert wide["model"]["amt.onset_features.0.weight"][:7, config.amt_channels:].any() or not config.onset_reads_cqt
+    again = _trainer(tmp_path, 1, "again", stage="onset", init=str(tmp_path / "wide" / "last.pt")).model.config
+    assert again == config
+    with pytest.raises(MitkitError, match="must hold the model"):
+        _trainer(tmp_path, 1, "narrow", stage="onset", init=str(tmp_path / "wide" / "last.pt"),
+                 model={"onset_channels": 5})
 
 
 def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):

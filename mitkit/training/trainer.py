@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
-from mitkit.model import MitNet, ModelConfig, with_cqt_onset_input
+from mitkit.model import MitNet, ModelConfig, widen_onset_layers
 from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
 
 log = logging.getLogger(__name__)
@@ -281,8 +281,11 @@ class Trainer:
         theirs = ModelConfig(**ckpt["model_config"]).to_dict()  # fields the checkpoint predates: defaults
         mine = self.model.config.to_dict()
         state = ckpt["model"]
-        if theirs == {**mine, "onset_reads_cqt": False} and mine["onset_reads_cqt"]:
-            state = with_cqt_onset_input(state)  # the onset features learn to read the CQT from here
+        onset_fields = ("onset_channels", "onset_reads_cqt")
+        wider = all(mine[k] >= theirs[k] for k in onset_fields) and any(mine[k] != theirs[k] for k in onset_fields)
+        if wider and theirs == {**mine, **{k: theirs[k] for k in onset_fields}}:
+            # the onset layers grow (more features, or the CQT as input) and start computing what they did
+            state = widen_onset_layers(state, self.model.state_dict())
         elif theirs != mine:
             raise MitkitError(f"init={self.cfg.init!r} must hold the model this run trains: its model_config "
                               f"{ckpt['model_config']} differs from {mine}")
