@@ -179,7 +179,12 @@ def spectral_embedding(W, n_components: int) -> tuple[np.ndarray, np.ndarray]:
     scale = 1.0 / np.sqrt(np.maximum(W.sum(axis=1), EPS))
     N = W.shape[0]
     n = min(int(n_components), N)
-    mu, U = eigh(W * scale[:, None] * scale[None, :], subset_by_index=[N - n, N - 1])
+    M = W * scale[:, None] * scale[None, :]
+    try:
+        mu, U = eigh(M, subset_by_index=[N - n, N - 1])
+    except np.linalg.LinAlgError:  # LAPACK's subset solver can fail on exactly repeated rows; all pairs cannot
+        mu, U = eigh(M)
+        mu, U = mu[N - n:], U[:, N - n:]
     return 1.0 - mu[::-1], U[:, ::-1] * scale[:, None]
 
 
