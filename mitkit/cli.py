@@ -106,19 +106,16 @@ def _cmd_demo(args):
 
 def _cmd_train(args):
     from mitkit.training.trainer import TrainConfig, Trainer
+    model = {k: v for k, v in {"onset_reads_cqt": args.onset_reads_cqt or None,
+                               "onset_channels": args.onset_channels}.items() if v is not None}
     overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
                                    "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
                                    "precision": args.precision, "compile": args.compile,
                                    "reattack_weight": args.reattack_weight, "onset_alpha": args.onset_alpha,
-                                   "timbre_frames": args.timbre_frames,
+                                   "timbre_frames": args.timbre_frames, "model": model or None,
                                    "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
-    model = {"onset_reads_cqt": True} if args.onset_reads_cqt else {}
-    if args.onset_channels is not None:
-        model["onset_channels"] = args.onset_channels
-    if model:
-        overrides["model"] = model
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:
@@ -319,11 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="positive-class weight of the onset loss, in (0, 1) (default 0.06, the paper's; larger "
                         "values make the onset posterior reach its thresholds, re-attacks included)")
     p.add_argument("--onset-reads-cqt", action="store_true",
-                   help="the onset features also read the stacked CQT, not only the trunk's features (more "
-                        "re-attacks found); with --init from a model without it, the new inputs start at zero")
+                   help="the onset features also read the stacked CQT, not only the trunk's (more re-attacks found)")
     p.add_argument("--onset-channels", type=_positive_int, default=None,
-                   help="number of onset features (the init's, or 7); with --init from a model with fewer, the "
-                        "new ones start unread by the onset head, so training begins from the init's onsets")
+                   help="number of onset features (the init's, or 7); onset layers wider than the --init's (also by "
+                        "--onset-reads-cqt) start with their new weights unread: training begins from its onsets")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")
@@ -506,9 +502,8 @@ def synth_main(args) -> int:
     man = synth(args.out, hours=args.hours, seed=args.seed, workers=args.workers, shard=args.shard,
                 audio_format=args.audio_format, progress=not args.quiet)
     secs = sum(stem_seconds(p) for p in man["pieces"])
-    dt = time.time() - t0
-    print(f"{args.out}: {len(man['pieces'])} pieces, {secs / 3600:.2f} h of stem audio "
-          f"({dt:.0f} s wall this run)")
+    print(f"{args.out}: {len(man['pieces'])} pieces, {secs / 3600:.2f} h of stem audio ({time.time() - t0:.0f} s wall "
+          "this run)")
     return 0
 
 
