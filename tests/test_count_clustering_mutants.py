@@ -388,3 +388,78 @@ def test_exactly_repeated_embeddings_count_and_cluster():
     E = np.eye(24)[[0, 0] + list(range(1, 23)) + [23] * 6]
     assert ic.estimate_n_clusters(E) in range(1, 9)
     assert cluster_notes(E, 8).shape == (30,)
+
+
+# ---- count_instruments (instruments="auto") ------------------------------------------------------------------
+
+def _chord4():
+    """A four-note chord struck once (4 voices; fewer than 6 notes: 1 timbre group), all notes confident (the
+    mean of 4 equal probabilities is exact, that of 3 need not be)."""
+    notes = np.array([(0, 10, 48, 0.9), (0, 10, 52, 0.9), (0, 10, 55, 0.9), (0, 10, 60, 0.9)], NOTE_DTYPE)
+    return notes, np.eye(EMBEDDING_DIM)[[1, 2, 3, 4]]
+
+
+def _intercept_for(target, E):
+    """An intercept with which a coef-0 classifier gives the notes of ``E`` a mean chord probability of
+    exactly ``target`` (searched ulp by ulp from the logit, so it holds whatever libm's exp rounds to)."""
+    z0 = float(np.log(target / (1 - target)))
+    for direction in (np.inf, -np.inf):
+        z = z0
+        for _ in range(200):
+            if float(ic.polyphonic_probability(E, {"coef": [0.0] * 12, "intercept": z}).mean()) == target:
+                return z
+            z = float(np.nextafter(z, direction))
+    raise AssertionError(f"no intercept gives a mean probability of exactly {target}")
+
+
+def test_without_a_classifier_the_count_is_the_timbre_groups():
+    # a checkpoint without a polyphony classifier: three orthogonal groups of 8 notes count 3, nothing else
+    notes = np.array([(4 * i, 4 * i + 3, 40 + i, 0.9) for i in range(24)], NOTE_DTYPE)
+    assert ic.count_instruments(notes, groups(8, 8, 8), None) == InstrumentCount(
+        k=3, timbres=3, reason="3 timbre groups (this checkpoint has no polyphony classifier)")
+
+
+def test_the_timbre_estimate_gets_the_confident_notes_the_cap_and_the_seed(monkeypatch):
+    # the estimate subsamples only above AUTO_K_MAX_POINTS notes, where the seed (default 0) decides it
+    calls = []
+    estimate = ic.estimate_n_clusters
+
+    def spy(E, max_clusters=None, random_state="not passed"):
+        calls.append((len(E), max_clusters, random_state))
+        return estimate(E, max_clusters=max_clusters, random_state=random_state)
+
+    monkeypatch.setattr(ic, "estimate_n_clusters", spy)
+    notes = np.array([(4 * i, 4 * i + 3, 40 + i, 0.9 if i < 24 else 0.1) for i in range(30)], NOTE_DTYPE)
+    E = groups(10, 10, 10)
+    ic.count_instruments(notes, E, None)
+    ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": 0.0}, max_instruments=5, random_state=7)
+    assert calls == [(24, 8, 0), (24, 5, 7)]
+
+
+def test_a_probability_of_exactly_one_half_reads_as_chord_playing():
+    # sigmoid(0) = 0.5 exactly = POLYPHONIC_PROBABILITY: every note is chord-playing, none is left for lines
+    notes, E = _chord4()
+    assert ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": 0.0}) == InstrumentCount(
+        k=4, runner_up=2, chord_probability=0.5, reading="lines", voices=4, lines=0, line_shares=[0.0] * 8,
+        timbres=1, reason="4 instruments: one-note-at-a-time parts (chord probability 0.50 < 0.6): 4 sound at once")
+
+
+def test_a_chord_probability_of_exactly_chords_only_reads_chords():
+    notes, E = _chord4()
+    result = ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": _intercept_for(ic.CHORDS_ONLY, E)})
+    assert result == InstrumentCount(
+        k=1, runner_up=2, chord_probability=ic.CHORDS_ONLY, reading="chords", voices=4, lines=0,
+        line_shares=[0.0] * 8, timbres=1,
+        reason="1 instrument: one chord-playing instrument plays everything (chord probability 0.70 >= 0.7)")
+
+
+def test_a_chord_probability_of_exactly_chords_present_reads_chords_and_lines():
+    # at CHORDS_PRESENT itself: the chord-playing instrument and (at least) one more; "lines" is the nearer
+    # other reading, with its 4 voices
+    notes, E = _chord4()
+    result = ic.count_instruments(notes, E, {"coef": [0.0] * 12,
+                                             "intercept": _intercept_for(ic.CHORDS_PRESENT, E)})
+    assert result == InstrumentCount(
+        k=2, runner_up=4, chord_probability=ic.CHORDS_PRESENT, reading="chords and lines", voices=4, lines=0,
+        line_shares=[0.0] * 8, timbres=1,
+        reason="2 instruments: a chord-playing instrument (chord probability 0.60) and 1 line besides it")
