@@ -80,6 +80,21 @@ ALLOW_SKIPS_ENV = "MITKIT_ALLOW_SKIPS"
 _DOCTEST_ALL_SKIPPED = "all tests skipped by +SKIP option"
 
 
+@pytest.fixture
+def spectral_calls(monkeypatch):
+    """The (K, random_state, temperature) of every call of mitkit.clustering._spectral_labels in the test,
+    which still runs as usual: what the clustering entry points pass on."""
+    from mitkit import clustering
+    calls, real = [], clustering._spectral_labels
+
+    def spy(E, K, random_state, temperature):
+        calls.append((K, random_state, temperature))
+        return real(E, K, random_state, temperature)
+
+    monkeypatch.setattr(clustering, "_spectral_labels", spy)
+    return calls
+
+
 def _skip_reason(report) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:

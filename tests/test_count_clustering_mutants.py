@@ -324,23 +324,15 @@ def test_cluster_frames_sends_left_out_bins_to_the_existing_clusters():
     assert label_map[40].tolist() == [0, 0, 0] and (label_map[:40] == -1).all()
 
 
-def test_cluster_frames_uses_the_papers_affinity(monkeypatch):
+def test_cluster_frames_uses_the_papers_affinity(spectral_calls):
     rng = np.random.default_rng(3)
     Y_F = np.zeros((N_PITCHES, 10), np.float32)
     Y_F[[20, 50], 2:8] = 0.9
     V = 0.05 * rng.standard_normal((EMBEDDING_DIM, N_PITCHES, 10)).astype(np.float32)
     V[0, 50] += 1.0
     V[1, 20] += 1.0
-    calls = []
-    real = clustering._spectral_labels
-
-    def spy(E, K, random_state, temperature):
-        calls.append((K, random_state, temperature))
-        return real(E, K, random_state, temperature)
-
-    monkeypatch.setattr(clustering, "_spectral_labels", spy)
     label_map = cluster_frames(Y_F, V, 2, random_state=4)
-    assert calls == [(2, 4, 1.0)]  # temperature 1: exp(cos)
+    assert spectral_calls == [(2, 4, 1.0)]  # temperature 1: exp(cos)
     assert (label_map[50, 2:8] == 0).all() and (label_map[20, 2:8] == 1).all()  # higher pitch first
 
 

@@ -168,19 +168,11 @@ def test_temperature_and_cluster_count_ranges():
     assert sorted(set(cluster_notes(E, 3, max_clusters=3).tolist())) == [0, 1, 2]
 
 
-def test_cluster_notes_defaults_and_forwarding(monkeypatch):
-    calls = []
-    real = clustering._spectral_labels
-
-    def spy(E, K, random_state, temperature):
-        calls.append((K, random_state, temperature))
-        return real(E, K, random_state, temperature)
-
-    monkeypatch.setattr(clustering, "_spectral_labels", spy)
+def test_cluster_notes_defaults_and_forwarding(spectral_calls):
     E = np.eye(3)[[0, 0, 1, 1, 2, 2]] + 0.01
     cluster_notes(E, 2)
     cluster_notes(E, 2, random_state=7, temperature=0.3)
-    assert calls == [(2, 0, 1.0), (2, 7, 0.3)]
+    assert spectral_calls == [(2, 0, 1.0), (2, 7, 0.3)]
 
 
 # ---- mitkit.note_creation.create_notes and its building blocks ---------------------------------------------
