@@ -51,7 +51,7 @@ AUTO_K_BULK_FRACTION = 0.75
 AUTO_K_SILHOUETTE_TOLERANCE = 0.0
 
 
-#: One-cluster veto: λ_2 above this fraction of the bulk level and the first eigengap the largest.
+#: One-cluster veto: λ_2 above this fraction of the bulk level (then the first eigengap is the largest).
 AUTO_K_SHALLOW_FRACTION = 0.5
 
 
@@ -97,10 +97,11 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
        ``L = I - D^{-1/2} W D^{-1/2}``. Well-separated clusters give K eigenvalues near 0; the
        others form a flat *bulk*. Bulk level ``b`` = median of ``λ_{k+2} … λ_{k+9}``, with
        ``k = k_max``. ``K_bulk`` = number of eigenvalues below ``0.75 · b`` (at least 1).
-    3. K = 1 when ``K_bulk = 1`` (no cluster structure), or when ``λ_2 > 0.5 · b`` and the
-       largest of the gaps ``λ_{k+1} - λ_k`` (k = 1..K_bulk) is the first one: a single
+    3. K = 1 when ``K_bulk = 1`` (no cluster structure), or when ``λ_2 > 0.5 · b``: a single
        instrument whose embeddings are elongated (or sprinkled with outlier notes) gives a
        shallow ``λ_2`` followed by small steps, while separate instruments give a deep ``λ_2``.
+       (Then the first gap ``λ_2 - λ_1`` is also the largest of the gaps up to ``K_bulk``: every
+       later one is at most ``b - λ_2``, as the eigenvalues up to ``k_max + 1`` lie below the bulk's.)
        Otherwise, for k = 2..K_bulk the notes are split by spectral clustering (cluster-QR on the
        first k eigenvectors) and scored by the silhouette (cosine distance between embeddings).
        K is the largest k whose silhouette is within ``AUTO_K_SILHOUETTE_TOLERANCE`` (0: the best
@@ -176,8 +177,7 @@ def estimate_n_clusters(E, max_clusters: int = MAX_INSTRUMENTS, *, precomputed: 
     bulk = float(np.median(lam[k_max + 1:]))
     k_bulk = int(np.clip(np.sum(lam[:k_max + 1] < AUTO_K_BULK_FRACTION * bulk), 1, k_max))
     details.update(eigenvalues=lam, bulk=bulk, k_bulk=k_bulk, silhouettes={})
-    gaps = np.diff(lam[:k_bulk + 1])  # gaps[k-1] = λ_{k+1} - λ_k, k = 1..k_bulk
-    if k_bulk == 1 or (lam[1] > AUTO_K_SHALLOW_FRACTION * bulk and gaps[0] > gaps[1:].max()):
+    if k_bulk == 1 or lam[1] > AUTO_K_SHALLOW_FRACTION * bulk:
         return (1, details) if return_details else 1
     Dist = np.clip(1.0 - C, 0.0, None)
     np.fill_diagonal(Dist, 0.0)
