@@ -281,9 +281,8 @@ class Trainer:
         theirs = ModelConfig(**ckpt["model_config"]).to_dict()  # fields the checkpoint predates: defaults
         mine = self.model.config.to_dict()
         state = ckpt["model"]
-        onset_fields = ("onset_channels", "onset_reads_cqt")
-        wider = all(mine[k] >= theirs[k] for k in onset_fields) and any(mine[k] != theirs[k] for k in onset_fields)
-        if wider and theirs == {**mine, **{k: theirs[k] for k in onset_fields}}:
+        differs = {k for k in mine if mine[k] != theirs[k]}
+        if differs and differs <= {"onset_channels", "onset_reads_cqt"} and all(mine[k] > theirs[k] for k in differs):
             # the onset layers grow (more features, or the CQT as input) and start computing what they did
             state = widen_onset_layers(state, self.model.state_dict())
         elif theirs != mine:
