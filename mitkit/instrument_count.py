@@ -372,7 +372,9 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
     reason = {"lines": f"one-note-at-a-time parts (chord probability {chord_probability:.2f} < {CHORDS_PRESENT}): "
                        f"{voices} sound at once",
               "chords and lines": f"a chord-playing instrument (chord probability {chord_probability:.2f}) and "
-                                  f"{k - 1} line{'s' * (k > 2)} besides it",
+                                  f"{k - 1} line{'s' * (k > 2)} besides it"
+                                  + (f" (the reading's least; {lines} found)" if lines + 1 < k else
+                                     f" (the cap; {lines} found)" if lines + 1 > k else ""),
               "chords": f"one chord-playing instrument plays everything (chord probability "
                         f"{chord_probability:.2f} >= {CHORDS_ONLY})"}[reading]
     return InstrumentCount(k=k, runner_up=None if runner_up == k else runner_up,

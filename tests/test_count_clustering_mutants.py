@@ -454,4 +454,5 @@ def test_a_chord_probability_of_exactly_chords_present_reads_chords_and_lines():
     assert result == InstrumentCount(
         k=2, runner_up=4, chord_probability=ic.CHORDS_PRESENT, reading="chords and lines", voices=4, lines=0,
         line_shares=[0.0] * 8, timbres=1,
-        reason="2 instruments: a chord-playing instrument (chord probability 0.60) and 1 line besides it")
+        reason="2 instruments: a chord-playing instrument (chord probability 0.60) and 1 line besides it "
+               "(the reading's least; 0 found)")

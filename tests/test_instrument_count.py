@@ -134,8 +134,9 @@ def test_every_reading_reports_its_exact_evidence():
     assert lines.line_shares[1] == pytest.approx(np.sum(sounding_counts(notes) >= 2) / n_sounding)
     both = count_instruments(notes, E, _classifier(_logit(0.62)))  # nearer CHORDS_PRESENT: runner-up "lines"
     assert both.reading == "chords and lines" and both.runner_up == both.voices == 3
-    assert both.reason == f"{both.k} instrument{'s' * (both.k > 1)}: a chord-playing instrument (chord probability " \
-                          f"0.62) and {both.k - 1} line{'s' * (both.k > 2)} besides it"
+    # every note reads as chord-playing (0.62 >= 0.5): no line left, the reading's least is said as such
+    assert both.reason == ("2 instruments: a chord-playing instrument (chord probability 0.62) and 1 line besides it "
+                           "(the reading's least; 0 found)")
     near_only = count_instruments(notes, E, _classifier(_logit(0.68)))  # nearer CHORDS_ONLY: runner-up "chords"
     assert near_only.reading == "chords and lines" and near_only.runner_up == 1
     chords = count_instruments(notes, E, _classifier(_logit(0.8)))
@@ -154,6 +155,7 @@ def test_lines_beside_chords_count_each_and_respect_the_cap():
     assert result.reason.endswith("and 2 lines besides it")
     capped = count_instruments(notes, E, CLASSIFIER, max_instruments=2)
     assert capped.k == 2 and capped.timbres <= 2 and len(capped.line_shares) == 2
+    assert capped.reason.endswith("and 1 line besides it (the cap; 2 found)")
 
 
 def test_a_line_counts_from_exactly_the_presence_fraction():
