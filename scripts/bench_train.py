@@ -18,6 +18,7 @@ import time
 import torch
 
 from mitkit import constants as C
+from mitkit.model import native_bf16
 from mitkit.training.mixtures import MixtureDataset, StemBank
 from mitkit.training.trainer import TrainConfig, Trainer
 
@@ -35,6 +36,18 @@ LEVERS = [("joint", "bf16", "channels-last"), ("joint", "fp32", "compiled")]
 #: ``--timbre-window``: compiled bf16 with the timbre branch on a random window of each clip
 #: (``TrainConfig.timbre_frames``), as a fraction of the clip
 WINDOWS = {"compiled, timbre 1/2": 2, "compiled, timbre 1/3": 3}
+
+
+def rows_for(args, native_bf16: bool) -> list[tuple]:
+    """(stage, precision, variant, retain_memory) to measure, the reference first. On a CPU without native bf16
+    (where `mitkit train --precision auto` trains in fp32, and bf16 would be emulated and slow) each bf16 row
+    is measured in fp32 instead, unless ``--all-precisions``."""
+    extra = LEVERS * args.levers + [("joint", "bf16", w) for w in WINDOWS] * args.timbre_window
+    rows = [(*c, False) for c in SYSTEM_MEMORY] + [(*c, True) for c in CONFIGS + extra]
+    rows = [r for r in rows if r[0] == "joint" or not args.joint_only]
+    if not native_bf16 and not args.all_precisions:
+        rows = list(dict.fromkeys((stage, "fp32", variant, keep) for stage, _, variant, keep in rows))
+    return rows
 
 
 def apply_variant(trainer: Trainer, variant: str):
@@ -87,16 +100,17 @@ def main(argv=None):
     p.add_argument("--joint-only", action="store_true", help="measure joint steps only (the amt and timbre rows "
                    "take most of the time)")
     p.add_argument("--max-pieces", type=int, default=None, help="load only this many training pieces (memory)")
+    p.add_argument("--all-precisions", action="store_true", help="measure the bf16 rows also on a CPU without "
+                   "native bf16 (emulated: slow)")
     args = p.parse_args(argv)
+    native = native_bf16()
+    rows = rows_for(args, native)
     bank = StemBank(args.data, "train", max_pieces=args.max_pieces)
     print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
-          f"native bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
+          f"native bf16: {native}" + ("" if native or args.all_precisions else " (bf16 rows measured in fp32)"))
     print(f"{'stage':7} {'precision':9} {'variant':27} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
           f"{'forward':>8} {'backward':>8} {'optim':>6}  (share of step + load)")
     reference = None
-    extra = LEVERS * args.levers + [("joint", "bf16", w) for w in WINDOWS] * args.timbre_window
-    rows = [(*c, False) for c in SYSTEM_MEMORY] + [(*c, True) for c in CONFIGS + extra]
-    rows = [r for r in rows if r[0] == "joint" or not args.joint_only]
     for stage, precision, variant, retain_memory in rows:
         r = measure(bank, stage, precision, variant, args, retain_memory=retain_memory)
         reference = reference or r
