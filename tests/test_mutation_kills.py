@@ -258,6 +258,42 @@ def test_partial_amplitude_is_passed_on():
     assert [n[2] for n in _triples(create_notes(Y_F, Y_O, partial_amplitude=0.8))] == [48]
 
 
+def test_inferred_onsets_are_float32_whatever_the_input_dtype():
+    Y_F, Y_O = (g.astype(np.float64) for g in _grams(6))
+    Y_F[0, 3:] = 0.5
+    assert add_inferred_onsets(Y_F, Y_O).dtype == np.float32
+    assert add_inferred_onsets(Y_F.astype(np.float32), Y_O).dtype == np.float32
+
+
+def _reonset_case(sounds_from, peak):
+    """Row 40 sounds weakly from ``sounds_from`` with an onset-posterior peak at ``peak`` that only the re-onset
+    rule can take (0.4: under the onset threshold 0.5, over the re-onset threshold 0.3); row 41, a semitone up,
+    sounds stronger over the same frames without any onset. Taken as a re-onset, row 40's note comes first
+    (the onset pass) and claims row 41; otherwise the second pass keeps only row 41's stronger note."""
+    Y_F, Y_O = _grams()
+    Y_F[40, sounds_from:40] = 0.5
+    Y_F[41, sounds_from:40] = 0.9
+    Y_O[40, peak] = 0.4
+    notes = create_notes(Y_F, Y_O, onset_threshold=0.5, reonset_threshold=0.3, infer_onsets=False)
+    return _triples(notes)
+
+
+def test_a_reonset_needs_the_pitch_sounding_in_the_frame_just_before():
+    assert _reonset_case(9, 10) == [(10, 40, 64)]  # sounding at frame 9: a re-onset at 10
+    assert _reonset_case(10, 10) == [(10, 40, 65)]  # starts with the peak: not a re-onset
+    assert _reonset_case(1, 1) == [(1, 40, 65)]  # frame 1, nothing sounding at frame 0
+    assert _reonset_case(0, 0) == [(0, 40, 65)]  # frame 0 has no frame before it
+
+
+def test_a_reonset_at_frame_one_splits_a_note_sounding_from_frame_zero():
+    Y_F, Y_O = _grams()
+    Y_F[40, 0:40] = 0.9
+    Y_O[40, 1] = 0.4
+    notes = create_notes(Y_F, Y_O, onset_threshold=0.5, reonset_threshold=0.3, infer_onsets=False,
+                         min_note_frames=1)
+    assert _triples(notes) == [(0, 1, 64), (1, 40, 64)]
+
+
 def test_zero_frames_warning_text(recwarn):
     Y_F, Y_O = _grams(0)
     create_notes(Y_F, Y_O)
