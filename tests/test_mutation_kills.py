@@ -98,6 +98,120 @@ def test_seconds_to_notes_clips_amplitude():
     assert notes["amplitude"].tolist() == pytest.approx([0.0, 1.0, 0.5])
 
 
+# ---- mitkit.notes.as_note_array ----------------------------------------------------------------------
+
+from mitkit.notes import as_note_array
+
+
+def test_as_note_array_empty_inputs_and_dtype():
+    assert as_note_array([]).shape == as_note_array(([], [])).shape == (0, 4)
+    assert as_note_array([[0, 1, 60, 100]]).dtype == np.float64  # integers in, floats out
+    np.testing.assert_array_equal(as_note_array(([[0, 1]], [60])), [[0.0, 1.0, 60.0, 100.0]])
+
+
+@pytest.mark.parametrize("notes, message", [
+    ([[0, 1, 60]], "notes shape=(1, 3) must be (N, 4): onset_s, offset_s, midi_pitch, velocity"),
+    ((np.zeros((0, 2)), [60]), "notes pitches shape=(1,) must be (0,) to match intervals"),
+    (([[0, 1]], []), "notes pitches shape=(0,) must be (1,) to match intervals"),
+    (([0, 1], [60]), "notes intervals shape=(2,) must be (N, 2)"),
+    (np.zeros(1, dtype=NOTE_DTYPE), "notes has the structured dtype " + str(np.zeros(1, dtype=NOTE_DTYPE).dtype)
+     + ": frame-based notes must be converted to seconds, (N, 4) onset_s, offset_s, midi_pitch, velocity"),
+    ([[0, 1, 60, 100], [0, np.nan, 60, 100]], "notes[1]=[0.0, nan, 60.0, 100.0] must be finite (no NaN or inf)"),
+    ([[0, 1, 60, 100], [-0.5, 1, 60, 100]], "notes[1]=[-0.5, 1.0, 60.0, 100.0]: onset must be >= 0 s"),
+    ([[1, 1, 60, 100]], "notes[0]=[1.0, 1.0, 60.0, 100.0]: offset must be greater than onset"),
+    ([[0, 1, 0, 100]], "notes[0]=[0.0, 1.0, 0.0, 100.0]: midi_pitch must be in (0, 127]"),
+    ([[0, 1, 128, 100]], "notes[0]=[0.0, 1.0, 128.0, 100.0]: midi_pitch must be in (0, 127]"),
+    ([[0, 1, 60, -1]], "notes[0]=[0.0, 1.0, 60.0, -1.0]: velocity must be in [0, 127]"),
+    ([[0, 1, 60, 128]], "notes[0]=[0.0, 1.0, 60.0, 128.0]: velocity must be in [0, 127]"),
+])
+def test_as_note_array_errors_in_full(notes, message):
+    with pytest.raises(MitkitError) as err:
+        as_note_array(notes)
+    assert str(err.value) == message
+
+
+def test_as_note_array_accepts_the_range_ends():
+    ends = [[0, 1, 1, 0], [0, 1, 127, 127], [0, 1, 60, 0.5], [0, 1, 0.5, 127]]
+    np.testing.assert_array_equal(as_note_array(ends), ends)
+
+
+# ---- mitkit.notes: rolls, pooled tracks, Track ------------------------------------------------------
+
+from mitkit.constants import MIDI_MIN
+from mitkit.embeddings import check_frame_grams
+from mitkit.notes import Note, Track, merge_tracks, note_rolls, rolls_to_notes
+
+
+def test_rolls_to_notes_without_onsets_reads_runs_above_one_half():
+    frames = np.zeros((84, 12), np.float32)
+    frames[40, 2:5] = 1.0
+    frames[40, 5] = 0.5  # not above 0.5: ends the run
+    frames[40, 7:12] = 0.9  # runs to the last frame
+    frames[0, 0] = 1.0  # sounding at frame 0
+    got = rolls_to_notes(frames)
+    expected = [[0, 1, MIDI_MIN, 100], [2, 5, MIDI_MIN + 40, 100], [7, 12, MIDI_MIN + 40, 100]]
+    np.testing.assert_allclose(got, np.array(expected) * [1 / FRAME_RATE, 1 / FRAME_RATE, 1, 1])
+
+
+def test_rolls_to_notes_with_onsets():
+    frames = np.zeros((84, 12), np.float32)
+    onsets = np.zeros_like(frames)
+    frames[40, 0:10] = 1.0
+    onsets[40, 3], onsets[40, 6] = 1.0, 0.5  # 0.5 is no onset: the note goes on through frame 6
+    frames[41, 0:1] = 0.0
+    frames[41, 1:4] = 1.0
+    onsets[41, 0] = 1.0  # an onset on a silent frame still starts a note, which runs into the sounding frames
+    frames[42, 0] = 1.0  # sounding at frame 0 without an onset: a note from 0 s
+    got = rolls_to_notes(frames, onsets, velocity=90)
+    expected = [[0, 1, 42, 90], [0, 3, 40, 90], [0, 4, 41, 90], [3, 10, 40, 90]]
+    expected = np.array(expected, float) * [1 / FRAME_RATE, 1 / FRAME_RATE, 1, 1] + [0, 0, MIDI_MIN, 0]
+    np.testing.assert_allclose(got, expected)
+
+
+def test_note_rolls_edges():
+    frames, onsets = note_rolls([], 0)
+    assert frames.shape == onsets.shape == (84, 0) and frames.dtype == onsets.dtype == np.float32
+    t = 10 / FRAME_RATE
+    frames, onsets = note_rolls([[0, 1, 300, 100], [0, t, MIDI_MIN, 100], [t, 2 * t, MIDI_MIN + 83, 100]], 10)
+    # a pitch out of range is skipped, not the end of the list; the lowest pitch counts; a note that starts
+    # at the last frame's end is outside
+    assert np.flatnonzero(frames[0]).tolist() == list(range(10)) and np.flatnonzero(onsets[0]).tolist() == [0]
+    assert frames.sum() == 10 and onsets.sum() == 1
+
+
+def test_merge_tracks_sorts_by_onset_then_pitch_and_names_the_track():
+    merged = merge_tracks([[[0, 3, 62, 100]], [[1, 2, 60, 100], [0, 5, 60, 100]]])
+    np.testing.assert_array_equal(merged[:, :3], [[0, 5, 60], [0, 3, 62], [1, 2, 60]])
+    with pytest.raises(MitkitError) as err:
+        merge_tracks([[[0, 1, 60, 100]], [[0, 1, 60]]])
+    assert str(err.value) == "tracks[1] shape=(1, 3) must be (N, 4): onset_s, offset_s, midi_pitch, velocity"
+    with pytest.raises(MitkitError) as err:
+        merge_tracks(np.zeros((2, 4)))
+    assert str(err.value) == ("tracks is an array of shape (2, 4); it must be a list of note arrays, one per part "
+                              "or track (wrap a single note array as [notes])")
+    with pytest.raises(MitkitError) as err:
+        merge_tracks(5)
+    assert str(err.value) == "tracks of type int must be a list of note arrays"
+
+
+def test_track_to_array_shapes():
+    assert Track(0, []).to_array().shape == (0, 4)
+    np.testing.assert_array_equal(Track(1, [Note(0.5, 1.0, 60, 90)]).to_array(), [[0.5, 1.0, 60, 90]])
+
+
+def test_check_frame_grams_messages_and_dtype():
+    with pytest.raises(MitkitError) as err:
+        check_frame_grams(np.zeros((80, 5)), np.zeros((3, 80, 5)))
+    assert str(err.value) == "Y_F.shape=(80, 5) must be (84, T)"
+    Y_F = np.zeros((84, 5))
+    Y_F[0, 0] = np.nan
+    with pytest.raises(MitkitError) as err:
+        check_frame_grams(Y_F, np.zeros((3, 84, 5)))
+    assert str(err.value) == "Y_F must be finite (it contains NaN or inf)"
+    Y_F, V = check_frame_grams(np.zeros((84, 5)), np.zeros((3, 84, 5)))
+    assert Y_F.dtype == V.dtype == np.float32
+
+
 # ---- mitkit.clustering ------------------------------------------------------------------------------
 
 from mitkit import clustering
