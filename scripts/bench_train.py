@@ -106,6 +106,8 @@ def main(argv=None):
     native = native_bf16()
     rows = rows_for(args, native)
     bank = StemBank(args.data, "train", max_pieces=args.max_pieces)
+    if args.threads:  # as each Trainer will set it, so that the header tells the truth
+        torch.set_num_threads(args.threads)
     print(f"batch {args.batch_size} x {args.clip_frames} frames, torch threads {torch.get_num_threads()}, "
           f"native bf16: {native}" + ("" if native or args.all_precisions else " (bf16 rows measured in fp32)"))
     print(f"{'stage':7} {'precision':9} {'variant':27} {'step s':>7} {'audio h/h':>9} {'vs ref':>7} {'load s':>7} "
