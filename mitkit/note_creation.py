@@ -28,8 +28,8 @@ Algorithm (:func:`create_notes`)
    earliest. From its onset frame a note extends forward over active frames, bridging gaps, until
    ``energy_tolerance`` consecutive inactive frames; it ends after its last active frame. Notes
    shorter than ``min_note_frames`` are dropped. A kept note *claims* its frames: they become
-   inactive at its pitch and at the two neighbouring semitones (as in basic-pitch), so they are not
-   reused. An onset whose note is too short only because it runs straight into a later note of the
+   inactive at its pitch and, with ``claim_neighbours=True`` (basic-pitch's rule, the default), at
+   the two neighbouring semitones, so they are not reused. An onset whose note is too short only because it runs straight into a later note of the
    same pitch (a doubled onset peak) moves that later note's start back instead of being lost.
 3. *Second pass* (``second_pass=True``, basic-pitch's "melodia trick"): the strongest remaining
    active frame seeds a note that is walked forward and backward with the same gap rule; its frames
@@ -78,6 +78,12 @@ DEFAULT_ENERGY_TOLERANCE = 11
 
 #: Notes weaker than this (mean Y_F) that sit on a partial of a stronger note are dropped (step 4).
 DEFAULT_PARTIAL_AMPLITUDE = 0.6
+
+
+# basic-pitch's rule: a kept note also silences the semitones either side of it (against ghost notes of
+# vibrato and pitch bends). It also hides a real note a semitone away, as when two parts sound a
+# semitone apart; checkpoints tuned without it store ``claim_neighbours: False`` in their thresholds.
+DEFAULT_CLAIM_NEIGHBOURS = True
 
 
 #: Intervals in semitones from a fundamental to its 2nd … 6th harmonics (octave, twelfth, …).
@@ -130,7 +136,8 @@ def _check_positive_int(name: str, value) -> int:
 def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_threshold=DEFAULT_FRAME_THRESHOLD,
                         min_note_frames=DEFAULT_MIN_NOTE_FRAMES, energy_tolerance=DEFAULT_ENERGY_TOLERANCE,
                         partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE,
-                        reonset_threshold=DEFAULT_REONSET_THRESHOLD) -> dict:
+                        reonset_threshold=DEFAULT_REONSET_THRESHOLD,
+                        claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS) -> dict:
     """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
 
     Callers run it before any expensive work (``mitkit.transcription`` checks thresholds before the
@@ -140,18 +147,21 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     ------
     MitkitError
         When a threshold is not in (0, 1] (``reonset_threshold`` may also be None: off), a frame count
-        is not an integer >= 1, or ``partial_amplitude`` is not in [0, 1].
+        is not an integer >= 1, ``partial_amplitude`` is not in [0, 1], or ``claim_neighbours`` is not a bool.
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
             or not 0 <= partial_amplitude <= 1:
         raise MitkitError(f"partial_amplitude={partial_amplitude!r} must be a number in [0, 1]")
+    if not isinstance(claim_neighbours, (bool, np.bool_)):
+        raise MitkitError(f"claim_neighbours={claim_neighbours!r} must be True or False")
     return {"onset_threshold": _check_threshold("onset_threshold", onset_threshold),
             "frame_threshold": _check_threshold("frame_threshold", frame_threshold),
             "min_note_frames": _check_positive_int("min_note_frames", min_note_frames),
             "energy_tolerance": _check_positive_int("energy_tolerance", energy_tolerance),
             "partial_amplitude": float(partial_amplitude),
             "reonset_threshold": None if reonset_threshold is None
-            else _check_threshold("reonset_threshold", reonset_threshold)}
+            else _check_threshold("reonset_threshold", reonset_threshold),
+            "claim_neighbours": bool(claim_neighbours)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,6 +293,7 @@ def create_notes(
     second_pass: bool = True,
     partial_amplitude: float = DEFAULT_PARTIAL_AMPLITUDE,
     reonset_threshold: float | None = DEFAULT_REONSET_THRESHOLD,
+    claim_neighbours: bool = DEFAULT_CLAIM_NEIGHBOURS,
 ) -> np.ndarray:
     """Turn frame and onset posteriorgrams into notes (BasicPitch-style note creation).
 
@@ -316,6 +327,10 @@ def create_notes(
     reonset_threshold : float in (0, 1] or None (default: off)
         A peak of ``Y_O`` at least this high, at a pitch that was already sounding, starts a new note
         there (a repeated note without a gap); chosen on validation with the model it belongs to.
+    claim_neighbours : bool, default True
+        A kept note also makes its frames inactive at the semitones either side (basic-pitch's rule).
+        False keeps notes a semitone from a sounding one; chosen on validation with the model (the bundled
+        model's tuned thresholds turn it off).
 
     Returns
     -------
@@ -346,10 +361,12 @@ def create_notes(
         raise MitkitError(f"Y_O.shape={Y_O.shape} must equal Y_F.shape={Y_F.shape}")
     settings = check_note_settings(onset_threshold=onset_threshold, frame_threshold=frame_threshold,
                                    min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
-                                   partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold)
+                                   partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold,
+                                   claim_neighbours=claim_neighbours)
     onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
     min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
     partial_amplitude, reonset_threshold = settings["partial_amplitude"], settings["reonset_threshold"]
+    claim_neighbours = settings["claim_neighbours"]
 
     P, T = Y_F.shape
     if T == 0:
@@ -373,7 +390,7 @@ def create_notes(
         row = active[p]
         end = _walk(row, t0, energy_tolerance)
         if end - t0 >= min_note_frames:
-            _claim(active, p, t0, end, neighbours=True)
+            _claim(active, p, t0, end, neighbours=claim_neighbours)
             next_note[p] = len(starts)
             starts.append(t0)
             ends.append(end)
@@ -382,7 +399,7 @@ def create_notes(
         j = next_note[p]
         if j >= 0 and end == starts[j] and t0 < starts[j]:
             # too short only because it runs into a later note: a doubled onset of that note
-            _claim(active, p, t0, starts[j], neighbours=True)
+            _claim(active, p, t0, starts[j], neighbours=claim_neighbours)
             starts[j] = t0
 
     # ---- 2. second pass: strongest remaining active frame first ----------------------------------
@@ -409,7 +426,7 @@ def create_notes(
             end = _walk(active[p], t, energy_tolerance)
             start = T - _walk(rev[p], T - 1 - t, energy_tolerance)
             keep = end - start >= min_note_frames
-            _claim(active, p, start, end, neighbours=keep)
+            _claim(active, p, start, end, neighbours=keep and claim_neighbours)
             if keep:
                 starts.append(start)
                 ends.append(end)

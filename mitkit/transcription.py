@@ -108,7 +108,8 @@ class Transcription:
 def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=None, clustering: str = "note",
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
-               reonset_threshold: float | None = None, keep_embeddings: bool | None = None, device: str = "cpu",
+               reonset_threshold: float | None = None, claim_neighbours: bool | None = None,
+               keep_embeddings: bool | None = None, device: str = "cpu",
                precision: str = "auto", backend: str = "auto", progress: bool = False,
                random_state: int = 0) -> Transcription:
     """Transcribe an ensemble recording into one track of notes per instrument.
@@ -127,6 +128,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     onset_threshold, frame_threshold, min_note_frames, energy_tolerance, reonset_threshold : note creation
         settings (probabilities in [0, 1]; frames of 11.6 ms; see :func:`mitkit.note_creation.create_notes`);
         None takes the checkpoint's tuned values.
+    claim_neighbours : whether a note silences the semitones either side of it (basic-pitch's rule; the bundled
+        model's tuned value is False); None takes the checkpoint's.
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
     precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
         posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
@@ -153,7 +156,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     name = str(source) if isinstance(source, (str, Path)) else None
     overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
                  "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance,
-                 "reonset_threshold": reonset_threshold}
+                 "reonset_threshold": reonset_threshold, "claim_neighbours": claim_neighbours}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
     check_backend(backend, precision)  # a bad choice is reported before any audio is read

@@ -61,7 +61,8 @@ def summarize(t, parts) -> dict:
     pitch_order = separation_metrics(parts, pitch_order_tracks(merged, len(t.tracks)))
     return {
         "instruments": t.instruments,
-        "thresholds": {k: (float(v) if isinstance(v, float) else int(v)) for k, v in sorted(t.thresholds.items())},
+        "thresholds": {k: (v if isinstance(v, bool) else float(v) if isinstance(v, float) else int(v))
+                       for k, v in sorted(t.thresholds.items())},
         "affinity_temperature": round(float(t.affinity_temperature), 6),
         "n_notes": int(len(t.frame_notes)),
         "track_sizes": [len(tr.notes) for tr in t.tracks],

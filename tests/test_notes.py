@@ -401,6 +401,33 @@ def test_reonset_threshold_is_checked(bad):
         check_note_settings(reonset_threshold=bad)
 
 
+def test_neighbour_claims_hide_a_note_a_semitone_away_unless_turned_off():
+    """Two parts a semitone apart: MIDI 60 from frame 0, MIDI 61 from frame 10, both to frame 50. The later
+    onset is processed first; with basic-pitch's rule its note silences 60 from frame 10, cutting that note
+    to 10 frames (dropped at min_note_frames=11); without it both notes are whole."""
+    Y_F = np.zeros((N_PITCHES, 60), np.float32)
+    Y_O = np.zeros_like(Y_F)
+    Y_F[60 - MIDI_MIN, 0:50] = 0.9
+    Y_F[61 - MIDI_MIN, 10:50] = 0.8
+    Y_O[60 - MIDI_MIN, 0] = Y_O[61 - MIDI_MIN, 10] = 0.9
+    table = lambda notes: [(int(n["start"]), int(n["end"]), int(n["pitch"])) for n in notes]  # noqa: E731
+    assert table(create_notes(Y_F, Y_O, min_note_frames=8)) == [(0, 10, 60), (10, 50, 61)]
+    assert table(create_notes(Y_F, Y_O, min_note_frames=11)) == [(10, 50, 61)]
+    assert table(create_notes(Y_F, Y_O, min_note_frames=11, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
+    # the second pass too: without onsets, the stronger row is walked first and, by the rule, hides the other
+    Y_O[:] = 0
+    both = dict(min_note_frames=11, infer_onsets=False)
+    assert table(create_notes(Y_F, Y_O, **both)) == [(0, 50, 60)]
+    assert table(create_notes(Y_F, Y_O, **both, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
+
+
+@pytest.mark.parametrize("bad", [0, 1, "no", None])
+def test_claim_neighbours_is_checked(bad):
+    with pytest.raises(MitkitError, match=r"claim_neighbours=.* must be True or False"):
+        check_note_settings(claim_neighbours=bad)
+    assert check_note_settings(claim_neighbours=np.bool_(False))["claim_neighbours"] is False
+
+
 def test_onset_peaks_are_scipy_find_peaks_left_edges():
     # note creation finds onset peaks in NumPy; scipy.signal.find_peaks (plateaus at their left edge,
     # zero frames around each row) is the reference

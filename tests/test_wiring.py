@@ -84,7 +84,8 @@ def test_checkpoint_settings_reach_create_notes(tuned_checkpoint, excerpt, spies
 
 @pytest.mark.parametrize("override", [{"onset_threshold": 0.62}, {"frame_threshold": 0.41},
                                       {"min_note_frames": 5}, {"energy_tolerance": 3},
-                                      {"onset_threshold": 0.35, "frame_threshold": 0.5}, {"reonset_threshold": 0.07}])
+                                      {"onset_threshold": 0.35, "frame_threshold": 0.5}, {"reonset_threshold": 0.07},
+                                      {"claim_neighbours": False}])
 def test_keyword_overrides_win(tuned_checkpoint, short, spies, override):
     t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=1, checkpoint=tuned_checkpoint, **override)
     [kwargs] = spies["create_notes"].calls

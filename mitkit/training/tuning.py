@@ -76,8 +76,9 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
 
     Returns
     -------
-    thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames`` and, when a
-        re-onset threshold beats "off" at the best of those, ``reonset_threshold``.
+    thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``, ``reonset_threshold``
+        when a re-onset threshold beats "off" at the best of those, and ``claim_neighbours: False`` when
+        notes a semitone from a kept note score better kept.
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     if posteriorgrams is None:
@@ -89,6 +90,8 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     # a second, one-dimensional search for re-onsets: the grid above stays affordable
     best = _best_thresholds(references, posteriorgrams,
                             [best[0], *({**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None)])
+    # and whether a kept note silences its neighbouring semitones (basic-pitch's rule) or not
+    best = _best_thresholds(references, posteriorgrams, [best[0], {**best[0], "claim_neighbours": False}])
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best[1]["note_f1"])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
