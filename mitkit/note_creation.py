@@ -29,8 +29,9 @@ Algorithm (:func:`create_notes`)
    ``energy_tolerance`` consecutive inactive frames; it ends after its last active frame. Notes
    shorter than ``min_note_frames`` are dropped. A kept note *claims* its frames: they become
    inactive at its pitch and, with ``claim_neighbours=True`` (basic-pitch's rule, the default), at
-   the two neighbouring semitones, so they are not reused. An onset whose note is too short only because it runs straight into a later note of the
-   same pitch (a doubled onset peak) moves that later note's start back instead of being lost.
+   the two neighbouring semitones, so they are not reused. An onset whose note is too short only
+   because it runs straight into a later note of the same pitch (a doubled onset peak) moves that
+   later note's start back instead of being lost.
 3. *Second pass* (``second_pass=True``, basic-pitch's "melodia trick"): the strongest remaining
    active frame seeds a note that is walked forward and backward with the same gap rule; its frames
    are claimed, and kept if long enough. This repeats, in decreasing order of ``Y_F``, until no
