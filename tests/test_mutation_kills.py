@@ -1,6 +1,8 @@
-"""Tests written to kill surviving mutants of `mutmut run` (README.md, "Mutation testing") in mitkit.notes,
+"""Tests written to kill surviving mutants of `mutmut run` (README.md, "Mutation testing") in mitkit.notes, mitkit.note_creation,
 mitkit.clustering and mitkit.evaluation.metrics: each pins a behaviour (a boundary, a default, an error message) the other unit tests
 left open. Hand-computed cases only; all fast."""
+import logging
+
 import numpy as np
 import pytest
 
@@ -291,7 +293,7 @@ def test_cluster_notes_defaults_and_forwarding(spectral_calls):
 
 # ---- mitkit.note_creation.create_notes and its building blocks ---------------------------------------------
 
-from mitkit.note_creation import add_inferred_onsets, create_notes
+from mitkit.note_creation import add_inferred_onsets, check_note_settings, create_notes
 
 
 def _grams(T=100):
@@ -406,6 +408,68 @@ def test_a_reonset_at_frame_one_splits_a_note_sounding_from_frame_zero():
     notes = create_notes(Y_F, Y_O, onset_threshold=0.5, reonset_threshold=0.3, infer_onsets=False,
                          min_note_frames=1)
     assert _triples(notes) == [(0, 1, 64), (1, 40, 64)]
+
+
+def test_posteriorgrams_of_integers_and_booleans_are_read_as_numbers_and_others_are_refused():
+    Y_F, Y_O = _grams()
+    Y_F[40, 10:40] = 1.0
+    Y_O[40, 10] = 1.0
+    expected = _triples(create_notes(Y_F, Y_O))
+    assert expected == [(10, 40, 64)]
+    assert _triples(create_notes(Y_F.astype(np.int64), Y_O.astype(np.uint8))) == expected
+    assert _triples(create_notes(Y_F.astype(bool), Y_O.astype(bool))) == expected
+    for dtype in (np.complex64, np.str_, object):
+        bad = Y_F.astype(dtype)
+        with pytest.raises(MitkitError, match=rf"^Y_F.dtype={bad.dtype} must be a real number type$"):
+            create_notes(bad, Y_O)
+
+
+def test_a_float64_frame_posterior_equal_to_the_threshold_is_active():
+    """Posteriorgrams are read as float32, as the network writes them: 0.3 given as float64 is the float32
+    0.3 that the frame threshold 0.3 is compared with, so it counts (a float64 comparison would not)."""
+    Y_F, Y_O = (g.astype(np.float64) for g in _grams())
+    Y_F[40, 10:30] = 0.3
+    notes = create_notes(Y_F, Y_O, frame_threshold=0.3, infer_onsets=False)
+    assert _triples(notes) == [(10, 30, 64)]
+
+
+@pytest.mark.parametrize(("value", "ok"), [(0, True), (1, True), (0.5, True), (1.5, False), (-0.1, False),
+                                           (True, False), ("0.5", False), (None, False)])
+def test_partial_amplitude_range_and_type(value, ok):
+    if ok:
+        assert check_note_settings(partial_amplitude=value)["partial_amplitude"] == float(value)
+    else:
+        with pytest.raises(MitkitError, match=rf"^partial_amplitude={value!r} must be a number in \[0, 1\]$"):
+            check_note_settings(partial_amplitude=value)
+
+
+def test_reonset_threshold_errors_name_it():
+    with pytest.raises(MitkitError, match=r"^reonset_threshold=1.5 must be a number in \(0, 1\]$"):
+        check_note_settings(reonset_threshold=1.5)
+    assert check_note_settings(reonset_threshold=None)["reonset_threshold"] is None
+
+
+def test_second_pass_ties_go_to_the_lower_pitch_then_the_earlier_frame():
+    """Seeds of equal posterior are taken in row-major order (as ``np.argmax`` would scan): with semitone
+    claims on, two rows sounding equally strong a semitone apart give the lower one. Other rows of other
+    strengths make the sort a real one (an unstable sort reorders the ties)."""
+    Y_F, Y_O = _grams()
+    Y_F[40, 0:40] = 0.6
+    Y_F[41, 0:40] = 0.6
+    for row in range(0, 30, 3):
+        Y_F[row, 0:60] = np.resize([0.5, 0.55, 0.6, 0.65], 60)
+    notes = create_notes(Y_F, Y_O, infer_onsets=False, claim_neighbours=True)
+    assert (0, 40, 64) in _triples(notes) and (0, 40, 65) not in _triples(notes)
+
+
+def test_the_debug_log_counts_the_notes_and_frames(caplog):
+    Y_F, Y_O = _grams()
+    Y_F[40, 10:40] = 0.9
+    Y_O[40, 10] = 0.9
+    with caplog.at_level(logging.DEBUG, logger="mitkit.note_creation"):
+        create_notes(Y_F, Y_O)
+    assert [r.getMessage() for r in caplog.records if r.name == "mitkit.note_creation"] == [
+        "create_notes: 1 notes from T=100 frames"]
 
 
 def test_zero_frames_warning_text(recwarn):
