@@ -119,6 +119,8 @@ def test_as_note_array_empty_inputs_and_dtype():
     (np.zeros(1, dtype=NOTE_DTYPE), "notes has the structured dtype " + str(np.zeros(1, dtype=NOTE_DTYPE).dtype)
      + ": frame-based notes must be converted to seconds, (N, 4) onset_s, offset_s, midi_pitch, velocity"),
     ([[0, 1, 60, 100], [0, np.nan, 60, 100]], "notes[1]=[0.0, nan, 60.0, 100.0] must be finite (no NaN or inf)"),
+    ([[0, 1, 60, 100], [np.inf, 1, 60, 100]], "notes[1]=[inf, 1.0, 60.0, 100.0] must be finite (no NaN or inf)"),
+    ([["a", 1, 60, 100]], "notes must be a numeric (N, 4) array: could not convert string to float: 'a'"),
     ([[0, 1, 60, 100], [-0.5, 1, 60, 100]], "notes[1]=[-0.5, 1.0, 60.0, 100.0]: onset must be >= 0 s"),
     ([[1, 1, 60, 100]], "notes[0]=[1.0, 1.0, 60.0, 100.0]: offset must be greater than onset"),
     ([[0, 1, 0, 100]], "notes[0]=[0.0, 1.0, 0.0, 100.0]: midi_pitch must be in (0, 127]"),
@@ -856,3 +858,98 @@ def test_segment_takes_only_the_samples_its_frames_need():
     assert offset == 2 and len(piece) == 17 * C.HOP_LENGTH and piece[0] == 0
     piece, offset = segment(audio, 90, 100, 5)  # and at its end
     assert offset == 5 and len(piece) == 15 * C.HOP_LENGTH
+
+
+# ---- mitkit.notes and mitkit.embeddings again (fifteenth session) -------------------------------------
+
+from mitkit.embeddings import check_embeddings, check_max_clusters, cluster_qr, cosine_similarity, spectral_embedding
+from mitkit.notes import n_frames_for
+
+
+def test_check_embeddings_reads_any_real_type_any_width_and_returns_unit_rows():
+    E = check_embeddings(np.array([[3.0, 4.0], [0.0, 0.0], [0.0, 2.0]], np.float32))
+    assert E.dtype == np.float64
+    np.testing.assert_allclose(E, [[0.6, 0.8], [0.0, 0.0], [0.0, 1.0]])  # a zero row stays zero
+    np.testing.assert_allclose(check_embeddings(np.array([[2], [-3]], np.int64)), [[1.0], [-1.0]])  # D = 1
+    with pytest.raises(MitkitError, match=r"^E.shape=\(2, 0\) must be \(N, D\) with D >= 1$"):
+        check_embeddings(np.zeros((2, 0)))
+
+
+def test_max_clusters_refuses_a_boolean():
+    with pytest.raises(MitkitError, match=r"^max_clusters=True must be an integer >= 1$"):
+        check_max_clusters(True)
+
+
+def test_check_frame_grams_names_a_non_finite_V():
+    V = np.zeros((3, 84, 5))
+    V[1, 2, 3] = np.inf
+    with pytest.raises(MitkitError) as err:
+        check_frame_grams(np.zeros((84, 5)), V)
+    assert str(err.value) == "V must be finite (it contains NaN or inf)"
+
+
+def test_cosine_similarity_is_clipped_exactly_to_plus_and_minus_one():
+    """A unit vector's dot product with itself can round to 1 + 2**-52; the similarity must not."""
+    rng = np.random.default_rng(0)
+    for _ in range(1000):
+        u = rng.normal(size=16)
+        u /= np.linalg.norm(u)
+        if u @ u > 1.0:
+            break
+    assert u @ u > 1.0  # such a vector was found
+    C = cosine_similarity(np.vstack([u, -u]))
+    assert C[0, 0] == 1.0 and C[0, 1] == -1.0 and C.max() == 1.0 and C.min() == -1.0
+
+
+def test_spectral_embedding_is_computed_in_float64_and_its_fallback_gives_the_same(monkeypatch):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4))
+    W = np.exp(X @ X.T / 4)
+    mu64, U64 = spectral_embedding(W, 3)
+    mu32, U32 = spectral_embedding(W.astype(np.float32), 3)  # the float32 input is read as float64
+    np.testing.assert_allclose(mu32, mu64, atol=1e-6)
+    assert mu32.dtype == np.float64 and U32.dtype == np.float64
+    import scipy.linalg
+    real_eigh = scipy.linalg.eigh
+
+    def subset_fails(M, **kwargs):  # LAPACK's subset solver failing, as it can on repeated rows
+        if "subset_by_index" in kwargs:
+            raise np.linalg.LinAlgError("subset solver failed")
+        return real_eigh(M, **kwargs)
+    monkeypatch.setattr(scipy.linalg, "eigh", subset_fails)
+    mu_fb, U_fb = spectral_embedding(W, 3)
+    np.testing.assert_allclose(mu_fb, mu64, atol=1e-10)
+    np.testing.assert_allclose(np.abs(U_fb), np.abs(U64), atol=1e-8)  # eigenvectors up to sign
+
+
+def test_cluster_qr_labels_are_int64():
+    U = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    labels = cluster_qr(U)
+    assert labels.dtype == np.int64 and labels[0] == labels[1] != labels[2] == labels[3]
+
+
+def test_core_notes_ties_keep_the_earliest_notes():
+    a = np.resize([0.5, 0.4, 0.5, 0.3], 200)  # no confident note; 100 tied at the top
+    assert core_notes(a).tolist() == list(range(0, 2 * CORE_MIN_NOTES, 2))
+
+
+def test_merge_tracks_of_nothing_is_an_empty_note_array():
+    for tracks in ([], [np.zeros((0, 4))]):
+        merged = merge_tracks(tracks)
+        assert merged.shape == (0, 4)
+
+
+def test_n_frames_for_counts_frames_centred_on_every_hop():
+    assert [n_frames_for(n) for n in (0, 255, 256, 512, 22050)] == [1, 1, 2, 3, 87]
+    assert all(type(n_frames_for(n)) is int for n in (0, 256.0))
+
+
+def test_note_rolls_edges_of_pitch_and_length():
+    with pytest.raises(MitkitError) as err:
+        note_rolls([], -1)
+    assert str(err.value) == "n_frames=-1 must be >= 0"
+    top = MIDI_MIN + 84  # one above the highest row: ignored, not an error
+    fr, on = note_rolls([[0.0, 0.5, top, 80], [0.1, 0.1, 60, 80], [0.0, 0.0, 61, 80]], 50)
+    assert fr.sum() == 2 and on.sum() == 2  # each zero-length note marks exactly one frame
+    s = int(round(0.1 * FRAME_RATE))
+    assert np.flatnonzero(fr[60 - MIDI_MIN]).tolist() == [s] and np.flatnonzero(fr[61 - MIDI_MIN]).tolist() == [0]
