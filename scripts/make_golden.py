@@ -45,6 +45,13 @@ def provenance() -> dict:
             "precision": "bf16" if use_bf16("auto") else "fp32", "mitkit_version": mitkit.__version__}
 
 
+def _plain(value):
+    """A threshold as JSON writes it: booleans stay booleans, other numbers become float or int."""
+    if isinstance(value, bool):
+        return value
+    return float(value) if isinstance(value, float) else int(value)
+
+
 def summarize(t, parts) -> dict:
     """The frozen summary of one :class:`mitkit.Transcription` against the ground-truth ``parts``."""
     import numpy as np
@@ -61,8 +68,7 @@ def summarize(t, parts) -> dict:
     pitch_order = separation_metrics(parts, pitch_order_tracks(merged, len(t.tracks)))
     return {
         "instruments": t.instruments,
-        "thresholds": {k: (v if isinstance(v, bool) else float(v) if isinstance(v, float) else int(v))
-                       for k, v in sorted(t.thresholds.items())},
+        "thresholds": {k: _plain(v) for k, v in sorted(t.thresholds.items())},
         "affinity_temperature": round(float(t.affinity_temperature), 6),
         "n_notes": int(len(t.frame_notes)),
         "track_sizes": [len(tr.notes) for tr in t.tracks],

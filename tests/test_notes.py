@@ -410,15 +410,14 @@ def test_neighbour_claims_hide_a_note_a_semitone_away_unless_turned_off():
     Y_F[60 - MIDI_MIN, 0:50] = 0.9
     Y_F[61 - MIDI_MIN, 10:50] = 0.8
     Y_O[60 - MIDI_MIN, 0] = Y_O[61 - MIDI_MIN, 10] = 0.9
-    table = lambda notes: [(int(n["start"]), int(n["end"]), int(n["pitch"])) for n in notes]  # noqa: E731
-    assert table(create_notes(Y_F, Y_O, min_note_frames=8)) == [(0, 10, 60), (10, 50, 61)]
-    assert table(create_notes(Y_F, Y_O, min_note_frames=11)) == [(10, 50, 61)]
-    assert table(create_notes(Y_F, Y_O, min_note_frames=11, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
+    assert triples(create_notes(Y_F, Y_O, min_note_frames=8)) == [(0, 10, 60), (10, 50, 61)]
+    assert triples(create_notes(Y_F, Y_O, min_note_frames=11)) == [(10, 50, 61)]
+    assert triples(create_notes(Y_F, Y_O, min_note_frames=11, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
     # the second pass too: without onsets, the stronger row is walked first and, by the rule, hides the other
     Y_O[:] = 0
     both = dict(min_note_frames=11, infer_onsets=False)
-    assert table(create_notes(Y_F, Y_O, **both)) == [(0, 50, 60)]
-    assert table(create_notes(Y_F, Y_O, **both, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
+    assert triples(create_notes(Y_F, Y_O, **both)) == [(0, 50, 60)]
+    assert triples(create_notes(Y_F, Y_O, **both, claim_neighbours=False)) == [(0, 50, 60), (10, 50, 61)]
 
 
 @pytest.mark.parametrize("bad", [0, 1, "no", None])
