@@ -113,6 +113,7 @@ def _cmd_train(args):
                                    "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
                                    "precision": args.precision, "compile": args.compile,
                                    "reattack_weight": args.reattack_weight, "onset_alpha": args.onset_alpha,
+                                   "onset_spread": args.onset_spread,
                                    "timbre_frames": args.timbre_frames, "model": model or None,
                                    "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
                                    "select_on": args.select_on}.items() if v is not None}
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onset-alpha", type=_probability, default=None,
                    help="positive-class weight of the onset loss, in (0, 1) (default 0.06, the paper's; larger "
                         "values make the onset posterior reach its thresholds, re-attacks included)")
+    p.add_argument("--onset-spread", type=_non_negative_int, default=None,
+                   help="frames either side of each onset that the onset target also marks (default 0: the "
+                        "onset frame alone; 1 gives a three-frame target a slow attack can meet)")
     p.add_argument("--onset-reads-cqt", action="store_true",
                    help="the onset features also read the stacked CQT, not only the trunk's (more re-attacks found)")
     p.add_argument("--onset-channels", type=_positive_int, default=None,

@@ -79,6 +79,7 @@ def test_train_command_trains_refuses_to_clobber_and_resumes(train_data, tmp_pat
     # the tiny preset, with the command line's overrides
     assert (cfg["steps"], cfg["batch_size"], cfg["eval_every"], cfg["num_workers"]) == (2, 2, 2, 0)
     assert (cfg["stage"], cfg["clip_frames"], cfg["lr"]) == ("amt", 128, 3e-3)
+    assert (cfg["onset_spread"], cfg["reattack_weight"]) == (0, 1.0)  # one-frame onset targets unless asked
     assert cfg["data"] == str(train_data)
     last = run / "last.pt"
     before = (last.read_bytes(), last.stat().st_mtime_ns)
@@ -109,12 +110,15 @@ def test_train_command_errors(tmp_path, capsys):
 def test_train_command_sets_the_onset_layers(train_data, tmp_path, capsys):
     run = tmp_path / "wide"
     assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "1", *TRAIN_ARGS,
-                 "--eval-every", "1", "--onset-channels", "9", "--onset-reads-cqt"]) == 0
-    config = load_checkpoint(run / "last.pt")["model_config"]
+                 "--eval-every", "1", "--onset-channels", "9", "--onset-reads-cqt", "--onset-spread", "2"]) == 0
+    last = load_checkpoint(run / "last.pt")
+    config = last["model_config"]
     assert (config["onset_channels"], config["onset_reads_cqt"]) == (9, True)
-    with pytest.raises(SystemExit):
-        main(["train", "--data", str(train_data), "--run", str(tmp_path / "r"), "--onset-channels", "0"])
-    assert "--onset-channels" in capsys.readouterr().err
+    assert last["train_config"]["onset_spread"] == 2
+    for flag, bad in (("--onset-channels", "0"), ("--onset-spread", "-1")):
+        with pytest.raises(SystemExit):
+            main(["train", "--data", str(train_data), "--run", str(tmp_path / "r"), flag, bad])
+        assert flag in capsys.readouterr().err
 
 
 def _validation_chorale():

@@ -84,6 +84,25 @@ def test_reattack_weights_mark_only_onsets_of_a_sounding_pitch():
     assert float(w.sum()) == 3 * 8 + 4.0
 
 
+def test_spread_in_time_widens_each_onset_and_keeps_the_rest():
+    from mitkit.training.losses import spread_in_time
+    onsets = torch.zeros(2, 3, 9)
+    onsets[0, 1, 4] = 1  # inside
+    onsets[1, 2, 0] = 1  # at the first frame: the spread is cut at the edge
+    onsets[1, 0, 7] = onsets[1, 0, 8] = 1  # two onsets in a row merge
+    assert torch.equal(spread_in_time(onsets, 0), onsets)
+    one = spread_in_time(onsets, 1)
+    assert one.shape == onsets.shape
+    assert torch.nonzero(one[0, 1]).flatten().tolist() == [3, 4, 5]
+    assert torch.nonzero(one[1, 2]).flatten().tolist() == [0, 1]
+    assert torch.nonzero(one[1, 0]).flatten().tolist() == [6, 7, 8]
+    assert float(one.sum()) == 3 + 2 + 3
+    two = spread_in_time(onsets, 2)
+    assert torch.nonzero(two[0, 1]).flatten().tolist() == [2, 3, 4, 5, 6]
+    weights = 1.0 + 4.0 * onsets  # a weight map is spread the same way: its largest value wins
+    assert torch.equal(spread_in_time(weights, 1)[0, 1, 3:6], torch.full((3,), 5.0))
+
+
 def test_positive_weight_scales_only_the_positive_term():
     logits = torch.tensor([[0.3, -1.2]])
     targets = torch.tensor([[1.0, 0.0]])

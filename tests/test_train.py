@@ -246,6 +246,28 @@ def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
             _trainer(tmp_path, 1, "bad", **bad)
 
 
+def test_onset_spread_widens_the_onset_target(tmp_path, monkeypatch):
+    import mitkit.training.trainer as trainer_module
+    positives = {}
+    real = trainer_module.focal_loss
+
+    def spy(logits, targets, **k):
+        if k["alpha"] == 0.3:  # the onset loss
+            positives.setdefault(tr.cfg.onset_spread, []).append(float(targets.sum()))
+        return real(logits, targets, **k)
+
+    monkeypatch.setattr(trainer_module, "focal_loss", spy)
+    for spread in (0, 1):
+        tr = _trainer(tmp_path, 1, f"spread{spread}", onset_alpha=0.3, onset_spread=spread, reattack_weight=3.0,
+                      eval_every=1)
+        tr.run(progress=False)
+    # the same first batch (same seed): each onset frame becomes three, less where two onsets touch
+    assert 2.5 * positives[0][0] <= positives[1][0] <= 3 * positives[0][0]
+    for bad in (-1, 1.5):
+        with pytest.raises(MitkitError, match="onset_spread"):
+            _trainer(tmp_path, 1, "bad", onset_spread=bad)
+
+
 def test_init_must_match_the_model(tmp_path):
     from mitkit.checkpoint import save_checkpoint
     _trainer(tmp_path, 2, "pre").run(progress=False)

@@ -55,6 +55,21 @@ def reattack_weights(frame_target: torch.Tensor, onset_target: torch.Tensor, wei
     return 1.0 + (weight - 1.0) * reattack.to(frame_target.dtype)
 
 
+def spread_in_time(rolls: torch.Tensor, frames: int) -> torch.Tensor:
+    """``rolls`` ``(..., T)`` with each value also written ``frames`` frames either side (a running maximum).
+
+    A one-frame onset target (11.6 ms) asks the onset head to say in which of two or three frames a slow
+    attack (a bowed or blown note) begins, which it cannot hear: it answers about a third in each and the peak
+    stays under the threshold. Spread over ``2 * frames + 1`` frames, the target is one the head can reach;
+    note creation still takes the posterior's peak as the onset.
+    """
+    if frames <= 0:
+        return rolls
+    shape = rolls.shape
+    flat = rolls.reshape(-1, 1, shape[-1])
+    return torch.nn.functional.max_pool1d(flat, 2 * frames + 1, stride=1, padding=frames).reshape(shape)
+
+
 def sample_active_bins(V: torch.Tensor, rolls: torch.Tensor, *, max_bins: int = MAX_BINS,
                        threshold: float = ACTIVE_THRESHOLD, generator: torch.Generator | None = None):
     """Embeddings and instrument labels of up to ``max_bins`` active bins of one clip.

@@ -30,7 +30,7 @@ from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
 from mitkit.model import MitNet, ModelConfig, widen_onset_layers
-from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, timbre_loss
+from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, spread_in_time, timbre_loss
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class TrainConfig:
     threads: int = 0  # torch CPU threads (0: torch's default)
     reattack_weight: float = 1.0  # onset-loss weight of re-attacks (same pitch, no gap) relative to other onsets
     onset_alpha: float = ONSET_ALPHA  # positive-class weight of the onset focal loss (the paper's 0.06)
+    onset_spread: int = 0  # frames either side of each onset that the onset target marks as well (0: one frame)
     precision: str = "auto"  # "auto" (bf16 branches on a CPU with native bf16, else fp32), "bf16" or "fp32"
     compile: str = "auto"  # "auto" (torch.compile the branches on a CPU with a C++ compiler), "on" or "off"
     retain_memory: bool = True  # on a CPU, keep memory freed by a step for the next one (retain_freed_memory)
@@ -167,10 +168,10 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
     losses = {}
     if want_amt:
         losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
-        weight = (reattack_weights(frame_target, onset_target, cfg.reattack_weight)
+        weight = (spread_in_time(reattack_weights(frame_target, onset_target, cfg.reattack_weight), cfg.onset_spread)
                   if cfg.reattack_weight != 1.0 else None)
-        losses["onset"] = focal_loss(out["onset_logit"][..., :T], onset_target, alpha=cfg.onset_alpha,
-                                     positive_weight=weight)
+        losses["onset"] = focal_loss(out["onset_logit"][..., :T], spread_in_time(onset_target, cfg.onset_spread),
+                                     alpha=cfg.onset_alpha, positive_weight=weight)
     if want_timbre:
         V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
         losses["timbre"] = timbre_loss(V, rolls, kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
@@ -193,6 +194,8 @@ class Trainer:
         if not 0.0 < cfg.onset_alpha < 1.0:
             raise MitkitError(f"onset_alpha={cfg.onset_alpha!r} must be in (0, 1): the onset loss weighs positives "
                               "by it and negatives by 1 - it")
+        if not isinstance(cfg.onset_spread, int) or cfg.onset_spread < 0:
+            raise MitkitError(f"onset_spread={cfg.onset_spread!r} must be an integer >= 0 (frames either side)")
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.rank = int(os.environ.get("RANK", 0))
         self.world = int(os.environ.get("WORLD_SIZE", 1))
