@@ -108,15 +108,11 @@ def _cmd_train(args):
     from mitkit.training.trainer import TrainConfig, Trainer
     model = {k: v for k, v in {"onset_reads_cqt": args.onset_reads_cqt or None,
                                "onset_channels": args.onset_channels}.items() if v is not None}
-    overrides = {k: v for k, v in {"data": args.data, "steps": args.steps, "batch_size": args.batch_size,
-                                   "stage": args.stage, "num_workers": args.workers, "threads": args.threads,
-                                   "lr": args.lr, "seed": args.seed, "timbre_loss": args.timbre_loss,
-                                   "precision": args.precision, "compile": args.compile,
-                                   "reattack_weight": args.reattack_weight, "onset_alpha": args.onset_alpha,
-                                   "onset_spread": args.onset_spread,
-                                   "timbre_frames": args.timbre_frames, "model": model or None,
-                                   "eval_every": args.eval_every, "init": args.init, "fresh": args.fresh,
-                                   "select_on": args.select_on}.items() if v is not None}
+    same_name = ("data", "steps", "batch_size", "stage", "threads", "lr", "seed", "timbre_loss", "precision", "compile",
+                 "reattack_weight", "onset_alpha", "onset_spread", "timbre_frames", "eval_every", "init", "fresh",
+                 "select_on")  # TrainConfig fields spelt as the options
+    chosen = {**{name: getattr(args, name) for name in same_name}, "num_workers": args.workers, "model": model or None}
+    overrides = {k: v for k, v in chosen.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)
     if (run / "last.pt").exists() and not args.resume:

@@ -235,10 +235,12 @@ def test_onset_layers_widen_an_init_that_was_narrower(tmp_path, wider):
 
 
 def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
+    import mitkit.training.losses as losses_module
     import mitkit.training.trainer as trainer_module
     seen = []
     real = trainer_module.focal_loss
-    monkeypatch.setattr(trainer_module, "focal_loss", lambda *a, **k: seen.append(k["alpha"]) or real(*a, **k))
+    for module in (trainer_module, losses_module):  # the frame loss, and the onset loss inside onset_loss
+        monkeypatch.setattr(module, "focal_loss", lambda *a, **k: seen.append(k["alpha"]) or real(*a, **k))
     _trainer(tmp_path, 1, "alpha", onset_alpha=0.3, eval_every=1).run(progress=False)
     assert 0.3 in seen and trainer_module.FRAME_ALPHA in seen and trainer_module.ONSET_ALPHA not in seen
     for bad in ({"onset_alpha": 0.0}, {"onset_alpha": 1.0}, {"stage": "frames"}):
@@ -247,16 +249,16 @@ def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
 
 
 def test_onset_spread_widens_the_onset_target(tmp_path, monkeypatch):
-    import mitkit.training.trainer as trainer_module
+    import mitkit.training.losses as losses_module
     positives = {}
-    real = trainer_module.focal_loss
+    real = losses_module.focal_loss
 
     def spy(logits, targets, **k):
         if k["alpha"] == 0.3:  # the onset loss
             positives.setdefault(tr.cfg.onset_spread, []).append(float(targets.sum()))
         return real(logits, targets, **k)
 
-    monkeypatch.setattr(trainer_module, "focal_loss", spy)
+    monkeypatch.setattr(losses_module, "focal_loss", spy)
     for spread in (0, 1):
         tr = _trainer(tmp_path, 1, f"spread{spread}", onset_alpha=0.3, onset_spread=spread, reattack_weight=3.0,
                       eval_every=1)

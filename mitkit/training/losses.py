@@ -55,6 +55,16 @@ def reattack_weights(frame_target: torch.Tensor, onset_target: torch.Tensor, wei
     return 1.0 + (weight - 1.0) * reattack.to(frame_target.dtype)
 
 
+def onset_loss(logits: torch.Tensor, frame_target: torch.Tensor, onset_target: torch.Tensor, *, alpha: float,
+               reattack_weight: float = 1.0, spread: int = 0) -> torch.Tensor:
+    """The onset head's focal loss: positives weighted by ``alpha``, re-attacks by ``reattack_weight`` more
+    (:func:`reattack_weights`), the target and its weights spread ``spread`` frames either side
+    (:func:`spread_in_time`). Targets are ``(B, 84, T)``."""
+    weight = (spread_in_time(reattack_weights(frame_target, onset_target, reattack_weight), spread)
+              if reattack_weight != 1.0 else None)
+    return focal_loss(logits, spread_in_time(onset_target, spread), alpha=alpha, positive_weight=weight)
+
+
 def spread_in_time(rolls: torch.Tensor, frames: int) -> torch.Tensor:
     """``rolls`` ``(..., T)`` with each value also written ``frames`` frames either side (a running maximum).
 

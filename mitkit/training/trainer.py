@@ -30,7 +30,7 @@ from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
 from mitkit.model import MitNet, ModelConfig, widen_onset_layers
-from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, reattack_weights, spread_in_time, timbre_loss
+from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, onset_loss, timbre_loss
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +168,8 @@ def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool
     losses = {}
     if want_amt:
         losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
-        weight = (spread_in_time(reattack_weights(frame_target, onset_target, cfg.reattack_weight), cfg.onset_spread)
-                  if cfg.reattack_weight != 1.0 else None)
-        losses["onset"] = focal_loss(out["onset_logit"][..., :T], spread_in_time(onset_target, cfg.onset_spread),
-                                     alpha=cfg.onset_alpha, positive_weight=weight)
+        losses["onset"] = onset_loss(out["onset_logit"][..., :T], frame_target, onset_target, alpha=cfg.onset_alpha,
+                                     reattack_weight=cfg.reattack_weight, spread=cfg.onset_spread)
     if want_timbre:
         V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
         losses["timbre"] = timbre_loss(V, rolls, kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
