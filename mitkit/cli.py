@@ -108,10 +108,10 @@ def _cmd_train(args):
     from mitkit.training.trainer import TrainConfig, Trainer
     model = {k: v for k, v in {"onset_reads_cqt": args.onset_reads_cqt or None,
                                "onset_channels": args.onset_channels}.items() if v is not None}
-    same_name = ("data", "steps", "batch_size", "stage", "threads", "lr", "seed", "timbre_loss", "precision", "compile",
-                 "reattack_weight", "onset_alpha", "onset_spread", "timbre_frames", "eval_every", "init", "fresh",
-                 "select_on")  # TrainConfig fields spelt as the options
-    chosen = {**{name: getattr(args, name) for name in same_name}, "num_workers": args.workers, "model": model or None}
+    from dataclasses import fields
+    # every option spelt as a TrainConfig field sets it (a new option needs no entry here); None: not given
+    chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    chosen.update(num_workers=args.workers, model=model or None)
     overrides = {k: v for k, v in chosen.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)

@@ -69,9 +69,9 @@ def spread_in_time(rolls: torch.Tensor, frames: int) -> torch.Tensor:
     """``rolls`` ``(..., T)`` with each value also written ``frames`` frames either side (a running maximum).
 
     A one-frame onset target (11.6 ms) asks the onset head to say in which of two or three frames a slow
-    attack (a bowed or blown note) begins, which it cannot hear: it answers about a third in each and the peak
-    stays under the threshold. Spread over ``2 * frames + 1`` frames, the target is one the head can reach;
-    note creation still takes the posterior's peak as the onset.
+    attack (a bowed or blown note) begins; trained so, its posterior there peaked low and spread over those
+    frames (model card, "Onset targets three frames wide"). Spread over ``2 * frames + 1`` frames, the target
+    is one the head can reach; note creation still takes the posterior's peak as the onset.
     """
     if frames <= 0:
         return rolls
