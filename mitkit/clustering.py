@@ -60,7 +60,7 @@ from mitkit.embeddings import (  # core_notes and its constants re-exported: clu
 )
 from mitkit.errors import MitkitError
 from mitkit.instrument_count import estimate_n_clusters
-from mitkit.note_creation import DEFAULT_FRAME_THRESHOLD, create_notes
+from mitkit.note_creation import DEFAULT_FRAME_THRESHOLD, create_notes, scale_to_onset_level
 from mitkit.notes import NOTE_DTYPE, empty_notes
 
 logger = logging.getLogger(__name__)
@@ -361,6 +361,7 @@ def notes_from_frame_clusters(Y_F, Y_O, label_map, n_clusters: int | None = None
             ahead = np.full_like(label_map, -1)
             ahead[:, :-shift] = label_map[:, shift:]
             np.copyto(onset_labels, ahead, where=onset_labels < 0)
+    note_kwargs = scale_to_onset_level(note_kwargs, Y_O)  # the whole audio's onset level, not each cluster's
     all_notes, all_labels = [], []
     for k in range(int(n_clusters)):
         Y_F_k = np.where(label_map == k, Y_F, 0).astype(np.float32)

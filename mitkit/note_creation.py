@@ -18,6 +18,9 @@ Conventions
 
 Algorithm (:func:`create_notes`)
 --------------------------------
+0. *Onset level* (``onset_reference``, mitkit's; set by the bundled model's tuning): the onset and re-onset
+   thresholds are scaled by the audio's onset level over the level of the validation audio they were tuned
+   on (:func:`mitkit.onset_level.scale_to_onset_level`), so audio whose onsets the network marks weakly throughout keeps them.
 1. *Inferred onsets* (``infer_onsets=True``): the rise of ``Y_F`` over the last 1 and 2 frames
    (the smaller of the two, negative rises set to 0) is rescaled so that its largest value equals
    ``max(Y_O.max(), Y_F.max())`` and combined with ``Y_O`` by an element-wise maximum. Using
@@ -54,6 +57,7 @@ import numpy as np
 from mitkit.constants import MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError, warn
 from mitkit.notes import NOTE_DTYPE, empty_notes, validate_notes
+from mitkit.onset_level import scale_to_onset_level
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +142,7 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
                         min_note_frames=DEFAULT_MIN_NOTE_FRAMES, energy_tolerance=DEFAULT_ENERGY_TOLERANCE,
                         partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE,
                         reonset_threshold=DEFAULT_REONSET_THRESHOLD,
-                        claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS) -> dict:
+                        claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS, onset_reference=None) -> dict:
     """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
 
     Callers run it before any expensive work (``mitkit.transcription`` checks thresholds before the
@@ -147,7 +151,7 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     Raises
     ------
     MitkitError
-        When a threshold is not in (0, 1] (``reonset_threshold`` may also be None: off), a frame count
+        When a threshold is not in (0, 1] (``reonset_threshold`` and ``onset_reference`` may also be None: off), a frame count
         is not an integer >= 1, ``partial_amplitude`` is not in [0, 1], or ``claim_neighbours`` is not a bool.
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
@@ -162,7 +166,10 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
             "partial_amplitude": float(partial_amplitude),
             "reonset_threshold": None if reonset_threshold is None
             else _check_threshold("reonset_threshold", reonset_threshold),
-            "claim_neighbours": bool(claim_neighbours)}
+            "claim_neighbours": bool(claim_neighbours),
+            "onset_reference": None if onset_reference is None
+            else _check_threshold("onset_reference", onset_reference)}
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,6 +302,7 @@ def create_notes(
     partial_amplitude: float = DEFAULT_PARTIAL_AMPLITUDE,
     reonset_threshold: float | None = DEFAULT_REONSET_THRESHOLD,
     claim_neighbours: bool = DEFAULT_CLAIM_NEIGHBOURS,
+    onset_reference: float | None = None,
 ) -> np.ndarray:
     """Turn frame and onset posteriorgrams into notes (BasicPitch-style note creation).
 
@@ -332,6 +340,10 @@ def create_notes(
         A kept note also makes its frames inactive at the semitones either side (basic-pitch's rule).
         False keeps notes a semitone from a sounding one; chosen on validation with the model (the bundled
         model's tuned thresholds turn it off).
+    onset_reference : float in (0, 1] or None (default: off)
+        The onset level (:func:`mitkit.onset_level.onset_level`) of the validation audio ``onset_threshold`` was tuned on: the
+        onset and re-onset thresholds then follow this audio's own level (:func:`mitkit.onset_level.scale_to_onset_level`), lower
+        where the network's onset peaks are lower throughout (bowed strings, sounds it never heard).
 
     Returns
     -------
@@ -363,7 +375,8 @@ def create_notes(
     settings = check_note_settings(onset_threshold=onset_threshold, frame_threshold=frame_threshold,
                                    min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
                                    partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold,
-                                   claim_neighbours=claim_neighbours)
+                                   claim_neighbours=claim_neighbours, onset_reference=onset_reference)
+    settings = scale_to_onset_level(settings, Y_O)
     onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
     min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
     partial_amplitude, reonset_threshold = settings["partial_amplitude"], settings["reonset_threshold"]

@@ -127,7 +127,9 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         then notes made per cluster; the paper's comparison).
     onset_threshold, frame_threshold, min_note_frames, energy_tolerance, reonset_threshold : note creation
         settings (probabilities in [0, 1]; frames of 11.6 ms; see :func:`mitkit.note_creation.create_notes`);
-        None takes the checkpoint's tuned values.
+        None takes the checkpoint's tuned values. The bundled model's onset threshold follows each audio's
+        onset level (``onset_reference``, :func:`mitkit.note_creation.scale_to_onset_level`); an onset or
+        re-onset threshold given here applies as given.
     claim_neighbours : whether a note silences the semitones either side of it (basic-pitch's rule; the bundled
         model's tuned value is False); None takes the checkpoint's.
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
@@ -164,6 +166,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     duration = len(y) / C.SAMPLE_RATE
     net = load_backend(backend, checkpoint, device=device, precision=precision, audio_seconds=duration)
     thresholds = {**net.thresholds, **overrides}
+    if overrides.keys() & {"onset_threshold", "reonset_threshold"}:
+        thresholds.pop("onset_reference", None)  # a threshold the user gives applies as given
     empty = Transcription(tracks=[], duration=duration, audio=name, thresholds=thresholds, clustering=clustering,
                           affinity_temperature=net.affinity_temperature,
                           polyphony_classifier=net.polyphony_classifier)

@@ -22,8 +22,8 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
     assert "tuned thresholds" in capsys.readouterr().out
     back = load_checkpoint(ckpt)
     thresholds = back["thresholds"]
-    assert set(thresholds) - {"reonset_threshold", "claim_neighbours"} == {"onset_threshold", "frame_threshold",
-                                                                            "min_note_frames"}
+    assert set(thresholds) - {"reonset_threshold", "claim_neighbours", "onset_reference"} == {
+        "onset_threshold", "frame_threshold", "min_note_frames"}
     assert back["affinity_temperature"] in (1.0, 0.5, 0.3, 0.2)
     assert 0.5 < back["metrics"]["val_note_f1"] <= 1 and 0.3 < back["metrics"]["val_separation_f1"] <= 1
     _check_the_tuned_values_are_the_best(back, bench)
@@ -43,6 +43,7 @@ def _check_the_tuned_values_are_the_best(back, bench):
     from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
     from mitkit.note_creation import create_notes
     from mitkit.notes import merge_tracks, notes_to_seconds
+    from mitkit.onset_level import onset_level
 
     [mix] = load_benchmark(bench)  # the folder was given twice: the mean over both is this mix's score
     [post] = tuning.mix_posteriorgrams(model_from_checkpoint(load_checkpoint()), [mix], with_timbre=True)
@@ -66,6 +67,12 @@ def _check_the_tuned_values_are_the_best(back, bench):
     candidate = {**want, "claim_neighbours": False}  # then the neighbour claims, off only when strictly better
     if score(candidate) > want_score:
         want, want_score = candidate, score(candidate)
+    reference = round(onset_level(post.onsets), 4)  # then thresholds that follow the audio's onset level
+    fixed = dict(want)
+    for step in tuning.LEVEL_STEPS:
+        candidate = {**fixed, "onset_threshold": round(fixed["onset_threshold"] + step, 4), "onset_reference": reference}
+        if 0 < candidate["onset_threshold"] <= 1 and score(candidate) > want_score:
+            want, want_score = candidate, score(candidate)
     assert back["thresholds"] == want, (back["thresholds"], want)
     assert back["metrics"]["val_note_f1"] == pytest.approx(want_score[0], abs=1e-12)
     assert back["metrics"]["val_frame_f1"] == pytest.approx(want_score[1], abs=1e-12)

@@ -92,6 +92,23 @@ def test_keyword_overrides_win(tuned_checkpoint, short, spies, override):
     assert kwargs == {**TUNED, **override} == t.thresholds
 
 
+@pytest.mark.parametrize("override, keeps_reference", [({}, True), ({"frame_threshold": 0.41}, True),
+                                                       ({"onset_threshold": 0.62}, False),
+                                                       ({"reonset_threshold": 0.07}, False)])
+def test_an_onset_threshold_given_applies_as_given(tuned_checkpoint, short, spies, tmp_path, override,
+                                                   keeps_reference):
+    """A checkpoint whose onset thresholds follow the audio's onset level (``onset_reference``) keeps that rule
+    unless the caller sets an onset or re-onset threshold, which then applies as given."""
+    ckpt = load_checkpoint(tuned_checkpoint)
+    payload = {k: v for k, v in ckpt.items() if k not in ("format", "format_version")}
+    payload["thresholds"] = {**TUNED, "onset_reference": 0.66}
+    path = save_checkpoint(tmp_path / "level.pt", payload)
+    t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=1, checkpoint=path, **override)
+    [kwargs] = spies["create_notes"].calls
+    want = {**TUNED, **override, **({"onset_reference": 0.66} if keeps_reference else {})}
+    assert kwargs == want == t.thresholds
+
+
 def test_frame_level_path_gets_the_same_settings(tuned_checkpoint, short, spies):
     t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=2, clustering="frame",
                           checkpoint=tuned_checkpoint, onset_threshold=0.55)

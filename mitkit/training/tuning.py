@@ -20,6 +20,7 @@ from mitkit.evaluation.metrics import note_f1, score_posteriorgrams
 from mitkit.inference import predict
 from mitkit.note_creation import create_notes
 from mitkit.notes import merge_tracks, notes_to_seconds
+from mitkit.onset_level import onset_level
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ FRAME_GRID = (0.2, 0.3, 0.4, 0.5)
 MIN_NOTE_GRID = (4, 6, 8, 11)  # 4 frames ≈ 46 ms: sixteenths up to ≈ 300 bpm
 # re-onsets (repeated notes without a gap), tried after the grid above at its best point; None = off
 REONSET_GRID = (None, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3, 0.4, 0.5)
+# onset thresholds tried, around the best fixed one, once they follow each audio's onset level
+LEVEL_STEPS = (-0.1, -0.05, 0.0, 0.05, 0.1)
 
 
 def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
@@ -77,8 +80,9 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     Returns
     -------
     thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``, ``reonset_threshold``
-        when a re-onset threshold beats "off" at the best of those, and ``claim_neighbours: False`` when
-        notes a semitone from a kept note score better kept.
+        when a re-onset threshold beats "off" at the best of those, ``claim_neighbours: False`` when
+        notes a semitone from a kept note score better kept, and ``onset_reference`` (the mixes' median
+        onset level) when onset thresholds that follow each audio's onset level score better.
     metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     if posteriorgrams is None:
@@ -92,6 +96,14 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
                             [best[0], *({**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None)])
     # and whether a kept note silences its neighbouring semitones (basic-pitch's rule) or not
     best = _best_thresholds(references, posteriorgrams, [best[0], {**best[0], "claim_neighbours": False}])
+    # and whether the onset thresholds should follow each audio's onset level
+    levels = [level for p in posteriorgrams if (level := onset_level(p.onsets)) is not None]
+    if levels:
+        reference = round(float(np.median(levels)), 4)
+        onset = best[0]["onset_threshold"]
+        best = _best_thresholds(references, posteriorgrams, [best[0], *(
+            {**best[0], "onset_threshold": round(onset + step, 4), "onset_reference": reference}
+            for step in LEVEL_STEPS if 0 < onset + step <= 1)])
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best[1]["note_f1"])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
