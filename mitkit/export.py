@@ -4,7 +4,11 @@ JSON layout (stable keys; more may be added)::
 
     {"audio": str | null, "duration": s, "instruments": K,
      "tracks": [{"id": 0, "program": 40, "notes": [{"onset": s, "offset": s, "pitch": int, "velocity": int}]}],
-     "thresholds": {...}, "clustering": "note", "count": {...} | null, "mitkit_version": "..."}
+     "thresholds": {...}, "applied_thresholds": {...} | null, "clustering": "note", "count": {...} | null,
+     "mitkit_version": "..."}
+
+``applied_thresholds`` are the thresholds as they applied to this audio (the onset thresholds scaled to its onset
+level, :mod:`mitkit.onset_level`).
 
 ``count`` is the evidence of ``instruments="auto"`` (:class:`mitkit.instrument_count.InstrumentCount`).
 """
@@ -52,7 +56,7 @@ def transcription_to_dict(t) -> dict:
             "tracks": [{"id": tr.id, "program": tr.program,
                         "notes": [{"onset": round(n.onset, 6), "offset": round(n.offset, 6), "pitch": n.pitch,
                                    "velocity": n.velocity} for n in tr.notes]} for tr in t.tracks],
-            "thresholds": t.thresholds, "clustering": t.clustering,
+            "thresholds": t.thresholds, "applied_thresholds": t.applied_thresholds, "clustering": t.clustering,
             "count": t.count.to_dict() if t.count is not None else None, "mitkit_version": __version__}
 
 

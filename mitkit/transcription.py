@@ -29,6 +29,7 @@ from mitkit.instrument_count import (
 )
 from mitkit.note_creation import check_note_settings, create_notes
 from mitkit.notes import NOTE_DTYPE, Note, Track
+from mitkit.onset_level import scale_to_onset_level
 
 # General MIDI programs given to tracks in exported MIDI so they sound different; the model does not
 # name instruments, so these are for listening only.
@@ -52,6 +53,9 @@ class Transcription:
     count : :class:`~mitkit.instrument_count.InstrumentCount`, the evidence behind ``instruments="auto"``
         (the chord probability and reading, voices, lines, the runner-up count and a sentence); None otherwise.
     thresholds : the note-creation settings used.
+    applied_thresholds : those settings as they applied to this audio: with an ``onset_reference``, the onset
+        thresholds scaled to the audio's onset level (:func:`mitkit.onset_level.scale_to_onset_level`);
+        otherwise equal to ``thresholds``. None before the network has run (silent audio).
 
     Notebook: 05_transcribe_your_own_audio
     """
@@ -63,6 +67,7 @@ class Transcription:
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     embeddings: np.ndarray | None = None
     thresholds: dict = field(default_factory=dict)
+    applied_thresholds: dict | None = None
     clustering: str = "note"
     affinity_temperature: float = 1.0  # of the clustering affinity exp(cos / t), from the checkpoint
     count: InstrumentCount | None = None  # how instruments="auto" counted (None for a given K)
@@ -181,6 +186,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     one_pass = with_timbre and (keep_embeddings or len(y) <= CHUNK_FRAMES * C.HOP_LENGTH)
     post = net.predict(y, with_timbre=one_pass, progress=progress)
     empty.posteriorgrams = post
+    empty.applied_thresholds = scale_to_onset_level(thresholds, post.onsets)
     if clustering == "frame":
         if post.embeddings is None:
             post = net.predict(y, with_timbre=True, progress=progress)
@@ -265,6 +271,7 @@ def read_json(path):
                         program=tr.get("program", 0)) for tr in d["tracks"]]
         count = InstrumentCount(**d["count"]) if d.get("count") else None
         return Transcription(tracks=tracks, duration=d["duration"], audio=d.get("audio"),
-                             thresholds=d.get("thresholds", {}), clustering=d.get("clustering", "note"), count=count)
+                             thresholds=d.get("thresholds", {}), applied_thresholds=d.get("applied_thresholds"),
+                             clustering=d.get("clustering", "note"), count=count)
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise MitkitError(f"path={str(path)!r} must be a mitkit transcription JSON file: {err}") from None

@@ -58,7 +58,7 @@ def test_json_round_trip_is_equal(example_k4, tmp_path):
     back = read_json(path)
     assert transcription_to_dict(back) == written  # and reading it gives it back, field for field
     assert back.instruments == t.instruments and back.audio == t.audio and back.clustering == t.clustering
-    assert back.thresholds == t.thresholds
+    assert back.thresholds == t.thresholds and back.applied_thresholds == t.applied_thresholds
     assert [tr.program for tr in back.tracks] == [tr.program for tr in t.tracks]
     for a, b in zip(t.tracks, back.tracks):
         assert [(n.pitch, n.velocity) for n in a.notes] == [(n.pitch, n.velocity) for n in b.notes]
@@ -66,8 +66,8 @@ def test_json_round_trip_is_equal(example_k4, tmp_path):
     # a second round trip is the identity
     again = read_json(back.to_json(tmp_path / "again.json"))
     assert transcription_to_dict(again) == written
-    assert set(written) == {"audio", "duration", "instruments", "tracks", "thresholds", "clustering", "count",
-                            "mitkit_version"}
+    assert set(written) == {"audio", "duration", "instruments", "tracks", "thresholds", "applied_thresholds",
+                            "clustering", "count", "mitkit_version"}
     assert all(isinstance(n["pitch"], int) and isinstance(n["velocity"], int)
                for tr in written["tracks"] for n in tr["notes"])
 

@@ -16,6 +16,7 @@ from mitkit import constants as C
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
 from mitkit.cli import main
 from mitkit.note_creation import DEFAULT_THRESHOLDS, create_notes
+from mitkit.onset_level import onset_level
 
 TUNED = {"onset_threshold": 0.45, "frame_threshold": 0.25, "min_note_frames": 9, "energy_tolerance": 7}
 TEMPERATURE = 0.7  # neither the bundled checkpoint's (0.5) nor the default
@@ -107,6 +108,11 @@ def test_an_onset_threshold_given_applies_as_given(tuned_checkpoint, short, spie
     [kwargs] = spies["create_notes"].calls
     want = {**TUNED, **override, **({"onset_reference": 0.66} if keeps_reference else {})}
     assert kwargs == want == t.thresholds
+    # what applied to this audio: the onset threshold times its onset level over the reference
+    level = onset_level(t.posteriorgrams.onsets)
+    factor = min(max(level / 0.66, 0.5), 1.5) if keeps_reference else 1.0
+    assert t.applied_thresholds == {**{k: v for k, v in want.items() if k != "onset_reference"},
+                                    "onset_threshold": pytest.approx(want["onset_threshold"] * factor, abs=1e-4)}
 
 
 def test_frame_level_path_gets_the_same_settings(tuned_checkpoint, short, spies):
