@@ -91,7 +91,11 @@ def transcribe_one(audio, plan: dict, settings: dict, overwrite: bool, progress:
         return f"{audio}: failed: {err}", str(err)
     notes = sum(len(track.notes) for track in t.tracks)
     counted = f" (counted: {t.count.reason}; runner-up {t.count.runner_up})" if t.count else ""
-    return f"{audio}: {t.instruments} tracks{counted}, {notes} notes -> {', '.join(str(w) for w in written)}", None
+    applied = (t.applied_thresholds or {}).get("onset_threshold")
+    level = f" at onset threshold {applied:g} (this audio's onset level)" \
+        if applied is not None and applied != t.thresholds.get("onset_threshold") else ""
+    return (f"{audio}: {t.instruments} tracks{counted}, {notes} notes{level} -> "
+            f"{', '.join(str(w) for w in written)}"), None
 
 
 def _one_backend(settings: dict, audio_files: list, workers: int) -> dict:

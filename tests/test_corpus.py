@@ -86,3 +86,19 @@ def test_auto_backend_is_decided_once_for_the_corpus(corpus, monkeypatch):
     assert pick({"backend": "auto"}, files, workers=2)["backend"] == "onnx"  # 3 s per worker process
     assert pick({"backend": "torch"}, files, workers=1)["backend"] == "torch"  # a choice is kept
     assert pick({"backend": "auto"}, [corpus / "notes.txt"], workers=1)["backend"] == "torch"  # length unknown
+
+
+def test_the_log_line_names_an_onset_threshold_that_followed_the_audio(tmp_path):
+    """The bundled model's onset threshold follows each audio's onset level: the line says which applied, and
+    says nothing when the user's threshold applied as given."""
+    import mitkit
+    from mitkit.corpus import transcribe_one
+
+    audio = tmp_path / "x.wav"
+    sf.write(audio, mitkit.load_audio(mitkit.example_path())[:6 * C.SAMPLE_RATE], C.SAMPLE_RATE)
+    plan = {"json": tmp_path / "x.json"}
+    line, err = transcribe_one(audio, plan, {"instruments": 1}, overwrite=False)
+    applied = json.loads(plan["json"].read_text())["applied_thresholds"]["onset_threshold"]
+    assert err is None and f"notes at onset threshold {applied:g} (this audio's onset level) -> " in line
+    line, err = transcribe_one(audio, plan, {"instruments": 1, "onset_threshold": 0.5}, overwrite=True)
+    assert err is None and "onset threshold" not in line
