@@ -30,6 +30,8 @@ def onset_level(Y_O) -> float | None:
     >>> Y_O = np.zeros((84, 100)); Y_O[:, ::10] = 0.65
     >>> onset_level(Y_O), onset_level(np.zeros((84, 100)))
     (0.65, None)
+
+    Notebook: 05_transcribe_your_own_audio
     """
     values = np.asarray(Y_O)[np.asarray(Y_O) >= ONSET_LEVEL_FLOOR]
     if values.size < ONSET_LEVEL_MIN_VALUES:
