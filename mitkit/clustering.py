@@ -60,8 +60,9 @@ from mitkit.embeddings import (  # core_notes and its constants re-exported: clu
 )
 from mitkit.errors import MitkitError
 from mitkit.instrument_count import estimate_n_clusters
-from mitkit.note_creation import DEFAULT_FRAME_THRESHOLD, create_notes, scale_to_onset_level
+from mitkit.note_creation import DEFAULT_FRAME_THRESHOLD, create_notes
 from mitkit.notes import NOTE_DTYPE, empty_notes
+from mitkit.onset_level import scale_to_onset_level
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,8 @@ Conventions
 
 Algorithm (:func:`create_notes`)
 --------------------------------
-0. *Onset level* (``onset_reference``, mitkit's; set by the bundled model's tuning): the onset and re-onset
-   thresholds are scaled by the audio's onset level over the level of the validation audio they were tuned
-   on (:func:`mitkit.onset_level.scale_to_onset_level`), so audio whose onsets the network marks weakly throughout keeps them.
+0. *Onset level* (``onset_reference``, mitkit's): the onset and re-onset thresholds follow the audio's onset
+   level (:func:`mitkit.onset_level.scale_to_onset_level`), lower where the network marks onsets weakly.
 1. *Inferred onsets* (``infer_onsets=True``): the rise of ``Y_F`` over the last 1 and 2 frames
    (the smaller of the two, negative rises set to 0) is rescaled so that its largest value equals
    ``max(Y_O.max(), Y_F.max())`` and combined with ``Y_O`` by an element-wise maximum. Using
@@ -151,8 +150,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     Raises
     ------
     MitkitError
-        When a threshold is not in (0, 1] (``reonset_threshold`` and ``onset_reference`` may also be None: off), a frame count
-        is not an integer >= 1, ``partial_amplitude`` is not in [0, 1], or ``claim_neighbours`` is not a bool.
+        When a threshold is not in (0, 1] (``reonset_threshold``, ``onset_reference`` may be None: off), a
+        frame count is not an integer >= 1, ``partial_amplitude`` not in [0, 1], or ``claim_neighbours`` not a bool.
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
             or not 0 <= partial_amplitude <= 1:
@@ -169,7 +168,6 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
             "claim_neighbours": bool(claim_neighbours),
             "onset_reference": None if onset_reference is None
             else _check_threshold("onset_reference", onset_reference)}
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,9 +339,10 @@ def create_notes(
         False keeps notes a semitone from a sounding one; chosen on validation with the model (the bundled
         model's tuned thresholds turn it off).
     onset_reference : float in (0, 1] or None (default: off)
-        The onset level (:func:`mitkit.onset_level.onset_level`) of the validation audio ``onset_threshold`` was tuned on: the
-        onset and re-onset thresholds then follow this audio's own level (:func:`mitkit.onset_level.scale_to_onset_level`), lower
-        where the network's onset peaks are lower throughout (bowed strings, sounds it never heard).
+        The onset level (:func:`mitkit.onset_level.onset_level`) of the validation audio ``onset_threshold``
+        was tuned on: the onset and re-onset thresholds then follow this audio's own level
+        (:func:`mitkit.onset_level.scale_to_onset_level`), lower where the network's onset peaks are lower
+        throughout (bowed strings, sounds it never heard).
 
     Returns
     -------

@@ -40,11 +40,11 @@ def onset_level(Y_O) -> float | None:
 
 
 def scale_to_onset_level(settings: dict, Y_O) -> dict:
-    """``settings`` (:func:`mitkit.note_creation.create_notes`' keyword arguments) for this audio: with an ``onset_reference`` (the
-    onset level of the validation audio the thresholds were tuned on), the onset and re-onset thresholds are
-    multiplied by this audio's :func:`onset_level` over that reference (by 0.5 … 1.5 at most, and to 1 at
-    most), and the reference is removed, so the result applies as it stands. Without one, or when the
-    audio has no level, the thresholds stay as they are.
+    """``settings`` (:func:`mitkit.note_creation.create_notes`' keyword arguments) for this audio: with an
+    ``onset_reference`` (the onset level of the validation audio the thresholds were tuned on), the onset and
+    re-onset thresholds are multiplied by this audio's :func:`onset_level` over that reference (by 0.5 … 1.5
+    at most, and to 1 at most), and the reference is removed, so the result applies as it stands. Without one,
+    or when the audio has no level, the thresholds stay as they are.
 
     >>> Y_O = np.zeros((84, 100)); Y_O[:, ::10] = 0.65           # weak onsets: level 0.65
     >>> scale_to_onset_level({"onset_threshold": 0.6, "onset_reference": 0.78}, Y_O)

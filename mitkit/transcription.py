@@ -133,7 +133,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     onset_threshold, frame_threshold, min_note_frames, energy_tolerance, reonset_threshold : note creation
         settings (probabilities in [0, 1]; frames of 11.6 ms; see :func:`mitkit.note_creation.create_notes`);
         None takes the checkpoint's tuned values. The bundled model's onset threshold follows each audio's
-        onset level (``onset_reference``, :func:`mitkit.note_creation.scale_to_onset_level`); an onset or
+        onset level (``onset_reference``, :func:`mitkit.onset_level.scale_to_onset_level`); an onset or
         re-onset threshold given here applies as given.
     claim_neighbours : whether a note silences the semitones either side of it (basic-pitch's rule; the bundled
         model's tuned value is False); None takes the checkpoint's.
