@@ -33,7 +33,8 @@ def onset_level(Y_O) -> float | None:
 
     Notebook: 05_transcribe_your_own_audio
     """
-    values = np.asarray(Y_O)[np.asarray(Y_O) >= ONSET_LEVEL_FLOOR]
+    Y_O = np.asarray(Y_O)
+    values = Y_O[Y_O >= ONSET_LEVEL_FLOOR]
     if values.size < ONSET_LEVEL_MIN_VALUES:
         return None
     return float(np.quantile(values, ONSET_LEVEL_QUANTILE))

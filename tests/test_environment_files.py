@@ -59,3 +59,13 @@ def test_package_version_matches_pyproject():
     from mitkit.version import __version__
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["version"] == __version__
+
+
+def test_ci_runs_every_command_the_readme_starts_with():
+    """README's set-up commands (the main job, the test suite, the browser tests) are lines of .ci/run, byte
+    for byte: CI runs what a new user is told to run, not a paraphrase of it."""
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^```bash\n(bash scripts/setup\.sh[^\n]*)\n```", readme, flags=re.M)
+    assert len(commands) >= 3, commands  # the demo, the test suite, the browser tests
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert [c for c in commands if c not in ci_lines] == []

@@ -78,7 +78,7 @@ def test_weak_onsets_split_a_repeated_note_only_when_the_threshold_follows_the_l
     assert strong[["start", "end"]].tolist() == [(10, 80)]  # a high level raises the threshold (0.78) instead
 
 
-def test_frame_clusters_use_the_whole_audios_level(monkeypatch):
+def test_frame_clusters_use_the_whole_audios_level():
     """Each frame cluster's notes are made at the whole audio's threshold, not at its masked map's level."""
     import mitkit.clustering as clustering
 
