@@ -134,7 +134,8 @@ def _cmd_tune(args):
     if Path(args.checkpoint).resolve() == bundled_checkpoint_path().resolve():
         raise MitkitError("checkpoint must not be the bundled model: tune a copy of it "
                           "(the bundled one is part of the installed package)")
-    print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device))
+    print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device,
+                                               keep_recall_on=args.keep_recall_on))
 
 
 def _cmd_export_onnx(args):
@@ -341,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "validation`), and store them in the checkpoint (which is rewritten).")
     p.add_argument("checkpoint", help="checkpoint (.pt) to tune; it is updated in place")
     p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
+    p.add_argument("--keep-recall-on", nargs="+", default=[], metavar="BENCHMARK",
+                   help="validation benchmark folders (e.g. notes played at their written length) on which the "
+                        "refinements after the threshold grid (re-onsets, neighbour claims, onset thresholds that "
+                        "follow the audio's level) must lower no recall of repeated, short or other notes")
     p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
     p.set_defaults(func=_cmd_tune)
 

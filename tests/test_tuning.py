@@ -1,9 +1,13 @@
 import shutil
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from mitkit.checkpoint import bundled_checkpoint_path, load_checkpoint
 from mitkit.cli import main
+from mitkit.note_creation import create_notes
+from mitkit.notes import notes_to_seconds
 from mitkit.training import tuning
 
 # A smaller threshold grid than the shipped one keeps this test quick; it spans bad and good settings.
@@ -11,14 +15,15 @@ GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid"
 
 
 def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys, monkeypatch):
-    """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled):
-    `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the grid."""
+    """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled) and guarded
+    (--keep-recall-on): `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the
+    grid among the refinements that lower no kind of note's recall there."""
     import functools
 
     monkeypatch.setattr(tuning, "tune_thresholds", functools.partial(tuning.tune_thresholds, **GRID))
     bench = example_benchmark
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
-    assert main(["tune", str(ckpt), "--on", str(bench), str(bench)]) == 0
+    assert main(["tune", str(ckpt), "--on", str(bench), str(bench), "--keep-recall-on", str(bench)]) == 0
     assert "tuned thresholds" in capsys.readouterr().out
     back = load_checkpoint(ckpt)
     thresholds = back["thresholds"]
@@ -31,16 +36,16 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
 
 def _check_the_tuned_values_are_the_best(back, bench):
     """Recompute every grid point here (with the metrics directly, not the tuner's own scorer): the stored
-    thresholds must be the grid's best (note F1, then frame F1), the temperature the first best separation
-    F1 at those thresholds, and the stored validation metrics their scores. A tuner that kept any other
-    setting fails."""
+    thresholds must be the grid's best (note F1, then frame F1), refined only where no kind of note's recall
+    drops, the temperature the first best separation F1 at those thresholds, and the stored validation
+    metrics their scores. A tuner that kept any other setting fails."""
     import itertools
 
     from mitkit.checkpoint import model_from_checkpoint
     from mitkit.clustering import cluster_notes
     from mitkit.embeddings import note_embeddings
     from mitkit.evaluation.benchmarks import load_benchmark
-    from mitkit.evaluation.metrics import separation_metrics, transcription_metrics
+    from mitkit.evaluation.metrics import recall_by_kind, separation_metrics, transcription_metrics
     from mitkit.note_creation import create_notes
     from mitkit.notes import merge_tracks, notes_to_seconds
     from mitkit.onset_level import onset_level
@@ -52,6 +57,10 @@ def _check_the_tuned_values_are_the_best(back, bench):
         m = transcription_metrics(ref, notes_to_seconds(create_notes(post.frames, post.onsets, **th)))
         return m["note_f1"], m["frame_f1"]
 
+    def recalls(th):
+        counts = recall_by_kind(mix.parts, notes_to_seconds(create_notes(post.frames, post.onsets, **th)))
+        return {kind: found / total for kind, (found, total) in counts.items() if total}
+
     grid = {}
     for onset, frame, min_frames in itertools.product(GRID["onset_grid"], GRID["frame_grid"], GRID["min_note_grid"]):
         grid[(onset, frame, min_frames)] = score({"onset_threshold": onset, "frame_threshold": frame,
@@ -59,19 +68,23 @@ def _check_the_tuned_values_are_the_best(back, bench):
     best = max(grid, key=grid.get)  # the first best, as the tuner scans
     want = dict(zip(("onset_threshold", "frame_threshold", "min_note_frames"), best))
     want_score = grid[best]
+    floor = recalls(want)
+    def better(candidate):  # strictly better, and no kind of note found less often than at the grid's best
+        return score(candidate) > want_score and all(r >= floor[k] for k, r in recalls(candidate).items())
+
     for reonset in GRID["reonset_grid"][1:]:  # then re-onsets at that point, kept only when strictly better
         candidate = {**dict(zip(("onset_threshold", "frame_threshold", "min_note_frames"), best)),
                      "reonset_threshold": reonset}
-        if score(candidate) > want_score:
+        if better(candidate):
             want, want_score = candidate, score(candidate)
     candidate = {**want, "claim_neighbours": False}  # then the neighbour claims, off only when strictly better
-    if score(candidate) > want_score:
+    if better(candidate):
         want, want_score = candidate, score(candidate)
     reference = round(onset_level(post.onsets), 4)  # then thresholds that follow the audio's onset level
     fixed = dict(want)
     for step in tuning.LEVEL_STEPS:
         candidate = {**fixed, "onset_threshold": round(fixed["onset_threshold"] + step, 4), "onset_reference": reference}
-        if 0 < candidate["onset_threshold"] <= 1 and score(candidate) > want_score:
+        if 0 < candidate["onset_threshold"] <= 1 and better(candidate):
             want, want_score = candidate, score(candidate)
     assert back["thresholds"] == want, (back["thresholds"], want)
     assert back["metrics"]["val_note_f1"] == pytest.approx(want_score[0], abs=1e-12)
@@ -92,3 +105,62 @@ def _check_the_tuned_values_are_the_best(back, bench):
 def test_tune_refuses_the_bundled_model(capsys):
     assert main(["tune", str(bundled_checkpoint_path()), "--on", "anywhere"]) == 2
     assert "must not be the bundled model" in capsys.readouterr().err
+
+
+# ---- the recall guard (`--keep-recall-on`), on hand-made posteriorgrams --------------------------------------
+def posteriorgram(notes, strong_onsets: int = 30):
+    """Frame and onset posteriors of ``(pitch bin, first frame, last frame, onset peak)`` notes, and
+    ``strong_onsets`` onset values of 0.9 where no frame sounds (they set the onset level, make no note)."""
+    Y_F, Y_O = np.zeros((84, 200), np.float32), np.zeros((84, 200), np.float32)
+    for pitch, start, end, peak in notes:
+        Y_F[pitch, start:end] = 0.9
+        Y_O[pitch, start] = peak
+    Y_O[50:50 + strong_onsets, 150] = 0.9
+    return SimpleNamespace(frames=Y_F, onsets=Y_O)
+
+
+def mix_of(notes):
+    """A benchmark mix whose one reference part holds ``notes`` as create_notes finds them when clean."""
+    clean = posteriorgram([(pitch, start, end, 1.0) for pitch, start, end, _ in notes], strong_onsets=0)
+    return SimpleNamespace(parts=[notes_to_seconds(create_notes(clean.frames, clean.onsets, onset_threshold=0.5))])
+
+
+def test_recall_by_kind_of_pools_the_mixes():
+    notes = [(36, 10, 40, 0.9), (36, 40, 70, 0.5)]  # a pitch re-attacked without a gap, weakly
+    mix, post = mix_of(notes), posteriorgram(notes)
+    assert tuning.recall_by_kind_of([mix, mix], [post, post], {"onset_threshold": 0.6}) == {
+        "repeated": 0.0, "other": 1.0}
+    assert tuning.recall_by_kind_of([mix], [post], {"onset_threshold": 0.6, "reonset_threshold": 0.3}) == {
+        "repeated": 1.0, "other": 1.0}
+
+
+def test_a_refinement_that_lowers_a_kind_of_notes_recall_is_refused():
+    notes = [(36, 10, 40, 0.9), (36, 40, 70, 0.5)]
+    mix, post = mix_of(notes), posteriorgram(notes)
+    allowed = tuning.lowers_no_recall([mix], [post], {"onset_threshold": 0.6})  # finds the first note only
+    assert allowed({"onset_threshold": 0.6, "reonset_threshold": 0.3})  # finds the re-attack too
+    assert not allowed({"onset_threshold": 0.6, "frame_threshold": 0.95})  # finds neither
+    guard = tuning.lowers_no_recall([mix], [post], {"onset_threshold": 0.6, "reonset_threshold": 0.3})
+    assert not guard({"onset_threshold": 0.6})  # loses the re-attack
+    assert tuning.lowers_no_recall([], [], {"onset_threshold": 0.6})({"frame_threshold": 0.95})
+
+
+def test_tuning_keeps_to_the_refinements_the_guard_allows():
+    """The same posteriorgram (a note with an onset bump of 0.66 inside it) under two references: in the tuned
+    mix the bump is spurious, so a higher onset threshold (following the level) wins there; in the guarded mix
+    it is a re-attack, which that threshold loses, so with the guard it is refused."""
+    post = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66)])
+    tuned = mix_of([(36, 10, 70, 1.0)])
+    guarded = mix_of([(36, 10, 40, 1.0), (36, 40, 70, 1.0)])
+    grid = {"onset_grid": (0.6,), "frame_grid": (0.3,), "min_note_grid": (4,), "reonset_grid": (None,)}
+    free, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid)
+    assert free == {"onset_threshold": 0.7, "frame_threshold": 0.3, "min_note_frames": 4, "onset_reference": 0.9}
+    kept, metrics = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)])
+    assert kept == {"onset_threshold": 0.6, "frame_threshold": 0.3, "min_note_frames": 4}
+    assert metrics["val_note_f1"] == pytest.approx(2 / 3)  # the spurious split stays: 1 of 2 notes right
+
+
+def test_a_missing_guard_folder_is_named_before_any_work(example_benchmark, tmp_path, capsys):
+    ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
+    assert main(["tune", str(ckpt), "--on", str(example_benchmark), "--keep-recall-on", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err

@@ -10,13 +10,14 @@ from __future__ import annotations
 import itertools
 import logging
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from mitkit.audio import load_audio
 from mitkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from mitkit.evaluation.benchmarks import load_benchmark
-from mitkit.evaluation.metrics import note_f1, score_posteriorgrams
+from mitkit.evaluation.metrics import NOTE_KINDS, note_f1, recall_by_kind, score_posteriorgrams
 from mitkit.inference import predict
 from mitkit.note_creation import create_notes
 from mitkit.notes import merge_tracks, notes_to_seconds
@@ -68,14 +69,51 @@ def _best_thresholds(references, posteriorgrams, candidates: list) -> tuple[dict
     return best
 
 
+def recall_by_kind_of(mixes, posteriorgrams, thresholds: dict) -> dict[str, float]:
+    """Recall of each kind of note (:func:`mitkit.evaluation.metrics.recall_by_kind`: repeated, short,
+    other), pooled over ``mixes``, of the notes made at ``thresholds``; kinds the mixes lack are left out."""
+    counts = {kind: [0, 0] for kind in NOTE_KINDS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for mix, p in zip(mixes, posteriorgrams):
+            est = notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds))
+            for kind, (found, total) in recall_by_kind(mix.parts, est).items():
+                counts[kind][0] += found
+                counts[kind][1] += total
+    return {kind: found / total for kind, (found, total) in counts.items() if total}
+
+
+def lowers_no_recall(mixes, posteriorgrams, baseline: dict):
+    """A test of candidate thresholds: True when, on ``mixes``, they find every kind of note at least as
+    often as ``baseline`` does (:func:`recall_by_kind_of`); always True without mixes."""
+    if not mixes:
+        return lambda thresholds: True
+    floor = recall_by_kind_of(mixes, posteriorgrams, baseline)
+
+    def allowed(thresholds: dict) -> bool:
+        recall = recall_by_kind_of(mixes, posteriorgrams, thresholds)
+        lower = {kind: round(recall[kind], 4) for kind in floor if recall[kind] < floor[kind]}
+        if lower:
+            log.info("not tried: %s lowers the recall of %s (from %s)", thresholds, lower,
+                     {kind: round(floor[kind], 4) for kind in lower})
+        return not lower
+    return allowed
+
+
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
-                    reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None) -> tuple[dict, dict]:
+                    reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None,
+                    keep_recall=()) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
 
     Parameters
     ----------
     model : MitNet in eval mode.
     mixes : list of :class:`mitkit.evaluation.benchmarks.BenchmarkMix` from the *validation* split.
+    keep_recall : ``(mix, posteriorgram)`` pairs (e.g. notes played at their written length; they may be among
+        ``mixes``) on which the refinements after the grid (re-onsets, neighbour claims, onset thresholds
+        that follow the audio's onset level) must lower the recall of no kind of note (repeated, short,
+        other) below the grid's best setting's (:func:`lowers_no_recall`); a refinement that would is not
+        tried. Empty: every one is tried.
 
     Returns
     -------
@@ -91,19 +129,21 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     grid = [{"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
             for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid)]
     best = _best_thresholds(references, posteriorgrams, grid)
+    allowed = lowers_no_recall([mix for mix, _ in keep_recall], [p for _, p in keep_recall], best[0])
     # a second, one-dimensional search for re-onsets: the grid above stays affordable
-    best = _best_thresholds(references, posteriorgrams,
-                            [best[0], *({**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None)])
+    best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
+        {**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None))])
     # and whether a kept note silences its neighbouring semitones (basic-pitch's rule) or not
-    best = _best_thresholds(references, posteriorgrams, [best[0], {**best[0], "claim_neighbours": False}])
+    best = _best_thresholds(references, posteriorgrams,
+                            [best[0], *filter(allowed, [{**best[0], "claim_neighbours": False}])])
     # and whether the onset thresholds should follow each audio's onset level
     levels = [level for p in posteriorgrams if (level := onset_level(p.onsets)) is not None]
     if levels:
         reference = round(float(np.median(levels)), 4)
         onset = best[0]["onset_threshold"]
-        best = _best_thresholds(references, posteriorgrams, [best[0], *(
+        best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
             {**best[0], "onset_threshold": round(onset + step, 4), "onset_reference": reference}
-            for step in LEVEL_STEPS if 0 < onset + step <= 1)])
+            for step in LEVEL_STEPS if 0 < onset + step <= 1))])
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best[1]["note_f1"])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
@@ -142,16 +182,28 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     return best, {"val_separation_f1": scores[best]}
 
 
-def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None) -> dict:
+def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None,
+                    keep_recall_on=()) -> dict:
     """Tune note thresholds and the clustering affinity's temperature for the checkpoint at ``path`` on a
     validation benchmark folder (or a list of folders, pooled) and write them (with the validation
-    metrics) into that checkpoint. Returns the thresholds."""
+    metrics) into that checkpoint. Returns the thresholds.
+
+    ``keep_recall_on``: validation benchmark folders (among those or besides them, e.g. notes played at their
+    written length) on which no refinement after the threshold grid may lower the recall of any kind of
+    note (``tune_thresholds(keep_recall=...)``); folders only named here are not scored, only guarded."""
     ckpt = load_checkpoint(path)
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
     mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
+    guard = [mix for folder in keep_recall_on for mix in load_benchmark(folder)]
+    tuned = {Path(mix.audio).resolve(): i for i, mix in enumerate(mixes)}
+    guard_only = [mix for mix in guard if Path(mix.audio).resolve() not in tuned]
     model = model_from_checkpoint(ckpt, str(path))
-    posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)  # one network pass
-    thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams)
+    # one network pass over every mix; the guarded mixes that are tuned on too reuse theirs
+    posteriorgrams = mix_posteriorgrams(model, mixes + guard_only, with_timbre=True, device=device)
+    index = {**tuned, **{Path(mix.audio).resolve(): len(mixes) + i for i, mix in enumerate(guard_only)}}
+    keep_recall = [(mix, posteriorgrams[index[Path(mix.audio).resolve()]]) for mix in guard]
+    posteriorgrams = posteriorgrams[:len(mixes)]
+    thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall)
     temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
                                                         posteriorgrams=posteriorgrams)
     ckpt["thresholds"] = thresholds
