@@ -106,6 +106,8 @@ def _cmd_demo(args):
 
 def _cmd_train(args):
     from mitkit.training.trainer import TrainConfig, Trainer
+    if args.keep_recall_on and not args.tune_on:
+        raise MitkitError("--keep-recall-on guards the tuning after training: give --tune-on too")
     model = {k: v for k, v in {"onset_reads_cqt": args.onset_reads_cqt or None,
                                "onset_channels": args.onset_channels}.items() if v is not None}
     from dataclasses import fields
@@ -124,8 +126,16 @@ def _cmd_train(args):
     trainer.run(time_limit=args.time_limit)
     if args.tune_on and trainer.rank == 0:
         from mitkit.training.tuning import tune_checkpoint
-        print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu"))
+        print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu",
+                                                   keep_recall_on=args.keep_recall_on))
     print(f"done: {run / 'best.pt'}")
+
+
+def _add_keep_recall_on(p, when: str = ""):
+    p.add_argument("--keep-recall-on", nargs="+", default=[], metavar="BENCHMARK",
+                   help=when + "validation benchmark folders (e.g. notes played at their written length) on which "
+                        "the refinements after the threshold grid (re-onsets, neighbour claims, onset thresholds "
+                        "that follow the audio's level) must lower no recall of repeated, short or other notes")
 
 
 def _cmd_tune(args):
@@ -334,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders")
+    _add_keep_recall_on(p, "with --tune-on: ")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("tune", help="tune a checkpoint's note thresholds and clustering on validation benchmarks",
@@ -342,10 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "validation`), and store them in the checkpoint (which is rewritten).")
     p.add_argument("checkpoint", help="checkpoint (.pt) to tune; it is updated in place")
     p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
-    p.add_argument("--keep-recall-on", nargs="+", default=[], metavar="BENCHMARK",
-                   help="validation benchmark folders (e.g. notes played at their written length) on which the "
-                        "refinements after the threshold grid (re-onsets, neighbour claims, onset thresholds that "
-                        "follow the audio's level) must lower no recall of repeated, short or other notes")
+    _add_keep_recall_on(p)
     p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
     p.set_defaults(func=_cmd_tune)
 

@@ -107,6 +107,22 @@ def test_train_command_errors(tmp_path, capsys):
     assert "manifest.json" in capsys.readouterr().err
 
 
+def test_train_command_tunes_afterwards_with_the_guard(train_data, tmp_path, capsys, monkeypatch):
+    """--tune-on and --keep-recall-on reach the tuner, for the run's best checkpoint; the guard alone is refused
+    before any training."""
+    from mitkit.training import tuning
+    calls = []
+    monkeypatch.setattr(tuning, "tune_checkpoint", lambda path, on, **kw: calls.append((path, on, kw)) or {"x": 1})
+    run = tmp_path / "tuned"
+    assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "1", *TRAIN_ARGS,
+                 "--tune-on", "A", "B", "--keep-recall-on", "B"]) == 0
+    assert calls == [(run / "best.pt", ["A", "B"], {"device": "cpu", "keep_recall_on": ["B"]})]
+    assert "tuned thresholds: {'x': 1}" in capsys.readouterr().out
+    assert main(["train", "--data", str(train_data), "--run", str(tmp_path / "guard-only"), "--steps", "1",
+                 *TRAIN_ARGS, "--keep-recall-on", "B"]) == 2
+    assert "--tune-on" in capsys.readouterr().err and not (tmp_path / "guard-only").exists()
+
+
 def test_train_command_sets_the_onset_layers(train_data, tmp_path, capsys):
     run = tmp_path / "wide"
     assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "1", *TRAIN_ARGS,

@@ -265,7 +265,7 @@ def test_onset_spread_widens_the_onset_target(tmp_path, monkeypatch):
         tr.run(progress=False)
     # the same first batch (same seed): each onset frame becomes three, less where two onsets touch
     assert 2.5 * positives[0][0] <= positives[1][0] <= 3 * positives[0][0]
-    for bad in (-1, 1.5):
+    for bad in (-1, 1.5, True):  # True is an int to Python, not a number of frames
         with pytest.raises(MitkitError, match="onset_spread"):
             _trainer(tmp_path, 1, "bad", onset_spread=bad)
 

@@ -192,7 +192,7 @@ class Trainer:
         if not 0.0 < cfg.onset_alpha < 1.0:
             raise MitkitError(f"onset_alpha={cfg.onset_alpha!r} must be in (0, 1): the onset loss weighs positives "
                               "by it and negatives by 1 - it")
-        if not isinstance(cfg.onset_spread, int) or cfg.onset_spread < 0:
+        if isinstance(cfg.onset_spread, bool) or not isinstance(cfg.onset_spread, int) or cfg.onset_spread < 0:
             raise MitkitError(f"onset_spread={cfg.onset_spread!r} must be an integer >= 0 (frames either side)")
         self.cfg, self.run_dir = cfg, Path(run_dir)
         self.rank = int(os.environ.get("RANK", 0))
