@@ -315,6 +315,13 @@ def polyphonic_probability(E, classifier: dict) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
+def chord_probability(E, amplitudes, classifier: dict) -> float:
+    """Mean :func:`polyphonic_probability` of the confident notes (:func:`core_notes` of their amplitudes):
+    the evidence that a chord-playing instrument plays (below ``CHORDS_PRESENT``: every part plays one note
+    at a time, the "lines" reading of :func:`count_instruments`)."""
+    return float(polyphonic_probability(E, classifier)[core_notes(amplitudes)].mean())
+
+
 def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int = MAX_INSTRUMENTS,
                       random_state=0) -> InstrumentCount:
     """How many instruments play (``instruments="auto"``): each one-note-at-a-time line counts once, and a

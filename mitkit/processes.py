@@ -1,7 +1,8 @@
 """Worker processes that never outlive their parent: the one pool used by `mitkit synth` and by
-`mitkit transcribe --jobs`."""
+`mitkit transcribe --jobs`; and ``--shard i/N``, one machine's share of either."""
 from __future__ import annotations
 
+import argparse
 import concurrent.futures as cf
 import multiprocessing
 import os
@@ -28,3 +29,14 @@ def worker_pool(workers: int, *, threads: int | None = None) -> cf.ProcessPoolEx
     or torch can deadlock in the child), each ended with its parent."""
     return cf.ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent, initargs=(threads,),
                                   mp_context=multiprocessing.get_context("spawn"))
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/N"`` as ``(i, N)``: the argument type of every ``--shard`` (one machine's share of the work)."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--shard={text!r} must look like i/N, e.g. 0/4") from exc
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"--shard={text!r} must satisfy 0 <= i < N")
+    return i, n

@@ -18,12 +18,20 @@ from mitkit import constants as C
 from mitkit.audio import is_silent, load_audio
 from mitkit.backends import check_backend, load_backend
 from mitkit.chunks import CHUNK_FRAMES, Posteriorgrams
-from mitkit.clustering import cluster_frames, cluster_notes, notes_from_frame_clusters
+from mitkit.clustering import (
+    cluster_frames,
+    cluster_notes,
+    notes_from_frame_clusters,
+    one_note_at_a_time,
+    order_labels_by_pitch,
+)
 from mitkit.embeddings import note_embeddings
 from mitkit.errors import MitkitError, warn
 from mitkit.instrument_count import (
+    CHORDS_PRESENT,
     InstrumentCount,
     check_instruments,
+    chord_probability,
     count_instruments,
     count_voices,
 )
@@ -219,7 +227,9 @@ def _count(instruments, notes):
 
 def _cluster_notes(notes, E, instruments, temperature, random_state, classifier):
     """Track id of each note and the count's evidence (None unless counted): K given (int) or ``"auto"``
-    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``); one track skips the clustering."""
+    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``); one track skips the clustering.
+    Where every part plays one note at a time (chord probability under ``CHORDS_PRESENT``; never without a
+    classifier), no track keeps two notes at once that another track could take (:func:`one_note_at_a_time`)."""
     count = None
     if instruments == "auto":
         count = count_instruments(notes, E, classifier, random_state=random_state)
@@ -228,8 +238,13 @@ def _cluster_notes(notes, E, instruments, temperature, random_state, classifier)
         return np.zeros(len(notes), int), count
     if instruments > len(notes):
         raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
-    return cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
-                         amplitudes=notes["amplitude"], temperature=temperature), count
+    labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
+                           amplitudes=notes["amplitude"], temperature=temperature)
+    lines = classifier is not None and (count.reading == "lines" if count is not None else
+                                        chord_probability(E, notes["amplitude"], classifier) < CHORDS_PRESENT)
+    if lines:
+        labels = order_labels_by_pitch(one_note_at_a_time(notes, E, labels), notes["pitch"])
+    return labels, count
 
 
 def _frame_level(post, instruments, thresholds, result, random_state):
