@@ -26,7 +26,8 @@ embeddings, and spectral clustering otherwise spends a cluster on them and merge
 For ensembles whose instruments each play one note at a time, :func:`count_voices` counts K from the
 polyphony instead of the embeddings (``instruments="voices"``).
 
-When every instrument plays one note at a time (the count's "lines" reading), :func:`one_note_at_a_time`
+When every instrument plays one note at a time (the notes' mean chord probability under ``LINES_ONLY``),
+:func:`one_note_at_a_time`
 then moves a note out of a track where it overlaps another note to the best-fitting track that is silent
 then (mitkit's; two instruments of one family, like a quartet's violins, share a timbre cluster otherwise).
 
@@ -416,7 +417,8 @@ def clashing_pairs(notes, min_overlap: float = CLASH_OVERLAP) -> np.ndarray:
 def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, max_loss: float = CLASH_MAX_LOSS,
                        max_rounds: int = 5) -> np.ndarray:
     """Track ids in which, as far as timbre allows, no track plays two notes at once: for ensembles whose
-    instruments each play one note at a time (the count's "lines" reading; never for a piano).
+    instruments each play one note at a time (``transcribe`` calls it where the notes' mean chord probability
+    is under :data:`~mitkit.instrument_count.LINES_ONLY`; never for a piano).
 
     For each pair of notes of one track that clash (:func:`clashing_pairs`), the one whose fit drops less
     moves to the track that fits it best among those with no note clashing with it then; fit is the cosine

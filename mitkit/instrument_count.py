@@ -260,6 +260,15 @@ POLYPHONIC_PROBABILITY = 0.5
 CHORDS_PRESENT = 0.6
 CHORDS_ONLY = 0.7
 
+#: Mean chord-playing probability under which the tracks are kept to one note at a time
+#: (mitkit.clustering.one_note_at_a_time): the notes are, on average, more likely from one-note-at-a-time
+#: instruments. Stricter than CHORDS_PRESENT, because a chord-playing instrument read as lines loses chord notes
+#: to the melody's track: on the validation count benchmark (K given) a chord-playing instrument with 1-3 melody
+#: instruments 0.6425 without the step, 0.6386 / 0.6365 / 0.6334 with it below 0.5 / 0.55 / 0.6; the
+#: one-note-at-a-time mixes 0.7007 -> 0.7146 / 0.7177 / 0.7176; the validation chorales and quartets even
+#: (mean 0.6813 / 0.6817 / 0.6822, 0.6762 without).
+LINES_ONLY = 0.5
+
 
 @dataclass
 class InstrumentCount:
@@ -318,7 +327,8 @@ def polyphonic_probability(E, classifier: dict) -> np.ndarray:
 def chord_probability(E, amplitudes, classifier: dict) -> float:
     """Mean :func:`polyphonic_probability` of the confident notes (:func:`core_notes` of their amplitudes):
     the evidence that a chord-playing instrument plays (below ``CHORDS_PRESENT``: every part plays one note
-    at a time, the "lines" reading of :func:`count_instruments`)."""
+    at a time, the "lines" reading of :func:`count_instruments`; below ``LINES_ONLY`` the tracks are kept to
+    one note at a time)."""
     return float(polyphonic_probability(E, classifier)[core_notes(amplitudes)].mean())
 
 

@@ -28,7 +28,7 @@ from mitkit.clustering import (
 from mitkit.embeddings import note_embeddings
 from mitkit.errors import MitkitError, warn
 from mitkit.instrument_count import (
-    CHORDS_PRESENT,
+    LINES_ONLY,
     InstrumentCount,
     check_instruments,
     chord_probability,
@@ -228,7 +228,7 @@ def _count(instruments, notes):
 def _cluster_notes(notes, E, instruments, temperature, random_state, classifier):
     """Track id of each note and the count's evidence (None unless counted): K given (int) or ``"auto"``
     (:func:`count_instruments` with the checkpoint's polyphony ``classifier``); one track skips the clustering.
-    Where every part plays one note at a time (chord probability under ``CHORDS_PRESENT``; never without a
+    Where every part plays one note at a time (chord probability under ``LINES_ONLY``; never without a
     classifier), no track keeps two notes at once that another track could take (:func:`one_note_at_a_time`)."""
     count = None
     if instruments == "auto":
@@ -240,8 +240,8 @@ def _cluster_notes(notes, E, instruments, temperature, random_state, classifier)
         raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
     labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
                            amplitudes=notes["amplitude"], temperature=temperature)
-    lines = classifier is not None and (count.reading == "lines" if count is not None else
-                                        chord_probability(E, notes["amplitude"], classifier) < CHORDS_PRESENT)
+    lines = classifier is not None and (count.chord_probability if count is not None else
+                                        chord_probability(E, notes["amplitude"], classifier)) < LINES_ONLY
     if lines:
         labels = order_labels_by_pitch(one_note_at_a_time(notes, E, labels), notes["pitch"])
     return labels, count

@@ -78,7 +78,7 @@ def embeddings_read_as(classifier, chords: bool, n: int):
 
 def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, monkeypatch):
     """_cluster_notes (transcribe's and regroup's) applies it when the notes read as one-note-at-a-time
-    parts, with K given or counted, and never to a chord-playing instrument or without a classifier."""
+    parts (K given here), and never to a chord-playing instrument or without a classifier."""
     import mitkit.transcription as transcription
     notes, _, labels = two_voices()
     calls = []
@@ -90,3 +90,9 @@ def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, m
     assert _cluster_notes(notes, chords, 2, 0.3, 0, classifier)[0].tolist() == labels.tolist()
     assert _cluster_notes(notes, lines, 2, 0.3, 0, None)[0].tolist() == labels.tolist()
     assert len(calls) == 1
+    # the gate: the notes' mean chord probability under LINES_ONLY (0.5), stricter than the count's lines (0.6)
+    for probability, applied in ((0.45, True), (0.55, False)):
+        monkeypatch.setattr(transcription, "chord_probability", lambda E, a, c, p=probability: p)
+        calls.clear()
+        _cluster_notes(notes, lines, 2, 0.3, 0, classifier)
+        assert len(calls) == applied, probability
