@@ -27,9 +27,9 @@ For ensembles whose instruments each play one note at a time, :func:`count_voice
 polyphony instead of the embeddings (``instruments="voices"``).
 
 When every instrument plays one note at a time (the notes' mean chord probability under ``LINES_ONLY``),
-:func:`one_note_at_a_time`
-then moves a note out of a track where it overlaps another note to the best-fitting track that is silent
-then (mitkit's; two instruments of one family, like a quartet's violins, share a timbre cluster otherwise).
+:func:`one_note_at_a_time` then moves a note out of a track where it overlaps another note to the
+best-fitting track that is silent then (mitkit's; two instruments of one family, like a quartet's violins,
+share a timbre cluster otherwise).
 
 The frame-level alternative (the paper's comparison): :func:`cluster_frames` clusters every active
 bin, then :func:`notes_from_frame_clusters` makes notes separately inside each cluster.
@@ -403,9 +403,10 @@ def clashing_pairs(notes, min_overlap: float = CLASH_OVERLAP) -> np.ndarray:
     not with N²."""
     start, end = notes["start"].astype(np.int64), notes["end"].astype(np.int64)
     order = np.argsort(start, kind="stable")
+    sorted_start = start[order]
     pairs = []
     for a, i in enumerate(order):
-        later = order[a + 1:np.searchsorted(start[order], end[i], side="left")]  # they start before i ends
+        later = order[a + 1:np.searchsorted(sorted_start, end[i], side="left")]  # they start before i ends
         if later.size:
             overlap = np.minimum(end[i], end[later]) - start[later]
             shorter = np.minimum(end[i] - start[i], end[later] - start[later])
@@ -461,18 +462,22 @@ def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, 
         for i, j in pairs:
             if labels[i] != labels[j]:
                 continue
-            best = None  # (fit lost, note, track)
-            for x in (i, j):
-                taken = set(labels[partners[x]].tolist())
-                free = [k for k in range(K) if k not in taken]
-                if free:
-                    k = max(free, key=lambda k: fit[x, k])
-                    loss = fit[x, labels[x]] - fit[x, k]
-                    if loss < max_loss and (best is None or loss < best[0]):
-                        best = (loss, x, k)
-            if best is not None:
-                labels[best[1]] = best[2]
+            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit)) is not None]
+            loss, x, k = min(moves, default=(max_loss, None, None))  # ties: the first of the pair, as scanned
+            if loss < max_loss:
+                labels[x] = k
                 moved = True
         if not moved:
             break
     return labels
+
+
+def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray):
+    """``(fit lost, x, track)`` for moving note ``x`` to the best-fitting track where none of its clashing
+    ``partners`` plays; None when every other track is taken."""
+    taken = set(labels[partners].tolist())
+    free = [k for k in range(fit.shape[1]) if k not in taken]
+    if not free:
+        return None
+    k = max(free, key=lambda k: fit[x, k])
+    return fit[x, labels[x]] - fit[x, k], x, k

@@ -195,13 +195,13 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
     mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
     guard = [mix for folder in keep_recall_on for mix in load_benchmark(folder)]
-    tuned = {Path(mix.audio).resolve(): i for i, mix in enumerate(mixes)}
-    guard_only = [mix for mix in guard if Path(mix.audio).resolve() not in tuned]
+    tuned = {Path(mix.audio).resolve() for mix in mixes}
+    everything = mixes + [mix for mix in guard if Path(mix.audio).resolve() not in tuned]
     model = model_from_checkpoint(ckpt, str(path))
     # one network pass over every mix; the guarded mixes that are tuned on too reuse theirs
-    posteriorgrams = mix_posteriorgrams(model, mixes + guard_only, with_timbre=True, device=device)
-    index = {**tuned, **{Path(mix.audio).resolve(): len(mixes) + i for i, mix in enumerate(guard_only)}}
-    keep_recall = [(mix, posteriorgrams[index[Path(mix.audio).resolve()]]) for mix in guard]
+    posteriorgrams = mix_posteriorgrams(model, everything, with_timbre=True, device=device)
+    by_audio = {Path(mix.audio).resolve(): post for mix, post in zip(everything, posteriorgrams)}
+    keep_recall = [(mix, by_audio[Path(mix.audio).resolve()]) for mix in guard]
     posteriorgrams = posteriorgrams[:len(mixes)]
     thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall)
     temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
