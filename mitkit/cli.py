@@ -51,6 +51,9 @@ def _add_transcription_options(p):
     p.add_argument("--reonset-threshold", type=_probability, default=None,
                    help="onset probability (0..1) that splits a sounding note into a repeated one "
                         "(default: the checkpoint's tuned value; off when it has none)")
+    p.add_argument("--onset-lookback", type=_non_negative_int, default=None,
+                   help="frames (11.6 ms) a note's start may move back to the onset peak it grew from, where the "
+                        "frame probability rose late (slow attacks); 0 turns it off (default: 24)")
 
 
 def _probability(value: str) -> float:
@@ -90,7 +93,7 @@ def _cmd_transcribe(args):
     settings = {"instruments": args.instruments, "checkpoint": args.checkpoint, "clustering": args.clustering,
                 "onset_threshold": args.onset_threshold, "frame_threshold": args.frame_threshold,
                 "min_note_frames": args.min_note_frames, "reonset_threshold": args.reonset_threshold,
-                "backend": args.backend}
+                "onset_lookback": args.onset_lookback, "backend": args.backend}
     summary = transcribe_corpus(inputs, plans, settings, overwrite=args.overwrite, jobs=args.jobs)
     done, skipped, failed = summary["done"], summary["skipped"], summary["failed"]
     if len(plans) > 1 or failed or skipped:

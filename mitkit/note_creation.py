@@ -13,7 +13,8 @@ Conventions
   ``(P=84, T)`` with values in [0, 1]; row p is MIDI pitch ``MIDI_MIN + p``; frame t is centred on
   time ``t / FRAME_RATE`` seconds.
 - A note is a record of :data:`NOTE_DTYPE`: ``start`` and ``end`` in frames (``end`` exclusive),
-  ``pitch`` as a MIDI number, ``amplitude`` = mean of ``Y_F`` over the note's frames at its pitch.
+  ``pitch`` as a MIDI number, ``amplitude`` = mean of ``Y_F`` over the note's frames at its pitch (the
+  frames that made it: step 5 may move its start earlier without changing it).
 - A frame is *active* at pitch p when ``Y_F[p, t] >= frame_threshold``.
 
 Algorithm (:func:`create_notes`)
@@ -39,7 +40,11 @@ Algorithm (:func:`create_notes`)
    are claimed, and kept if long enough. This repeats, in decreasing order of ``Y_F``, until no
    active frame is left. It recovers sustained notes whose onset was missed.
 4. *Partials* (mitkit's, ``partial_amplitude=0.6``): a weak note on the 2nd … 6th harmonic of a
-   stronger note that sounds over at least half of it is dropped (:func:`remove_partial_notes`).
+   stronger note that sounds over at least half of it is dropped
+   (:func:`mitkit.note_refinement.remove_partial_notes`).
+5. *Starts at the onset* (mitkit's, ``onset_lookback=24``): a note whose frames rose later than the onset
+   head's peak at its pitch (a slow attack) starts at that peak, up to 24 frames earlier
+   (:func:`mitkit.note_refinement.start_at_onsets`).
 
 Differences from basic-pitch, on purpose: ``end`` is exclusive everywhere (basic-pitch's second
 pass drops the last frame), walks reach the first and last frames, a note must have at least
@@ -55,7 +60,14 @@ import numpy as np
 
 from mitkit.constants import MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError, warn
-from mitkit.notes import NOTE_DTYPE, empty_notes, validate_notes
+from mitkit.note_refinement import (
+    DEFAULT_ONSET_LOOKBACK,
+    DEFAULT_PARTIAL_AMPLITUDE,
+    check_onset_lookback,
+    remove_partial_notes,
+    start_at_onsets,
+)
+from mitkit.notes import NOTE_DTYPE, empty_notes
 from mitkit.onset_level import scale_to_onset_level
 
 logger = logging.getLogger(__name__)
@@ -80,22 +92,10 @@ DEFAULT_MIN_NOTE_FRAMES = 8
 DEFAULT_ENERGY_TOLERANCE = 11
 
 
-#: Notes weaker than this (mean Y_F) that sit on a partial of a stronger note are dropped (step 4).
-DEFAULT_PARTIAL_AMPLITUDE = 0.6
-
-
 # basic-pitch's rule: a kept note also silences the semitones either side of it (against ghost notes of
 # vibrato and pitch bends). It also hides a real note a semitone away, as when two parts sound a
 # semitone apart; checkpoints tuned without it store ``claim_neighbours: False`` in their thresholds.
 DEFAULT_CLAIM_NEIGHBOURS = True
-
-
-#: Intervals in semitones from a fundamental to its 2nd … 6th harmonics (octave, twelfth, …).
-PARTIAL_INTERVALS = (12, 19, 24, 28, 31)
-
-
-#: A partial note must lie under the stronger note for at least this fraction of its length.
-PARTIAL_MIN_OVERLAP = 0.5
 
 
 _N_DIFF = 2  # onset inference: rise measured over the last 1 and 2 frames (basic-pitch's n_diff)
@@ -141,7 +141,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
                         min_note_frames=DEFAULT_MIN_NOTE_FRAMES, energy_tolerance=DEFAULT_ENERGY_TOLERANCE,
                         partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE,
                         reonset_threshold=DEFAULT_REONSET_THRESHOLD,
-                        claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS, onset_reference=None) -> dict:
+                        claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS, onset_reference=None,
+                        onset_lookback=DEFAULT_ONSET_LOOKBACK) -> dict:
     """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
 
     Callers run it before any expensive work (``mitkit.transcription`` checks thresholds before the
@@ -151,7 +152,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     ------
     MitkitError
         When a threshold is not in (0, 1] (``reonset_threshold``, ``onset_reference`` may be None: off), a
-        frame count is not an integer >= 1, ``partial_amplitude`` not in [0, 1], or ``claim_neighbours`` not a bool.
+        frame count is not an integer >= 1 (``onset_lookback``: >= 0), ``partial_amplitude`` not in [0, 1], or
+        ``claim_neighbours`` not a bool.
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
             or not 0 <= partial_amplitude <= 1:
@@ -167,7 +169,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
             else _check_threshold("reonset_threshold", reonset_threshold),
             "claim_neighbours": bool(claim_neighbours),
             "onset_reference": None if onset_reference is None
-            else _check_threshold("onset_reference", onset_reference)}
+            else _check_threshold("onset_reference", onset_reference),
+            "onset_lookback": check_onset_lookback(onset_lookback)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,6 +304,7 @@ def create_notes(
     reonset_threshold: float | None = DEFAULT_REONSET_THRESHOLD,
     claim_neighbours: bool = DEFAULT_CLAIM_NEIGHBOURS,
     onset_reference: float | None = None,
+    onset_lookback: int = DEFAULT_ONSET_LOOKBACK,
 ) -> np.ndarray:
     """Turn frame and onset posteriorgrams into notes (BasicPitch-style note creation).
 
@@ -343,12 +347,15 @@ def create_notes(
         was tuned on: the onset and re-onset thresholds then follow this audio's own level
         (:func:`mitkit.onset_level.scale_to_onset_level`), lower where the network's onset peaks are lower
         throughout (bowed strings, sounds it never heard).
+    onset_lookback : int >= 0, default 24
+        A note's start moves back up to this many frames, to the onset peak it grew from, where the frame
+        posterior found it late (:func:`mitkit.note_refinement.start_at_onsets`); 0 keeps the starts.
 
     Returns
     -------
     np.ndarray, shape (N,), dtype NOTE_DTYPE
         Notes sorted by (start, pitch): ``start``/``end`` in frames (end exclusive), ``pitch`` as a
-        MIDI number, ``amplitude`` = mean of ``Y_F`` over the note, in [0, 1].
+        MIDI number, ``amplitude`` = mean of ``Y_F`` over the frames that made the note (before step 5), in [0, 1].
 
     Raises
     ------
@@ -374,12 +381,13 @@ def create_notes(
     settings = check_note_settings(onset_threshold=onset_threshold, frame_threshold=frame_threshold,
                                    min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
                                    partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold,
-                                   claim_neighbours=claim_neighbours, onset_reference=onset_reference)
+                                   claim_neighbours=claim_neighbours, onset_reference=onset_reference,
+                                   onset_lookback=onset_lookback)
     settings = scale_to_onset_level(settings, Y_O)
     onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
     min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
     partial_amplitude, reonset_threshold = settings["partial_amplitude"], settings["reonset_threshold"]
-    claim_neighbours = settings["claim_neighbours"]
+    claim_neighbours, onset_lookback = settings["claim_neighbours"], settings["onset_lookback"]
 
     P, T = Y_F.shape
     if T == 0:
@@ -462,57 +470,12 @@ def create_notes(
     # ---- 4. partials mistaken for notes -----------------------------------------------------------
     if partial_amplitude > 0:
         notes = remove_partial_notes(notes, max_amplitude=partial_amplitude)
+    # ---- 5. starts where the onset head heard them -------------------------------------------------
+    if onset_lookback > 0:
+        notes = start_at_onsets(notes, Y_O, lookback=onset_lookback)
+        notes = notes[np.lexsort((notes["pitch"], notes["start"]))]
     logger.debug("create_notes: %d notes from T=%d frames", notes.size, T)
     return notes
-
-
-def remove_partial_notes(notes, *, max_amplitude: float = DEFAULT_PARTIAL_AMPLITUDE,
-                         intervals=PARTIAL_INTERVALS, min_overlap: float = PARTIAL_MIN_OVERLAP) -> np.ndarray:
-    """Drop weak notes that are a stronger note's partial rather than a note of their own.
-
-    A bright tone puts energy on its 2nd … 6th harmonics (12, 19, 24, 28, 31 semitones up), and the
-    frame head sometimes fires there weakly. A note is dropped when its amplitude is below
-    ``max_amplitude`` and a *stronger* note ``intervals`` semitones below it sounds during at least
-    ``min_overlap`` of its length. On 132 validation chorale mixes (bundled model, thresholds 0.4 / 0.3 / 11,
-    ``scripts/validation_study.py``) onset-only note F1 rose from 0.809 to 0.860 (0.6, harmonics 2-6,
-    overlap 0.5; 0.7, overlap 0.8 or 1.0, or the octave alone did worse).
-
-    Parameters
-    ----------
-    notes : NOTE_DTYPE array (frames).
-    max_amplitude : float, default 0.6
-    intervals : sequence of int, default PARTIAL_INTERVALS
-    min_overlap : float in (0, 1], default 0.5
-
-    Returns
-    -------
-    The kept notes, in their original order.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mitkit.notes import NOTE_DTYPE
-    >>> notes = np.array([(0, 50, 48, 0.9), (5, 40, 67, 0.45), (5, 40, 64, 0.45)], dtype=NOTE_DTYPE)
-    >>> remove_partial_notes(notes)["pitch"].tolist()   # 67 is C3's 3rd harmonic; 64 is not a partial
-    [48, 64]
-    """
-    notes = validate_notes(notes)
-    if not 0 < min_overlap <= 1:
-        raise MitkitError(f"min_overlap={min_overlap!r} must be in (0, 1]")
-    s, e, p, a = (notes[k] for k in ("start", "end", "pitch", "amplitude"))
-    by_pitch = {int(q): np.flatnonzero(p == q) for q in np.unique(p)}
-    keep = np.ones(notes.size, dtype=bool)
-    for i in np.flatnonzero(a < max_amplitude).tolist():
-        need = min_overlap * (e[i] - s[i])
-        for h in intervals:
-            js = by_pitch.get(int(p[i]) - h)
-            if js is None:
-                continue
-            overlap = np.minimum(e[js], e[i]) - np.maximum(s[js], s[i])
-            if np.any((overlap >= need) & (a[js] > a[i])):
-                keep[i] = False
-                break
-    return notes[keep]
 
 
 # Used when a checkpoint carries no tuned thresholds (basic-pitch's defaults, as the paper uses them).

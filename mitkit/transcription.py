@@ -108,7 +108,7 @@ class Transcription:
         instruments = _count(check_instruments(instruments), self.frame_notes)
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
-        labels, count = _cluster_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature,
+        labels, count = group_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature,
                                        random_state, self.polyphony_classifier)
         result = replace(self, tracks=[], count=count)
         return _assemble(self.frame_notes, labels, self.embeddings, result)
@@ -122,7 +122,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
                onset_threshold: float | None = None, frame_threshold: float | None = None,
                min_note_frames: int | None = None, energy_tolerance: int | None = None,
                reonset_threshold: float | None = None, claim_neighbours: bool | None = None,
-               keep_embeddings: bool | None = None, device: str = "cpu",
+               onset_lookback: int | None = None, keep_embeddings: bool | None = None, device: str = "cpu",
                precision: str = "auto", backend: str = "auto", progress: bool = False,
                random_state: int = 0) -> Transcription:
     """Transcribe an ensemble recording into one track of notes per instrument.
@@ -145,6 +145,9 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         re-onset threshold given here applies as given.
     claim_neighbours : whether a note silences the semitones either side of it (basic-pitch's rule; the bundled
         model's tuned value is False); None takes the checkpoint's.
+    onset_lookback : how many frames a note's start may move back, to the onset peak it grew from, where the
+        frame posterior found it late (slow attacks; :func:`mitkit.note_refinement.start_at_onsets`); 0 keeps
+        the frames' starts; None takes the checkpoint's (24 when it has none).
     keep_embeddings : keep V ``(12, 84, T)`` in the result; None keeps it for audio up to 5 minutes.
     precision : "auto" runs the network's branches in bfloat16 on CPUs with native bf16 (about 2x faster,
         posteriors within 0.005 of float32) and in float32 elsewhere; "fp32" or "bf16" force one.
@@ -171,7 +174,8 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     name = str(source) if isinstance(source, (str, Path)) else None
     overrides = {"onset_threshold": onset_threshold, "frame_threshold": frame_threshold,
                  "min_note_frames": min_note_frames, "energy_tolerance": energy_tolerance,
-                 "reonset_threshold": reonset_threshold, "claim_neighbours": claim_neighbours}
+                 "reonset_threshold": reonset_threshold, "claim_neighbours": claim_neighbours,
+                 "onset_lookback": onset_lookback}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     check_note_settings(**overrides)  # a bad value is reported before any audio is read or network run
     check_backend(backend, precision)  # a bad choice is reported before any audio is read
@@ -213,7 +217,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
     else:
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
             else net.stream_note_embeddings(y, notes, post, progress=progress)
-        labels, empty.count = _cluster_notes(notes, E, instruments, empty.affinity_temperature, random_state,
+        labels, empty.count = group_notes(notes, E, instruments, empty.affinity_temperature, random_state,
                                              empty.polyphony_classifier)
     if not keep_embeddings:
         post.embeddings = None
@@ -225,9 +229,12 @@ def _count(instruments, notes):
     return min(count_voices(notes), max(len(notes), 1)) if instruments == "voices" else instruments
 
 
-def _cluster_notes(notes, E, instruments, temperature, random_state, classifier):
-    """Track id of each note and the count's evidence (None unless counted): K given (int) or ``"auto"``
-    (:func:`count_instruments` with the checkpoint's polyphony ``classifier``); one track skips the clustering.
+def group_notes(notes, E, instruments, temperature, random_state, classifier):
+    """Track id of each note and the count's evidence (None unless counted): what :func:`transcribe` and
+    :meth:`Transcription.regroup` do with the notes and their embeddings ``E``, for studies that cache both.
+
+    ``instruments``: K (int) or ``"auto"`` (:func:`count_instruments` with the checkpoint's polyphony
+    ``classifier``); one track skips the clustering. ``temperature``: the checkpoint's affinity temperature.
     Where every part plays one note at a time (chord probability under ``LINES_ONLY``; never without a
     classifier), no track keeps two notes at once that another track could take (:func:`one_note_at_a_time`)."""
     count = None

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mitkit.clustering import cluster_notes
 from mitkit.evaluation.benchmarks import load_benchmark
 from mitkit.evaluation.metrics import separation_metrics
 from mitkit.instrument_count import count_instruments, count_voices, estimate_n_clusters
 from mitkit.notes import NOTE_DTYPE, notes_to_seconds
+from mitkit.transcription import group_notes
 
 
 def rule_voices(notes, E, amplitudes):
@@ -79,7 +79,8 @@ def main(argv=None):
     mixes = [m for folder in args.on for m in load_benchmark(folder)]
     data = transcribe_all(mixes, args.checkpoint, args.cache)
     from mitkit.checkpoint import load_checkpoint
-    classifier = load_checkpoint(args.checkpoint).get("polyphony_classifier")
+    ckpt = load_checkpoint(args.checkpoint)
+    classifier, temperature = ckpt.get("polyphony_classifier"), float(ckpt.get("affinity_temperature", 1.0))
     for name, rule in RULES.items():
         if name == "auto":
             rule = functools.partial(rule_auto, classifier=classifier)
@@ -96,8 +97,8 @@ def main(argv=None):
             if args.separation and len(notes) > true_k:
                 est = notes_to_seconds(notes)
                 refs = mix.parts
-                for K, sink in ((true_k, sep_true), (k, sep_counted)):
-                    labels = cluster_notes(E, min(K, len(notes)), pitches=notes["pitch"], amplitudes=notes["amplitude"])
+                for K, sink in ((true_k, sep_true), (k, sep_counted)):  # as transcribe groups them
+                    labels, _ = group_notes(notes, E, min(K, len(notes)), temperature, 0, classifier)
                     sink.append(separation_metrics(refs, [est[labels == j] for j in range(K)])["separation_f1"])
         print(f"\n{name}: right on {np.mean([h for key, v in hits.items() if ' s' in key for h in v]):.1%} "
               f"of {len(data)} mixes, off by more than one on {np.mean(far):.1%}")

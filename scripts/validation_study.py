@@ -4,6 +4,8 @@ For a checkpoint and validation-split benchmark folders (``mitkit chorale-bench 
 prints, over all mixes pooled:
 
 - onset-only note F1 without and with the partial rule (``create_notes(partial_amplitude=0 / 0.6)``),
+- per folder, onset-only note F1, precision and recall with a note's start moved back to its onset peak by up
+  to 0 (off) … 48 frames (``create_notes(onset_lookback=)``),
 - separation F1 with the true K, clustering every note vs only the confident ones (``amplitudes=``),
 - how often the number of parts is counted right: ``estimate_n_clusters`` on all notes and on the
   confident ones, and ``count_voices`` at several ``min_fraction`` values.
@@ -29,6 +31,7 @@ from mitkit.notes import merge_tracks, notes_to_seconds
 from mitkit.training.tuning import mix_posteriorgrams
 
 VOICE_FRACTIONS = (0.3, 0.35, 0.4, 0.45)
+LOOKBACKS = (0, 8, 16, 24, 48)
 
 
 def main():
@@ -44,7 +47,8 @@ def main():
     th.update({k: v for k, v in (("onset_threshold", args.onset_threshold), ("frame_threshold", args.frame_threshold),
                                  ("min_note_frames", args.min_note_frames)) if v is not None})
     temperature = float(ckpt.get("affinity_temperature", 1.0))
-    mixes = [m for folder in args.on for m in load_benchmark(folder)]
+    folders = [(folder, mix) for folder in args.on for mix in load_benchmark(folder)]
+    mixes = [mix for _, mix in folders]
     posts = mix_posteriorgrams(model_from_checkpoint(ckpt), mixes, with_timbre=True)
     rows = {}
 
@@ -52,8 +56,13 @@ def main():
         rows.setdefault(key, []).append(value)
 
     warnings.simplefilter("ignore")  # empty tracks score 0 and say so
-    for mix, post in zip(mixes, posts):
+    for (folder, mix), post in zip(folders, posts):
         ref = merge_tracks(mix.parts)
+        for lookback in LOOKBACKS:
+            m = transcription_metrics(ref, notes_to_seconds(create_notes(post.frames, post.onsets, **th,
+                                                                         onset_lookback=lookback)))
+            add(f"{folder}: note F1 / P / R, onset_lookback={lookback}",
+                (m["note_f1"], m["note_precision"], m["note_recall"]))
         for partial in (0.0, 0.6):
             notes = create_notes(post.frames, post.onsets, **th, partial_amplitude=partial)
             add(f"note F1, partial_amplitude={partial}", transcription_metrics(ref, notes_to_seconds(notes))["note_f1"])
@@ -70,7 +79,7 @@ def main():
             add(f"count right, count_voices(min_fraction={f})", count_voices(notes, min_fraction=f) == K)
     print(f"{len(mixes)} mixes, thresholds {th}, affinity temperature {temperature}")
     for key, values in rows.items():
-        print(f"{key:55s} {np.mean(values):.3f}")
+        print(f"{key:55s} {' / '.join(f'{v:.4f}' for v in np.atleast_1d(np.mean(values, axis=0)))}")
 
 
 if __name__ == "__main__":

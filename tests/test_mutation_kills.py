@@ -8,7 +8,7 @@ import pytest
 
 from mitkit.constants import FRAME_RATE
 from mitkit.errors import MitkitError
-from mitkit.note_creation import remove_partial_notes
+from mitkit.note_refinement import remove_partial_notes
 from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes, validate_notes
 
 # ---- mitkit.notes.validate_notes ------------------------------------------------------------------

@@ -7,7 +7,8 @@ import pytest
 
 from mitkit.constants import FRAME_RATE, MIDI_MIN, N_PITCHES
 from mitkit.errors import MitkitError
-from mitkit.note_creation import add_inferred_onsets, check_note_settings, create_notes, remove_partial_notes
+from mitkit.note_creation import add_inferred_onsets, check_note_settings, create_notes
+from mitkit.note_refinement import remove_partial_notes, start_at_onsets
 from mitkit.notes import NOTE_DTYPE, notes_to_seconds, seconds_to_notes, validate_notes
 
 P = N_PITCHES
@@ -275,7 +276,7 @@ def random_posteriorgrams(rng, T=160):
 def test_matches_literal_reference_implementation(rng, kw):
     for _ in range(4):
         Y_F, Y_O = random_posteriorgrams(rng)
-        got = triples(create_notes(Y_F, Y_O, partial_amplitude=0, **kw))  # steps 1-3 (step 4 below)
+        got = triples(create_notes(Y_F, Y_O, partial_amplitude=0, onset_lookback=0, **kw))  # steps 1-3 (4, 5 below)
         assert sorted(got) == reference_notes(Y_F, Y_O, **kw)
         assert got == sorted(got, key=lambda n: (n[0], n[2]))
 
@@ -307,6 +308,57 @@ def test_remove_partial_notes_matches_literal_rule(rng):
             >= 0.5 * (notes["end"][i] - notes["start"][i]) for j in range(n)))]
         got = remove_partial_notes(notes)
         assert got.tolist() == notes[expected].tolist() and 0 < len(got) < n
+
+
+# ---- step 5: starts at the onset -----------------------------------------------------------------
+def test_slow_attack_starts_at_its_onset_peak():
+    Y_F, Y_O = grams()
+    Y_F[36, 20:70] = 0.8                        # MIDI 60: the frames find it at 20 ...
+    Y_F[36, 14:20] = 0.2                        # ... rising under the frame threshold before
+    Y_O[36, 12] = 0.3                           # the onset head heard it at 12, under the onset threshold
+    assert triples(create_notes(Y_F, Y_O, onset_lookback=0)) == [(20, 70, 60)]
+    assert triples(create_notes(Y_F, Y_O)) == [(12, 70, 60)]
+    assert triples(create_notes(Y_F, Y_O, onset_lookback=7)) == [(20, 70, 60)]  # 8 frames back: too far
+    Y_O[36, 12] = 0.04                          # under LOOKBACK_MIN_ONSET: noise, not an onset
+    assert triples(create_notes(Y_F, Y_O)) == [(20, 70, 60)]
+
+
+def test_a_repeated_note_keeps_its_start():
+    notes = np.array([(0, 30, 60, 0.8), (30, 60, 60, 0.8), (30, 60, 62, 0.8)], dtype=NOTE_DTYPE)
+    Y_O = np.zeros((P, 80), np.float32)
+    Y_O[36, 25] = 0.5                           # inside the note before it, at the same pitch
+    Y_O[38, 25] = 0.5                           # at pitch 62 nothing sounded before: it moves
+    assert start_at_onsets(notes, Y_O)["start"].tolist() == [0, 30, 25]
+    Y_O[38, 30] = 0.6                           # the onset at its start is the stronger: it stays
+    assert start_at_onsets(notes, Y_O)["start"].tolist() == [0, 30, 30]
+    assert start_at_onsets(notes, Y_O, lookback=0).tolist() == notes.tolist()
+
+
+def test_start_at_onsets_matches_literal_rule(rng):
+    for _ in range(5):
+        n = 80
+        notes = np.zeros(n, NOTE_DTYPE)
+        notes["start"] = rng.integers(0, 300, n)
+        notes["end"] = notes["start"] + rng.integers(1, 60, n)
+        notes["pitch"] = rng.integers(40, 52, n)
+        Y_O = (rng.random((P, 400)) ** 8).astype(np.float32)
+        got = start_at_onsets(notes, Y_O, lookback=10, min_onset=0.3)
+        for i in range(n):
+            row, s = notes["pitch"][i] - 24, int(notes["start"][i])
+            before = [int(notes["end"][j]) for j in range(n) if notes["pitch"][j] == notes["pitch"][i]
+                      and (notes["start"][j], j) < (s, i)]
+            window = [t for t in range(max(s - 10, 0, *before), s)]
+            best = max(window, key=lambda t: (Y_O[row, t], -t)) if window else None
+            moves = best is not None and Y_O[row, best] >= 0.3 and Y_O[row, best] > Y_O[row, s]
+            assert got["start"][i] == (best if moves else s), i
+        assert (got["start"] < notes["start"]).any() and (got["end"] == notes["end"]).all()
+
+
+def test_onset_lookback_is_checked():
+    Y_F, Y_O = grams()
+    for bad in (-1, 2.5, True, "24"):
+        with pytest.raises(MitkitError, match="onset_lookback"):
+            create_notes(Y_F, Y_O, onset_lookback=bad)
 
 
 # ---- conversions --------------------------------------------------------------------------------

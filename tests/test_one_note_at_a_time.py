@@ -6,7 +6,7 @@ from mitkit.checkpoint import load_checkpoint
 from mitkit.clustering import clashing_pairs, one_note_at_a_time
 from mitkit.errors import MitkitError
 from mitkit.notes import NOTE_DTYPE
-from mitkit.transcription import _cluster_notes
+from mitkit.transcription import group_notes
 
 
 def frame_notes(*rows):
@@ -77,7 +77,7 @@ def embeddings_read_as(classifier, chords: bool, n: int):
 
 
 def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, monkeypatch):
-    """_cluster_notes (transcribe's and regroup's) applies it when the notes read as one-note-at-a-time
+    """group_notes (transcribe's and regroup's) applies it when the notes read as one-note-at-a-time
     parts (K given here), and never to a chord-playing instrument or without a classifier."""
     import mitkit.transcription as transcription
     notes, _, labels = two_voices()
@@ -85,14 +85,14 @@ def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, m
     monkeypatch.setattr(transcription, "cluster_notes", lambda E, k, **kw: labels.copy())
     monkeypatch.setattr(transcription, "one_note_at_a_time", lambda n, E, lab: calls.append(lab) or lab[::-1].copy())
     lines, chords = embeddings_read_as(classifier, False, 6), embeddings_read_as(classifier, True, 6)
-    got, _ = _cluster_notes(notes, lines, 2, 0.3, 0, classifier)
+    got, _ = group_notes(notes, lines, 2, 0.3, 0, classifier)
     assert len(calls) == 1 and got.tolist() != labels.tolist()
-    assert _cluster_notes(notes, chords, 2, 0.3, 0, classifier)[0].tolist() == labels.tolist()
-    assert _cluster_notes(notes, lines, 2, 0.3, 0, None)[0].tolist() == labels.tolist()
+    assert group_notes(notes, chords, 2, 0.3, 0, classifier)[0].tolist() == labels.tolist()
+    assert group_notes(notes, lines, 2, 0.3, 0, None)[0].tolist() == labels.tolist()
     assert len(calls) == 1
     # the gate: the notes' mean chord probability under LINES_ONLY (0.5), stricter than the count's lines (0.6)
     for probability, applied in ((0.45, True), (0.55, False)):
         monkeypatch.setattr(transcription, "chord_probability", lambda E, a, c, p=probability: p)
         calls.clear()
-        _cluster_notes(notes, lines, 2, 0.3, 0, classifier)
+        group_notes(notes, lines, 2, 0.3, 0, classifier)
         assert len(calls) == applied, probability

@@ -86,7 +86,7 @@ def test_checkpoint_settings_reach_create_notes(tuned_checkpoint, excerpt, spies
 @pytest.mark.parametrize("override", [{"onset_threshold": 0.62}, {"frame_threshold": 0.41},
                                       {"min_note_frames": 5}, {"energy_tolerance": 3},
                                       {"onset_threshold": 0.35, "frame_threshold": 0.5}, {"reonset_threshold": 0.07},
-                                      {"claim_neighbours": False}])
+                                      {"claim_neighbours": False}, {"onset_lookback": 0}, {"onset_lookback": 40}])
 def test_keyword_overrides_win(tuned_checkpoint, short, spies, override):
     t = mitkit.transcribe(short, sr=C.SAMPLE_RATE, instruments=1, checkpoint=tuned_checkpoint, **override)
     [kwargs] = spies["create_notes"].calls
@@ -148,9 +148,11 @@ def test_cli_options_reach_the_transcription(tuned_checkpoint, short, tmp_path):
     sf.write(audio, short, C.SAMPLE_RATE)
     out = tmp_path / "out"
     assert main(["transcribe", str(audio), "--out", str(out), "-k", "1", "--checkpoint", str(tuned_checkpoint),
-                 "--onset-threshold", "0.6", "--frame-threshold", "0.2", "--min-note-frames", "6"]) == 0
+                 "--onset-threshold", "0.6", "--frame-threshold", "0.2", "--min-note-frames", "6",
+                 "--onset-lookback", "0"]) == 0
     d = json.loads((out / "x.json").read_text())
-    assert d["thresholds"] == {**TUNED, "onset_threshold": 0.6, "frame_threshold": 0.2, "min_note_frames": 6}
+    assert d["thresholds"] == {**TUNED, "onset_threshold": 0.6, "frame_threshold": 0.2, "min_note_frames": 6,
+                               "onset_lookback": 0}
     assert main(["transcribe", str(audio), "--out", str(out), "-k", "1", "--checkpoint", str(tuned_checkpoint),
                  "--overwrite"]) == 0
     assert json.loads((out / "x.json").read_text())["thresholds"] == TUNED
