@@ -137,8 +137,8 @@ def _cmd_train(args):
 def _add_keep_recall_on(p, when: str = ""):
     p.add_argument("--keep-recall-on", nargs="+", default=[], metavar="BENCHMARK",
                    help=when + "validation benchmark folders (e.g. notes played at their written length) on which "
-                        "the refinements after the threshold grid (re-onsets, neighbour claims, onset thresholds "
-                        "that follow the audio's level) must lower no recall of repeated, short or other notes")
+                        "the tuned thresholds must lower no recall of repeated, short or other notes below the "
+                        "checkpoint's present thresholds (without any: below the threshold grid's best)")
 
 
 def _cmd_tune(args):

@@ -17,7 +17,8 @@ GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid"
 def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys, monkeypatch):
     """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled) and guarded
     (--keep-recall-on): `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the
-    grid among the refinements that lower no kind of note's recall there."""
+    grid and its refinements among those that lower no kind of note's recall there below the checkpoint's present
+    thresholds (which compete too)."""
     import functools
 
     monkeypatch.setattr(tuning, "tune_thresholds", functools.partial(tuning.tune_thresholds, **GRID))
@@ -36,8 +37,8 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
 
 def _check_the_tuned_values_are_the_best(back, bench):
     """Recompute every grid point here (with the metrics directly, not the tuner's own scorer): the stored
-    thresholds must be the grid's best (note F1, then frame F1), refined only where no kind of note's recall
-    drops, the temperature the first best separation F1 at those thresholds, and the stored validation
+    thresholds must be the best (note F1, then frame F1) of the checkpoint's present thresholds and the grid
+    points that find no kind of note less often than those, refined only under the same guard, the temperature the first best separation F1 at those thresholds, and the stored validation
     metrics their scores. A tuner that kept any other setting fails."""
     import itertools
 
@@ -65,16 +66,24 @@ def _check_the_tuned_values_are_the_best(back, bench):
     for onset, frame, min_frames in itertools.product(GRID["onset_grid"], GRID["frame_grid"], GRID["min_note_grid"]):
         grid[(onset, frame, min_frames)] = score({"onset_threshold": onset, "frame_threshold": frame,
                                                   "min_note_frames": min_frames})
-    best = max(grid, key=grid.get)  # the first best, as the tuner scans
-    want = dict(zip(("onset_threshold", "frame_threshold", "min_note_frames"), best))
-    want_score = grid[best]
-    floor = recalls(want)
-    def better(candidate):  # strictly better, and no kind of note found less often than at the grid's best
-        return score(candidate) > want_score and all(r >= floor[k] for k, r in recalls(candidate).items())
+    baseline = load_checkpoint()["thresholds"]  # the copy's present thresholds: the guard keeps their recall
+    floor = recalls(baseline)
 
+    def allowed(candidate):  # no kind of note found less often than at the present thresholds
+        return all(r >= floor[k] for k, r in recalls(candidate).items())
+
+    candidates = [dict(baseline)] + [dict(zip(("onset_threshold", "frame_threshold", "min_note_frames"), point))
+                                     for point in grid if allowed(dict(zip(("onset_threshold", "frame_threshold",
+                                                                            "min_note_frames"), point)))]
+    scores = [score(c) for c in candidates]
+    want = candidates[scores.index(max(scores))]  # the first best, as the tuner scans
+    want_score = score(want)
+    def better(candidate):  # strictly better, and allowed
+        return score(candidate) > want_score and allowed(candidate)
+
+    base = dict(want)
     for reonset in GRID["reonset_grid"][1:]:  # then re-onsets at that point, kept only when strictly better
-        candidate = {**dict(zip(("onset_threshold", "frame_threshold", "min_note_frames"), best)),
-                     "reonset_threshold": reonset}
+        candidate = {**base, "reonset_threshold": reonset}
         if better(candidate):
             want, want_score = candidate, score(candidate)
     candidate = {**want, "claim_neighbours": False}  # then the neighbour claims, off only when strictly better
@@ -158,6 +167,23 @@ def test_tuning_keeps_to_the_refinements_the_guard_allows():
     kept, metrics = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)])
     assert kept == {"onset_threshold": 0.6, "frame_threshold": 0.3, "min_note_frames": 4}
     assert metrics["val_note_f1"] == pytest.approx(2 / 3)  # the spurious split stays: 1 of 2 notes right
+
+
+def test_with_a_baseline_the_guard_holds_on_the_grid_too():
+    """Given the thresholds a checkpoint has now, no grid point may find a kind of note less often than they do on
+    the guarded mix, and they compete themselves: the re-attack that onset 0.7 loses keeps 0.6."""
+    post = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66)])
+    tuned = mix_of([(36, 10, 70, 1.0)])
+    guarded = mix_of([(36, 10, 40, 1.0), (36, 40, 70, 1.0)])
+    grid = {"onset_grid": (0.6, 0.7), "frame_grid": (0.3,), "min_note_grid": (4,), "reonset_grid": (None,)}
+    present = {"onset_threshold": 0.6, "frame_threshold": 0.3, "min_note_frames": 4}
+    free, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)])
+    assert free["onset_threshold"] == 0.7  # without a baseline the grid's best is its own floor
+    kept, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)],
+                                     baseline=present)
+    assert kept == present
+    unguarded, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, baseline=present)
+    assert unguarded["onset_threshold"] == 0.7  # a baseline alone guards nothing
 
 
 def test_a_missing_guard_folder_is_named_before_any_work(example_benchmark, tmp_path, capsys):

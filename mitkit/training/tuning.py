@@ -102,7 +102,7 @@ def lowers_no_recall(mixes, posteriorgrams, baseline: dict):
 
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
                     reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None,
-                    keep_recall=()) -> tuple[dict, dict]:
+                    keep_recall=(), baseline: dict | None = None) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
 
     Parameters
@@ -110,10 +110,12 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     model : MitNet in eval mode.
     mixes : list of :class:`mitkit.evaluation.benchmarks.BenchmarkMix` from the *validation* split.
     keep_recall : ``(mix, posteriorgram)`` pairs (e.g. notes played at their written length; they may be among
-        ``mixes``) on which the refinements after the grid (re-onsets, neighbour claims, onset thresholds
-        that follow the audio's onset level) must lower the recall of no kind of note (repeated, short,
-        other) below the grid's best setting's (:func:`lowers_no_recall`); a refinement that would is not
-        tried. Empty: every one is tried.
+        ``mixes``) on which the chosen thresholds must lower the recall of no kind of note (repeated, short,
+        other) below ``baseline``'s (:func:`lowers_no_recall`): a grid point or a refinement after the grid
+        (re-onsets, neighbour claims, onset thresholds that follow the audio's onset level) that would is
+        not tried. Empty: every one is tried.
+    baseline : the thresholds whose recall ``keep_recall`` keeps, e.g. those the checkpoint has now (they are
+        a candidate too); None: the grid's best, and only the refinements are guarded.
 
     Returns
     -------
@@ -128,8 +130,13 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     references = [merge_tracks(mix.parts) for mix in mixes]
     grid = [{"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
             for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid)]
+    guarded = ([mix for mix, _ in keep_recall], [p for _, p in keep_recall])
+    if baseline is not None:
+        allowed = lowers_no_recall(*guarded, baseline)
+        grid = [dict(baseline), *filter(allowed, grid)]
     best = _best_thresholds(references, posteriorgrams, grid)
-    allowed = lowers_no_recall([mix for mix, _ in keep_recall], [p for _, p in keep_recall], best[0])
+    if baseline is None:
+        allowed = lowers_no_recall(*guarded, best[0])
     # a second, one-dimensional search for re-onsets: the grid above stays affordable
     best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
         {**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None))])
@@ -190,7 +197,8 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
 
     ``keep_recall_on``: validation benchmark folders (among those or besides them, e.g. notes played at their
     written length) on which no refinement after the threshold grid may lower the recall of any kind of
-    note (``tune_thresholds(keep_recall=...)``); folders only named here are not scored, only guarded."""
+    note below the checkpoint's present thresholds' (``tune_thresholds(keep_recall=..., baseline=...)``; without
+    thresholds, below the grid's best); folders only named here are not scored, only guarded."""
     ckpt = load_checkpoint(path)
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
     mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
@@ -203,7 +211,8 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     by_audio = {Path(mix.audio).resolve(): post for mix, post in zip(everything, posteriorgrams)}
     keep_recall = [(mix, by_audio[Path(mix.audio).resolve()]) for mix in guard]
     posteriorgrams = posteriorgrams[:len(mixes)]
-    thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall)
+    thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall,
+                                          baseline=ckpt.get("thresholds") or None)
     temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
                                                         posteriorgrams=posteriorgrams)
     ckpt["thresholds"] = thresholds
