@@ -293,13 +293,19 @@ def test_weak_note_on_a_partial_is_dropped():
     assert [n[2] for n in triples(create_notes(Y_F, Y_O))] == [48, 64, 67]
 
 
+def random_notes(rng, n: int, last_start: int, longest: int, pitches) -> np.ndarray:
+    """n notes starting in 0 … last_start - 1, 1 … longest - 1 frames long, at the given MIDI pitches."""
+    notes = np.zeros(n, NOTE_DTYPE)
+    notes["start"] = rng.integers(0, last_start, n)
+    notes["end"] = notes["start"] + rng.integers(1, longest, n)
+    notes["pitch"] = pitches
+    return notes
+
+
 def test_remove_partial_notes_matches_literal_rule(rng):
     for _ in range(5):
         n = 60
-        notes = np.zeros(n, NOTE_DTYPE)
-        notes["start"] = rng.integers(0, 200, n)
-        notes["end"] = notes["start"] + rng.integers(1, 80, n)
-        notes["pitch"] = rng.integers(40, 60, n) + rng.choice([0, 12, 19, 24, 28, 31], n)
+        notes = random_notes(rng, n, 200, 80, rng.integers(40, 60, n) + rng.choice([0, 12, 19, 24, 28, 31], n))
         notes["amplitude"] = rng.uniform(0.3, 1.0, n)
         expected = [i for i in range(n) if not (notes["amplitude"][i] < 0.6 and any(
             notes["amplitude"][j] > notes["amplitude"][i]
@@ -337,10 +343,7 @@ def test_a_repeated_note_keeps_its_start():
 def test_start_at_onsets_matches_literal_rule(rng):
     for _ in range(5):
         n = 80
-        notes = np.zeros(n, NOTE_DTYPE)
-        notes["start"] = rng.integers(0, 300, n)
-        notes["end"] = notes["start"] + rng.integers(1, 60, n)
-        notes["pitch"] = rng.integers(40, 52, n)
+        notes = random_notes(rng, n, 300, 60, rng.integers(40, 52, n))
         Y_O = (rng.random((P, 400)) ** 8).astype(np.float32)
         got = start_at_onsets(notes, Y_O, lookback=10, min_onset=0.3)
         for i in range(n):
