@@ -340,6 +340,25 @@ def test_a_repeated_note_keeps_its_start():
     assert start_at_onsets(notes, Y_O, lookback=0).tolist() == notes.tolist()
 
 
+def test_start_at_onsets_edges():
+    notes = np.array([(20, 60, 60, 0.8)], dtype=NOTE_DTYPE)
+    Y_O = np.zeros((P, 80), np.float32)
+    Y_O[36, 10] = 0.25                          # exactly min_onset (0.25 is exact in float32): enough
+    assert start_at_onsets(notes, Y_O, min_onset=0.25)["start"].tolist() == [10]
+    assert start_at_onsets(notes, Y_O, min_onset=0.26)["start"].tolist() == [20]
+    Y_O[36, 20] = 0.25                          # as strong at the start itself: not stronger, it stays
+    assert start_at_onsets(notes, Y_O)["start"].tolist() == [20]
+    Y_O[36, 20], Y_O[36, 14] = 0.0, 0.25        # a tie: the earlier frame
+    assert start_at_onsets(notes, Y_O)["start"].tolist() == [10]
+    assert start_at_onsets(notes, Y_O, lookback=10)["start"].tolist() == [10]  # 10 frames back is in reach
+    assert start_at_onsets(notes, Y_O, lookback=9)["start"].tolist() == [14]
+    Y_O[36, 0] = 0.9                            # at frame 0, in reach of a note starting at 5
+    assert start_at_onsets(np.array([(5, 30, 60, 0.8)], dtype=NOTE_DTYPE), Y_O)["start"].tolist() == [0]
+    for bad in (-1, 1.5, True):
+        with pytest.raises(MitkitError, match="onset_lookback"):
+            start_at_onsets(notes, Y_O, lookback=bad)
+
+
 def test_start_at_onsets_matches_literal_rule(rng):
     for _ in range(5):
         n = 80
