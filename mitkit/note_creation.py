@@ -341,7 +341,7 @@ def create_notes(
     claim_neighbours : bool, default True
         A kept note also makes its frames inactive at the semitones either side (basic-pitch's rule).
         False keeps notes a semitone from a sounding one; chosen on validation with the model (the bundled
-        model's tuned thresholds turn it off).
+        model's thresholds keep it on since they were retuned with step 5; they had turned it off before).
     onset_reference : float in (0, 1] or None (default: off)
         The onset level (:func:`mitkit.onset_level.onset_level`) of the validation audio ``onset_threshold``
         was tuned on: the onset and re-onset thresholds then follow this audio's own level

@@ -144,7 +144,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         onset level (``onset_reference``, :func:`mitkit.onset_level.scale_to_onset_level`); an onset or
         re-onset threshold given here applies as given.
     claim_neighbours : whether a note silences the semitones either side of it (basic-pitch's rule; the bundled
-        model's tuned value is False); None takes the checkpoint's.
+        model keeps it on); None takes the checkpoint's.
     onset_lookback : how many frames a note's start may move back, to the onset peak it grew from, where the
         frame posterior found it late (slow attacks; :func:`mitkit.note_refinement.start_at_onsets`); 0 keeps
         the frames' starts; None takes the checkpoint's (24 when it has none).
