@@ -196,9 +196,9 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     metrics) into that checkpoint. Returns the thresholds.
 
     ``keep_recall_on``: validation benchmark folders (among those or besides them, e.g. notes played at their
-    written length) on which no refinement after the threshold grid may lower the recall of any kind of
-    note below the checkpoint's present thresholds' (``tune_thresholds(keep_recall=..., baseline=...)``; without
-    thresholds, below the grid's best); folders only named here are not scored, only guarded."""
+    written length) on which the tuned thresholds may lower the recall of no kind of note below the checkpoint's
+    present thresholds' (``tune_thresholds(keep_recall=..., baseline=...)``; where it has none, the grid's best
+    is the floor of the refinements after it); folders only named here are not scored, only guarded."""
     ckpt = load_checkpoint(path)
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
     mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
