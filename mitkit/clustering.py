@@ -384,8 +384,6 @@ def notes_from_frame_clusters(Y_F, Y_O, label_map, n_clusters: int | None = None
     return notes[order], labels[order]
 
 
-
-
 #: Two notes of one track clash when they overlap by more than this share of the shorter one (a created note
 #: often rings a little into the next one of its instrument; a clash is one note sounding over another).
 CLASH_OVERLAP = 0.8

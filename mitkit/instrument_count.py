@@ -371,7 +371,7 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
         return InstrumentCount(k=timbres, timbres=timbres,
                                reason=f"{timbres} timbre groups (this checkpoint has no polyphony classifier)")
     p = polyphonic_probability(E, classifier)
-    chord_probability = float(p[core].mean())
+    mean_chord = float(p[core].mean())  # chord_probability(), from the p computed here
     n_frames = int(notes["end"].max())
     sounding = sounding_counts(notes, n_frames)
     n_sounding = np.sum(sounding > 0)
@@ -380,22 +380,22 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
                                   max_instruments)
     lines = at_once_for(line_shares, PRESENCE_FRACTION)
     counts = {"lines": voices, "chords and lines": int(np.clip(lines + 1, 2, max_instruments)), "chords": 1}
-    reading = ("chords" if chord_probability >= CHORDS_ONLY else
-               "chords and lines" if chord_probability >= CHORDS_PRESENT else "lines")
+    reading = ("chords" if mean_chord >= CHORDS_ONLY else
+               "chords and lines" if mean_chord >= CHORDS_PRESENT else "lines")
     nearest = "chords and lines"  # the reading across the nearest threshold
     if reading == "chords and lines":
-        nearest = "chords" if CHORDS_ONLY - chord_probability < chord_probability - CHORDS_PRESENT else "lines"
+        nearest = "chords" if CHORDS_ONLY - mean_chord < mean_chord - CHORDS_PRESENT else "lines"
     k, runner_up = counts[reading], counts[nearest]
-    reason = {"lines": f"one-note-at-a-time parts (chord probability {chord_probability:.2f} < {CHORDS_PRESENT}): "
+    reason = {"lines": f"one-note-at-a-time parts (chord probability {mean_chord:.2f} < {CHORDS_PRESENT}): "
                        f"{voices} sound at once",
-              "chords and lines": f"a chord-playing instrument (chord probability {chord_probability:.2f}) and "
+              "chords and lines": f"a chord-playing instrument (chord probability {mean_chord:.2f}) and "
                                   f"{k - 1} line{'s' * (k > 2)} besides it"
                                   + (f" (the reading's least; {lines} found)" if lines + 1 < k else
                                      f" (the cap; {lines} found)" if lines + 1 > k else ""),
               "chords": f"one chord-playing instrument plays everything (chord probability "
-                        f"{chord_probability:.2f} >= {CHORDS_ONLY})"}[reading]
+                        f"{mean_chord:.2f} >= {CHORDS_ONLY})"}[reading]
     return InstrumentCount(k=k, runner_up=None if runner_up == k else runner_up,
-                           chord_probability=chord_probability, reading=reading, voices=voices, lines=lines,
+                           chord_probability=mean_chord, reading=reading, voices=voices, lines=lines,
                            line_shares=line_shares, timbres=timbres, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
 
 

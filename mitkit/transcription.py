@@ -109,7 +109,7 @@ class Transcription:
         if instruments != 1 and self.embeddings is None:
             raise MitkitError("regroup needs note embeddings: transcribe with instruments != 1 first")
         labels, count = group_notes(self.frame_notes, self.embeddings, instruments, self.affinity_temperature,
-                                       random_state, self.polyphony_classifier)
+                                    random_state, self.polyphony_classifier)
         result = replace(self, tracks=[], count=count)
         return _assemble(self.frame_notes, labels, self.embeddings, result)
 
@@ -218,7 +218,7 @@ def transcribe(source, *, sr: int | None = None, instruments="auto", checkpoint=
         E = note_embeddings(notes, post.frames, post.embeddings) if one_pass \
             else net.stream_note_embeddings(y, notes, post, progress=progress)
         labels, empty.count = group_notes(notes, E, instruments, empty.affinity_temperature, random_state,
-                                             empty.polyphony_classifier)
+                                          empty.polyphony_classifier)
     if not keep_embeddings:
         post.embeddings = None
     return _assemble(notes, labels, E, empty)

@@ -47,8 +47,8 @@ def main():
     th.update({k: v for k, v in (("onset_threshold", args.onset_threshold), ("frame_threshold", args.frame_threshold),
                                  ("min_note_frames", args.min_note_frames)) if v is not None})
     temperature = float(ckpt.get("affinity_temperature", 1.0))
-    folders = [(folder, mix) for folder in args.on for mix in load_benchmark(folder)]
-    mixes = [mix for _, mix in folders]
+    folder_mixes = [(folder, mix) for folder in args.on for mix in load_benchmark(folder)]
+    mixes = [mix for _, mix in folder_mixes]
     posts = mix_posteriorgrams(model_from_checkpoint(ckpt), mixes, with_timbre=True)
     rows = {}
 
@@ -56,7 +56,7 @@ def main():
         rows.setdefault(key, []).append(value)
 
     warnings.simplefilter("ignore")  # empty tracks score 0 and say so
-    for (folder, mix), post in zip(folders, posts):
+    for (folder, mix), post in zip(folder_mixes, posts):
         ref = merge_tracks(mix.parts)
         for lookback in LOOKBACKS:
             m = transcription_metrics(ref, notes_to_seconds(create_notes(post.frames, post.onsets, **th,

@@ -30,7 +30,6 @@ def add_synth_commands(sub):
         p.set_defaults(func=run)
 
 
-
 def add_synth_arguments(p: argparse.ArgumentParser) -> None:
     """Arguments of ``mitkit synth`` (for :mod:`mitkit.cli`)."""
     p.add_argument("--out", required=True, help="dataset folder (created; an existing one is resumed)")
