@@ -29,7 +29,10 @@ GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden" / "example.jso
 FORMAT = "mitkit-golden"
 VERSION = 1
 RUNS = {"default": {}, "k4": {"instruments": 4}}  # name -> keyword arguments of mitkit.transcription
-FLOAT_TOL = 1e-6  # absolute tolerance of every float when comparing (values are rounded to 6 decimals)
+#: Absolute tolerance of every float when comparing (values are rounded to 6 decimals). Not 1e-6: float32
+#: kernels differ a little between CPUs (an AVX-512/AMX Xeon against the AVX2 EPYC the file was written on
+#: moved four note amplitudes by one in the 6th decimal, which rounding turns into 1e-6 plus an ulp).
+FLOAT_TOL = 1e-5
 
 
 def _sha256(path) -> str:
