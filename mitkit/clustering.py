@@ -29,7 +29,8 @@ polyphony instead of the embeddings (``instruments="voices"``).
 When every instrument plays one note at a time (the notes' mean chord probability under ``LINES_ONLY``),
 :func:`one_note_at_a_time` then moves a note out of a track where it overlaps another note to the
 best-fitting track that is silent then (mitkit's; two instruments of one family, like a quartet's violins,
-share a timbre cluster otherwise).
+share a timbre cluster otherwise). Where a chord-playing instrument plays too, its tracks are exempt
+(``chord_tracks``): they keep their chords and may take any note.
 
 The frame-level alternative (the paper's comparison): :func:`cluster_frames` clusters every active
 bin, then :func:`notes_from_frame_clusters` makes notes separately inside each cluster.
@@ -413,8 +414,8 @@ def clashing_pairs(notes, min_overlap: float = CLASH_OVERLAP) -> np.ndarray:
     return np.array(sorted(pairs), np.int64).reshape(-1, 2)
 
 
-def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, max_loss: float = CLASH_MAX_LOSS,
-                       max_rounds: int = 5) -> np.ndarray:
+def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float = CLASH_OVERLAP,
+                       max_loss: float = CLASH_MAX_LOSS, max_rounds: int = 5) -> np.ndarray:
     """Track ids in which, as far as timbre allows, no track plays two notes at once: for ensembles whose
     instruments each play one note at a time (``transcribe`` calls it where the notes' mean chord probability
     is under :data:`~mitkit.instrument_count.LINES_ONLY`; never for a piano).
@@ -427,6 +428,8 @@ def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, 
     Parameters
     ----------
     notes : NOTE_DTYPE array (frames); E : (N, D) unit note embeddings; labels : (N,) track ids 0..K-1.
+    chord_tracks : track ids of chord-playing instruments (a piano beside the lines): they keep the notes they
+        play at once, and a clashing note may always move to one of them.
 
     Returns
     -------
@@ -446,6 +449,7 @@ def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, 
     if len(labels) != len(notes) or len(E) != len(notes):
         raise MitkitError(f"notes ({len(notes)}), E ({len(E)}) and labels ({len(labels)}) must have one row per note")
     K = int(labels.max()) + 1 if labels.size else 0
+    chords = np.isin(np.arange(K), np.asarray(chord_tracks, np.int64))
     pairs = clashing_pairs(notes, min_overlap)
     if K < 2 or not len(pairs):
         return labels
@@ -458,9 +462,10 @@ def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, 
         fit = E @ (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), EPS)).T  # (N, K)
         moved = False
         for i, j in pairs:
-            if labels[i] != labels[j]:
+            if labels[i] != labels[j] or chords[labels[i]]:
                 continue
-            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit)) is not None]
+            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit, chords))
+                     is not None]
             loss, x, k = min(moves, default=(max_loss, None, None))  # ties: the first of the pair, as scanned
             if loss < max_loss:
                 labels[x] = k
@@ -470,11 +475,11 @@ def one_note_at_a_time(notes, E, labels, *, min_overlap: float = CLASH_OVERLAP, 
     return labels
 
 
-def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray):
-    """``(fit lost, x, track)`` for moving note ``x`` to the best-fitting track where none of its clashing
-    ``partners`` plays; None when every other track is taken."""
+def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray, chords: np.ndarray):
+    """``(fit lost, x, track)`` for moving note ``x`` to the best-fitting other track where none of its clashing
+    ``partners`` plays, or to a chord track (``chords[k]``); None when every other track is taken."""
     taken = set(labels[partners].tolist())
-    free = [k for k in range(fit.shape[1]) if k not in taken]
+    free = [k for k in range(fit.shape[1]) if k != labels[x] and (chords[k] or k not in taken)]
     if not free:
         return None
     k = max(free, key=lambda k: fit[x, k])

@@ -3,6 +3,7 @@
 - :func:`count_instruments` (``instruments="auto"``): one-note-at-a-time lines count once each, a
   chord-playing instrument (recognised by a small classifier on note embeddings, stored in the checkpoint)
   counts once however many notes it plays; reports its evidence (:class:`InstrumentCount`).
+- :func:`chord_tracks`: which tracks of a grouping hold a chord-playing instrument (exempt from one note at a time).
 - :func:`count_voices` (``instruments="voices"``): the number of notes that sound at once for a large
   enough share of the time (right for parts that play one note at a time, wrong for a piano).
 - :func:`estimate_n_clusters`: timbre groups from the eigengap of the note embeddings' affinity, checked by
@@ -260,9 +261,9 @@ POLYPHONIC_PROBABILITY = 0.5
 CHORDS_PRESENT = 0.6
 CHORDS_ONLY = 0.7
 
-#: Mean chord-playing probability under which the tracks are kept to one note at a time
+#: Mean chord-playing probability under which every track is kept to one note at a time
 #: (mitkit.clustering.one_note_at_a_time): the notes are, on average, more likely from one-note-at-a-time
-#: instruments. Stricter than CHORDS_PRESENT, because a chord-playing instrument read as lines loses chord notes
+#: instruments. At or above it the tracks read as chord-playing (:func:`chord_tracks`) are exempt. Stricter than CHORDS_PRESENT, because a chord-playing instrument read as lines loses chord notes
 #: to the melody's track: on the validation count benchmark (K given) a chord-playing instrument with 1-3 melody
 #: instruments 0.6425 without the step, 0.6386 / 0.6365 / 0.6334 with it below 0.5 / 0.55 / 0.6; the
 #: one-note-at-a-time mixes 0.7007 -> 0.7146 / 0.7177 / 0.7176; the validation chorales and quartets even
@@ -330,6 +331,22 @@ def chord_probability(E, amplitudes, classifier: dict) -> float:
     at a time, the "lines" reading of :func:`count_instruments`; below ``LINES_ONLY`` the tracks are kept to
     one note at a time)."""
     return float(polyphonic_probability(E, classifier)[core_notes(amplitudes)].mean())
+
+
+def chord_tracks(E, labels, classifier: dict) -> list[int]:
+    """Track ids read as chord-playing instruments: those whose notes' mean :func:`polyphonic_probability`
+    reaches ``POLYPHONIC_PROBABILITY``, and always the track with the highest mean (where the notes' chord
+    probability says a chord-playing instrument plays, one track holds it).
+
+    >>> classifier = {"coef": [4.0, 0.0], "intercept": 0.0}   # the first dimension says "chords"
+    >>> E = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]])
+    >>> chord_tracks(E, np.array([0, 0, 1, 1]), classifier)
+    [0]
+    """
+    labels = np.asarray(labels)
+    p = polyphonic_probability(E, classifier)
+    mean = np.array([p[labels == k].mean() if np.any(labels == k) else 0.0 for k in range(int(labels.max()) + 1)])
+    return sorted(set(np.flatnonzero(mean >= POLYPHONIC_PROBABILITY).tolist()) | {int(mean.argmax())})
 
 
 def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int = MAX_INSTRUMENTS,

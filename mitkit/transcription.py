@@ -32,6 +32,7 @@ from mitkit.instrument_count import (
     InstrumentCount,
     check_instruments,
     chord_probability,
+    chord_tracks,
     count_instruments,
     count_voices,
 )
@@ -235,8 +236,10 @@ def group_notes(notes, E, instruments, temperature, random_state, classifier):
 
     ``instruments``: K (int) or ``"auto"`` (:func:`count_instruments` with the checkpoint's polyphony
     ``classifier``); one track skips the clustering. ``temperature``: the checkpoint's affinity temperature.
-    Where every part plays one note at a time (chord probability under ``LINES_ONLY``; never without a
-    classifier), no track keeps two notes at once that another track could take (:func:`one_note_at_a_time`)."""
+    With a classifier, no track keeps two notes at once that another track could take
+    (:func:`one_note_at_a_time`), but for the tracks read as chord-playing (:func:`chord_tracks`) where the
+    notes' chord probability reaches ``LINES_ONLY`` (a piano beside melody instruments): they keep their chords
+    and may take any note."""
     count = None
     if instruments == "auto":
         count = count_instruments(notes, E, classifier, random_state=random_state)
@@ -247,10 +250,10 @@ def group_notes(notes, E, instruments, temperature, random_state, classifier):
         raise MitkitError(f"instruments={instruments} must be at most the number of notes found ({len(notes)})")
     labels = cluster_notes(E, instruments, random_state=random_state, pitches=notes["pitch"],
                            amplitudes=notes["amplitude"], temperature=temperature)
-    lines = classifier is not None and (count.chord_probability if count is not None else
-                                        chord_probability(E, notes["amplitude"], classifier)) < LINES_ONLY
-    if lines:
-        labels = order_labels_by_pitch(one_note_at_a_time(notes, E, labels), notes["pitch"])
+    if classifier is not None:
+        chords = count.chord_probability if count is not None else chord_probability(E, notes["amplitude"], classifier)
+        exempt = chord_tracks(E, labels, classifier) if chords >= LINES_ONLY else ()
+        labels = order_labels_by_pitch(one_note_at_a_time(notes, E, labels, chord_tracks=exempt), notes["pitch"])
     return labels, count
 
 

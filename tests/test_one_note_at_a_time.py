@@ -77,22 +77,55 @@ def embeddings_read_as(classifier, chords: bool, n: int):
 
 
 def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, monkeypatch):
-    """group_notes (transcribe's and regroup's) applies it when the notes read as one-note-at-a-time
-    parts (K given here), and never to a chord-playing instrument or without a classifier."""
+    """group_notes (transcribe's and regroup's) applies it with a classifier: to every track when the notes
+    read as one-note-at-a-time parts (K given here), with the chord-playing tracks exempt otherwise, and
+    never without a classifier."""
     import mitkit.transcription as transcription
     notes, _, labels = two_voices()
     calls = []
     monkeypatch.setattr(transcription, "cluster_notes", lambda E, k, **kw: labels.copy())
-    monkeypatch.setattr(transcription, "one_note_at_a_time", lambda n, E, lab: calls.append(lab) or lab[::-1].copy())
+    monkeypatch.setattr(transcription, "one_note_at_a_time",
+                        lambda n, E, lab, chord_tracks: calls.append(list(chord_tracks)) or lab[::-1].copy())
     lines, chords = embeddings_read_as(classifier, False, 6), embeddings_read_as(classifier, True, 6)
     got, _ = group_notes(notes, lines, 2, 0.3, 0, classifier)
-    assert len(calls) == 1 and got.tolist() != labels.tolist()
-    assert group_notes(notes, chords, 2, 0.3, 0, classifier)[0].tolist() == labels.tolist()
+    assert calls == [[]] and got.tolist() != labels.tolist()
+    group_notes(notes, chords, 2, 0.3, 0, classifier)
+    assert calls[-1] == [0, 1]  # every track reads as chord-playing: all exempt
+    calls.clear()
     assert group_notes(notes, lines, 2, 0.3, 0, None)[0].tolist() == labels.tolist()
-    assert len(calls) == 1
+    assert calls == []
     # the gate: the notes' mean chord probability under LINES_ONLY (0.5), stricter than the count's lines (0.6)
-    for probability, applied in ((0.45, True), (0.55, False)):
+    for probability, exempt in ((0.45, []), (0.55, [0])):
         monkeypatch.setattr(transcription, "chord_probability", lambda E, a, c, p=probability: p)
         calls.clear()
         group_notes(notes, lines, 2, 0.3, 0, classifier)
-        assert len(calls) == applied, probability
+        assert calls == [exempt], probability  # no track reads as chord-playing: the likeliest one is exempt
+
+
+def piano_and_violin():
+    """A piano (track 0, embedding near [1, 0]) plays a chord while a violin (track 1, near [0, 1]) plays a
+    note; a second piano note was clustered with the violin, where it sounds over the violin's note."""
+    notes = frame_notes((0, 60, 48), (0, 60, 52), (0, 60, 55), (0, 60, 76), (0, 60, 64))
+    E = np.array([[1, 0], [1, 0.1], [0.95, 0.3], [0, 1], [0.7, 0.714]], float)
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    return notes, E, np.array([0, 0, 0, 1, 1])
+
+
+def test_a_chord_track_keeps_its_chords_and_takes_clashing_notes():
+    notes, E, labels = piano_and_violin()
+    assert one_note_at_a_time(notes, E, labels, chord_tracks=[0]).tolist() == [0, 0, 0, 1, 0]
+    # without the exemption the piano's chord notes are pushed into the violin's track and nothing fits
+    assert one_note_at_a_time(notes, E, labels).tolist() != [0, 0, 0, 1, 0]
+    # an exempt track that holds clashing notes keeps them; every track exempt: nothing moves
+    assert one_note_at_a_time(notes, E, np.array([1, 1, 1, 0, 0]), chord_tracks=[0, 1]).tolist() == [1, 1, 1, 0, 0]
+
+
+def test_chord_tracks_are_the_likeliest_and_those_read_as_chord_playing(classifier):
+    from mitkit.instrument_count import chord_tracks
+    chords, lines = embeddings_read_as(classifier, True, 3), embeddings_read_as(classifier, False, 3)
+    E = np.concatenate([lines, chords])
+    assert chord_tracks(E, np.array([0, 0, 0, 1, 1, 1]), classifier) == [1]
+    one_chord_note = np.concatenate([chords[:1], lines[:2], lines])  # track 0 reads 1/3 chord-playing
+    assert chord_tracks(one_chord_note, np.array([0, 0, 0, 1, 1, 1]), classifier) == [0]  # none: the likelier
+    assert chord_tracks(np.concatenate([chords, chords]), np.array([0, 0, 0, 1, 1, 1]), classifier) == [0, 1]
+    assert chord_tracks(E, np.array([0, 0, 0, 2, 2, 2]), classifier) == [2]  # an empty track is never one
