@@ -416,9 +416,9 @@ def clashing_pairs(notes, min_overlap: float = CLASH_OVERLAP) -> np.ndarray:
 
 def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float = CLASH_OVERLAP,
                        max_loss: float = CLASH_MAX_LOSS, max_rounds: int = 5) -> np.ndarray:
-    """Track ids in which, as far as timbre allows, no track plays two notes at once: for ensembles whose
-    instruments each play one note at a time (``transcribe`` calls it where the notes' mean chord probability
-    is under :data:`~mitkit.instrument_count.LINES_ONLY`; never for a piano).
+    """Track ids in which, as far as timbre allows, no track plays two notes at once: for instruments that each
+    play one note at a time (``transcribe`` calls it with a polyphony classifier; where the notes' mean chord
+    probability reaches :data:`~mitkit.instrument_count.LINES_ONLY`, the chord-playing tracks are exempt).
 
     For each pair of notes of one track that clash (:func:`clashing_pairs`), the one whose fit drops less
     moves to the track that fits it best among those with no note clashing with it then; fit is the cosine
@@ -449,7 +449,7 @@ def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float 
     if len(labels) != len(notes) or len(E) != len(notes):
         raise MitkitError(f"notes ({len(notes)}), E ({len(E)}) and labels ({len(labels)}) must have one row per note")
     K = int(labels.max()) + 1 if labels.size else 0
-    chords = np.isin(np.arange(K), np.asarray(chord_tracks, np.int64))
+    is_chord_track = np.isin(np.arange(K), np.asarray(chord_tracks, np.int64))
     pairs = clashing_pairs(notes, min_overlap)
     if K < 2 or not len(pairs):
         return labels
@@ -462,9 +462,9 @@ def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float 
         fit = E @ (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), EPS)).T  # (N, K)
         moved = False
         for i, j in pairs:
-            if labels[i] != labels[j] or chords[labels[i]]:
+            if labels[i] != labels[j] or is_chord_track[labels[i]]:
                 continue
-            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit, chords))
+            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit, is_chord_track))
                      is not None]
             loss, x, k = min(moves, default=(max_loss, None, None))  # ties: the first of the pair, as scanned
             if loss < max_loss:
@@ -475,11 +475,11 @@ def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float 
     return labels
 
 
-def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray, chords: np.ndarray):
+def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray, is_chord_track: np.ndarray):
     """``(fit lost, x, track)`` for moving note ``x`` to the best-fitting other track where none of its clashing
-    ``partners`` plays, or to a chord track (``chords[k]``); None when every other track is taken."""
+    ``partners`` plays, or to a chord track (``is_chord_track[k]``); None when every other track is taken."""
     taken = set(labels[partners].tolist())
-    free = [k for k in range(fit.shape[1]) if k != labels[x] and (chords[k] or k not in taken)]
+    free = [k for k in range(fit.shape[1]) if k != labels[x] and (is_chord_track[k] or k not in taken)]
     if not free:
         return None
     k = max(free, key=lambda k: fit[x, k])
