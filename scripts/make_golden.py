@@ -14,8 +14,9 @@ and with ``instruments=4``: every note (start and end frame, MIDI pitch, velocit
 seconds rounded to 1 µs; amplitude rounded to 1e-6), the number of tracks K, the thresholds used, and
 frame / note / separation F1 against ``mitkit.example_truth()`` (and separation F1 of pitch-order tracks
 made from the same notes). The file also records what it was made from (sha256 of the bundled checkpoint
-and of the example audio, the mitkit version) and the network precision that "auto" chose here: the
-test runs with that precision, so a machine without native bfloat16 reproduces the same computation.
+and of the example audio, the mitkit version) and the network precision it was computed at (``--precision``;
+default: what "auto" chooses here): the test runs with that precision. The bundled file is made with
+``--precision fp32``, which computes alike on CPUs with and without native bfloat16.
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def compute_golden(precision: str | None = None) -> dict:
     import mitkit
     parts = [p["notes"] for p in mitkit.example_truth()["parts"]]
     made_from = provenance()
-    precision = precision or made_from["precision"]
+    precision = made_from["precision"] = precision or made_from["precision"]
     runs = {}
     for name, kwargs in RUNS.items():
         t = mitkit.transcribe(mitkit.example_path(), **kwargs, precision=precision, backend="torch")
@@ -135,13 +136,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the stored file instead of writing it")
     parser.add_argument("--out", type=Path, default=GOLDEN, help=f"file to write (default: {GOLDEN})")
+    parser.add_argument("--precision", choices=("bf16", "fp32"), default=None,
+                        help="network precision to freeze (default: what 'auto' chooses here; fp32 computes alike "
+                             "on every CPU, bf16 differs between CPUs with and without native bfloat16)")
     args = parser.parse_args(argv)
     if args.check:
         stored = json.loads(args.out.read_text())
         diff = differences(stored, compute_golden(stored["precision"]))
         print("\n".join(diff[:40]) or f"{args.out}: up to date")
         return 1 if diff else 0
-    golden = compute_golden()
+    golden = compute_golden(args.precision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(to_text(golden))
     for name, run in golden["runs"].items():
