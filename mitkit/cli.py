@@ -320,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timbre-frames", type=_non_negative_int, default=None,
                    help="run the timbre branch on a random window of this many frames of each training clip "
                         "(0, the default: the whole clip); its loss samples a few hundred bins per clip")
+    p.add_argument("--min-instruments", type=_positive_int, default=None,
+                   help="fewest stems in a training mixture (default 1; 2 for --stage timbre, whose loss learns "
+                        "nothing from one stem)")
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
     p.add_argument("--select-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "

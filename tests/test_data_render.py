@@ -236,6 +236,23 @@ def test_stem_bank_and_mixture_dataset(tiny):
         assert np.isclose((bars[:, 1] - bars[:, 0]).sum() * FRAME_RATE, (roll > 0.5).sum())
 
 
+def test_min_instruments_mixes_at_least_that_many_stems(tiny):
+    root, man = tiny
+    bank = mixtures.StemBank(root, man["pieces"][0]["split"], progress=False)
+    most = min(4, max(p["audio"].shape[0] for p in bank.pieces))
+    assert most >= 2
+    default = mixtures.MixtureDataset(bank, clip_frames=64, seed=4, length=40, augment=False)
+    two = mixtures.MixtureDataset(bank, clip_frames=64, seed=4, length=40, augment=False, min_instruments=2)
+    counts = [default[i]["n_instruments"] for i in range(40)]
+    assert 1 in counts  # 1 … 4 stems by default
+    for i in range(40):
+        k = two[i]["n_instruments"]
+        piece = next(p for p in bank.pieces if p["id"] == two[i]["piece"])
+        assert min(2, piece["audio"].shape[0]) <= k <= min(4, piece["audio"].shape[0])
+    with pytest.raises(MitkitError, match="min_instruments=5 must be in 1..max_instruments"):
+        mixtures.MixtureDataset(bank, min_instruments=5)
+
+
 def test_dataset_errors(tmp_path, tiny):
     with pytest.raises(MitkitError, match="must hold manifest.json"):
         datasets.load_manifest(tmp_path)

@@ -416,3 +416,23 @@ def test_timbre_window_runs_the_branch_on_a_window_with_its_own_labels(tmp_path,
         trainer.cfg.timbre_frames = frames
         trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
         assert seen["V"][-1] == CLIP and torch.equal(seen["rolls"], batch["frames"])
+
+
+def test_min_instruments_reaches_the_training_mixtures_only(tmp_path, monkeypatch):
+    from mitkit.training import mixtures
+    made = {}
+
+    def fake_bank(root, split):
+        return split
+
+    def fake_dataset(split, **kwargs):
+        made[split] = kwargs
+        return ToneMixtures(kwargs["length"], 0)
+
+    monkeypatch.setattr(mixtures, "StemBank", fake_bank)
+    monkeypatch.setattr(mixtures, "MixtureDataset", fake_dataset)
+    cfg = TrainConfig.preset("tiny", stage="timbre", min_instruments=2, clip_frames=CLIP, num_workers=0)
+    Trainer(cfg, tmp_path / "run", device="cpu")
+    assert made["train"]["min_instruments"] == 2
+    assert made["validation"].get("min_instruments", 1) == 1  # validation losses compare across runs
+

@@ -85,7 +85,7 @@ class StemBank:
 
 
 class MixtureDataset:
-    """Mixtures of 1–``max_instruments`` stems of one piece, drawn on the fly (a ``torch`` map-style dataset).
+    """Mixtures of ``min_instruments``–``max_instruments`` stems of one piece, drawn on the fly (map-style).
 
     Item ``i`` is a deterministic function of ``(seed, i)``. Change ``seed`` per epoch for fresh mixes.
 
@@ -96,6 +96,9 @@ class MixtureDataset:
         T, frames per example (900 ≈ 10.45 s); audio has ``T * HOP_LENGTH`` samples.
     max_instruments : int
         Largest number of stems mixed; the label tensors always have this many slices.
+    min_instruments : int, default 1
+        Fewest stems mixed where the piece has them (a piece with fewer gives all of its stems). 2 suits a
+        run that trains the timbre branch alone: its contrastive loss learns nothing from a one-stem clip.
     seed : int
     length : int
         Number of items per epoch.
@@ -125,14 +128,18 @@ class MixtureDataset:
     """
 
     def __init__(self, bank: StemBank, *, clip_frames: int = 900, max_instruments: int = 4, seed: int = 0,
-                 length: int = 10000, gain_range=(0.8, 1.2), augment: bool = True, stem_eq_prob: float = 0.3):
+                 length: int = 10000, gain_range=(0.8, 1.2), augment: bool = True, stem_eq_prob: float = 0.3,
+                 min_instruments: int = 1):
         if clip_frames < 1:
             raise MitkitError(f"clip_frames={clip_frames} must be >= 1")
         if max_instruments < 1:
             raise MitkitError(f"max_instruments={max_instruments} must be >= 1")
+        if not 1 <= min_instruments <= max_instruments:
+            raise MitkitError(f"min_instruments={min_instruments} must be in 1..max_instruments ({max_instruments})")
         if not len(bank):
             raise MitkitError("bank must hold at least one piece")
         self.bank, self.clip_frames, self.max_instruments = bank, int(clip_frames), int(max_instruments)
+        self.min_instruments = int(min_instruments)
         self.seed, self.length, self.gain_range = int(seed), int(length), tuple(gain_range)
         self.augment, self.stem_eq_prob = bool(augment), float(stem_eq_prob)
         w = np.array([p["audio"].shape[1] for p in bank.pieces], float)
@@ -154,7 +161,8 @@ class MixtureDataset:
         K = piece["audio"].shape[0]
         # every stem is one player: two of one class (a quartet's violins) are two instruments to separate
         avail = [int(k) for k in rng.permutation(K)]
-        n = int(rng.integers(1, min(self.max_instruments, len(avail)) + 1))
+        most = min(self.max_instruments, len(avail))
+        n = int(rng.integers(min(self.min_instruments, most), most + 1))
         chosen = avail[:n]
         T, L = self.clip_frames, self.clip_frames * HOP_LENGTH
         T_piece = piece["frames"].shape[2]

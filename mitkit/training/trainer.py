@@ -50,6 +50,9 @@ class TrainConfig:
     batch_size: int = 18  # mixtures per step (per process under DDP)
     clip_frames: int = 900  # frames per training clip (900 ≈ 10.45 s)
     max_instruments: int = 4  # a mixture holds 1 … this many stems
+    # a training mixture holds at least this many (where the piece has them; validation mixtures keep 1 …, so
+    # validation losses compare across runs): 2 for the timbre stage alone, which learns nothing from one stem
+    min_instruments: int = 1
     lr: float = 3e-4  # AdamW learning rate of both branches
     weight_decay: float = 1e-2  # AdamW weight decay
     plateau_patience: int = 4  # validations without improvement before the AMT lr is halved
@@ -259,7 +262,8 @@ class Trainer:
             from mitkit.training.mixtures import MixtureDataset, StemBank
         if train_set is None:
             train_set = MixtureDataset(StemBank(cfg.data, "train"), clip_frames=cfg.clip_frames,
-                                       max_instruments=cfg.max_instruments, seed=cfg.seed, length=10 ** 9)
+                                       max_instruments=cfg.max_instruments, seed=cfg.seed, length=10 ** 9,
+                                       min_instruments=cfg.min_instruments)
         if val_set is None:
             val_set = MixtureDataset(StemBank(cfg.data, "validation"), clip_frames=cfg.clip_frames,
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
