@@ -43,16 +43,13 @@ class TrainConfig:
     """
 
     data: str = "data/synth-v1"  # dataset folder made by `mitkit synth` (manifest.json inside)
-    # which branches learn: "joint", "amt", "timbre", or "onset" (the AMT branch's onset layers alone: the
-    # frame posterior stays exactly as it was)
+    # which branches learn: "joint", "amt", "timbre", "onset" (the onset layers alone: frame posterior unchanged)
     stage: str = "joint"
     steps: int = 20000  # optimizer steps in total
     batch_size: int = 18  # mixtures per step (per process under DDP)
     clip_frames: int = 900  # frames per training clip (900 ≈ 10.45 s)
     max_instruments: int = 4  # a mixture holds 1 … this many stems
-    # a training mixture holds at least this many (where the piece has them; validation mixtures keep 1 …, so
-    # validation losses compare across runs): 2 for the timbre stage alone, which learns nothing from one stem
-    min_instruments: int = 1
+    min_instruments: int = 1  # a training mixture holds at least this many (validation ones: 1 …)
     lr: float = 3e-4  # AdamW learning rate of both branches
     weight_decay: float = 1e-2  # AdamW weight decay
     plateau_patience: int = 4  # validations without improvement before the AMT lr is halved
@@ -78,8 +75,7 @@ class TrainConfig:
     # a branch ("amt" or "timbre") that starts from scratch all the same: e.g. the transcription branch learnt
     # anew on other data while the init's timbre branch is kept
     fresh: str = ""
-    # validation benchmark folder(s), e.g. one per sound-source family: keep the AMT branch with the best note
-    # F1 over all their mixes
+    # validation benchmark folder(s), one per sound-source family, say: keep the AMT branch of best note F1 there
     select_on: str | list = ""
 
     @classmethod
@@ -261,9 +257,9 @@ class Trainer:
         if train_set is None or val_set is None:
             from mitkit.training.mixtures import MixtureDataset, StemBank
         if train_set is None:
-            train_set = MixtureDataset(StemBank(cfg.data, "train"), clip_frames=cfg.clip_frames,
-                                       max_instruments=cfg.max_instruments, seed=cfg.seed, length=10 ** 9,
-                                       min_instruments=cfg.min_instruments)
+            train_set = MixtureDataset(StemBank(cfg.data, "train"), clip_frames=cfg.clip_frames, seed=cfg.seed,
+                                       max_instruments=cfg.max_instruments, min_instruments=cfg.min_instruments,
+                                       length=10 ** 9)
         if val_set is None:
             val_set = MixtureDataset(StemBank(cfg.data, "validation"), clip_frames=cfg.clip_frames,
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
