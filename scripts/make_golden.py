@@ -14,9 +14,8 @@ and with ``instruments=4``: every note (start and end frame, MIDI pitch, velocit
 seconds rounded to 1 µs; amplitude rounded to 1e-6), the number of tracks K, the thresholds used, and
 frame / note / separation F1 against ``mitkit.example_truth()`` (and separation F1 of pitch-order tracks
 made from the same notes). The file also records what it was made from (sha256 of the bundled checkpoint
-and of the example audio, the mitkit version) and the network precision it was computed at (``--precision``;
-default: what "auto" chooses here): the test runs with that precision. The bundled file is made with
-``--precision fp32``, which computes alike on CPUs with and without native bfloat16.
+and of the example audio, the mitkit version) and the network precision it was computed at (``--precision``,
+default fp32, which computes alike on CPUs with and without native bfloat16): the test runs with that precision.
 """
 from __future__ import annotations
 
@@ -40,13 +39,12 @@ def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def provenance() -> dict:
+def provenance(precision: str = "fp32") -> dict:
     """What the golden values are a function of (besides the code)."""
     import mitkit
     from mitkit.checkpoint import bundled_checkpoint_path
-    from mitkit.inference import use_bf16
     return {"checkpoint_sha256": _sha256(bundled_checkpoint_path()), "example_sha256": _sha256(mitkit.example_path()),
-            "precision": "bf16" if use_bf16("auto") else "fp32", "mitkit_version": mitkit.__version__}
+            "precision": precision, "mitkit_version": mitkit.__version__}
 
 
 def _plain(value):
@@ -88,15 +86,14 @@ def summarize(t, parts) -> dict:
     }
 
 
-def compute_golden(precision: str | None = None) -> dict:
+def compute_golden(precision: str = "fp32") -> dict:
     """Transcribe the example once per entry of ``RUNS`` and summarise, on the PyTorch backend at ``precision``
-    (None: what "auto" chooses on this machine, as :func:`provenance` records it). The backend is fixed: "auto"
+    ("fp32" or "bf16"; :func:`provenance` records it). The backend is fixed: "auto"
     runs onnxruntime (float32) for short audio in a process that has not imported PyTorch yet, which would
     make the file depend on how the script was started."""
     import mitkit
     parts = [p["notes"] for p in mitkit.example_truth()["parts"]]
-    made_from = provenance()
-    precision = made_from["precision"] = precision or made_from["precision"]
+    made_from = provenance(precision)
     runs = {}
     for name, kwargs in RUNS.items():
         t = mitkit.transcribe(mitkit.example_path(), **kwargs, precision=precision, backend="torch")
@@ -136,9 +133,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the stored file instead of writing it")
     parser.add_argument("--out", type=Path, default=GOLDEN, help=f"file to write (default: {GOLDEN})")
-    parser.add_argument("--precision", choices=("bf16", "fp32"), default=None,
-                        help="network precision to freeze (default: what 'auto' chooses here; fp32 computes alike "
-                             "on every CPU, bf16 differs between CPUs with and without native bfloat16)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="network precision to freeze (default fp32, which computes alike on every CPU; bf16 "
+                             "differs between CPUs with and without native bfloat16)")
     args = parser.parse_args(argv)
     if args.check:
         stored = json.loads(args.out.read_text())

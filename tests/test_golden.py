@@ -32,7 +32,7 @@ def stored():
 
 @pytest.fixture(scope="module")
 def recomputed(stored):
-    # the network precision "auto" chose where the file was made (bf16 on a CPU with native bf16)
+    # the network precision the file was made at (make_golden --precision, fp32 unless asked otherwise)
     return make_golden.compute_golden(precision=stored["precision"])
 
 
