@@ -21,6 +21,7 @@ import numpy as np
 
 from mitkit import constants as C
 from mitkit.constants import MAX_INSTRUMENTS
+from mitkit.count_model import count_probabilities
 from mitkit.embeddings import (
     check_embeddings,
     check_max_clusters,
@@ -287,7 +288,10 @@ class InstrumentCount:
     voices : notes sounding at once over the whole piece (:func:`count_voices`).
     lines : one-note-at-a-time lines among the notes not read as chord-playing.
     line_shares : per p = 1, 2, …, the share of the sounding frames where p or more of those notes sound.
-    timbres : timbre groups in the note embeddings (:func:`estimate_n_clusters`), for reference.
+    timbres : timbre groups in the note embeddings (:func:`estimate_n_clusters`).
+    probabilities : [K, probability] pairs of the learned count (:mod:`mitkit.count_model`), the most likely
+        first; empty when the checkpoint has no count model and the reading alone decides.
+    evidence : what the learned count weighs, by name (:data:`mitkit.count_model.COUNT_FEATURES`).
     reason : one sentence a user can read.
     """
 
@@ -299,12 +303,16 @@ class InstrumentCount:
     lines: int = 0
     line_shares: list = field(default_factory=list)
     timbres: int = 1
+    probabilities: list = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
     reason: str = ""
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["chord_probability"] = round(float(self.chord_probability), 4)
         d["line_shares"] = [round(float(x), 4) for x in self.line_shares]
+        d["probabilities"] = [[int(k), round(float(p), 4)] for k, p in self.probabilities]
+        d["evidence"] = {name: round(float(x), 4) for name, x in self.evidence.items()}
         return d
 
 
@@ -361,6 +369,11 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
        Above ``CHORDS_ONLY`` one chord-playing instrument plays everything: K = 1. In between, K = 1 for the
        chord-playing instrument + the lines among the other notes (at least 2).
     3. The runner-up is the count of the reading on the other side of the nearest threshold.
+    4. Where the classifier holds a learned count (``classifier["count"]``, :mod:`mitkit.count_model`), it
+       weighs all of that evidence (and the timbre groups, and the affinity's spectrum) and its most likely K
+       wins, the runner-up being its second; past the largest K it was fitted on, a "lines" reading's count
+       stands where the notes not read as chord-playing hold as many lines. The rules' reading stays in the evidence. On the validation count benchmark it counted 88 %
+       right against 75 % for the rules alone (model card, "The learned count").
 
     Parameters
     ----------
@@ -383,7 +396,8 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
     if len(notes) == 0:
         return InstrumentCount(k=1, reason="no notes")
     core = core_notes(notes["amplitude"])
-    timbres = estimate_n_clusters(E[core], max_clusters=max_instruments, random_state=random_state)
+    timbres, spectrum = estimate_n_clusters(E[core], max_clusters=max_instruments, random_state=random_state,
+                                            return_details=True)
     if classifier is None:
         return InstrumentCount(k=timbres, timbres=timbres,
                                reason=f"{timbres} timbre groups (this checkpoint has no polyphony classifier)")
@@ -392,10 +406,11 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
     n_frames = int(notes["end"].max())
     sounding = sounding_counts(notes, n_frames)
     n_sounding = np.sum(sounding > 0)
-    voices = min(at_once_for(shares_at_least(sounding, n_sounding, max_instruments), VOICE_FRACTION), len(notes))
+    at_once = shares_at_least(sounding, n_sounding, max(max_instruments, 5))
+    voices = min(at_once_for(at_once[:max_instruments], VOICE_FRACTION), len(notes))
     line_shares = shares_at_least(sounding_counts(notes[p < POLYPHONIC_PROBABILITY], n_frames), n_sounding,
-                                  max_instruments)
-    lines = at_once_for(line_shares, PRESENCE_FRACTION)
+                                  max(max_instruments, 5))
+    lines = at_once_for(line_shares[:max_instruments], PRESENCE_FRACTION)
     counts = {"lines": voices, "chords and lines": int(np.clip(lines + 1, 2, max_instruments)), "chords": 1}
     reading = ("chords" if mean_chord >= CHORDS_ONLY else
                "chords and lines" if mean_chord >= CHORDS_PRESENT else "lines")
@@ -411,9 +426,39 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
                                      f" (the cap; {lines} found)" if lines + 1 > k else ""),
               "chords": f"one chord-playing instrument plays everything (chord probability "
                         f"{mean_chord:.2f} >= {CHORDS_ONLY})"}[reading]
+    probabilities = []
+    evidence = count_evidence(p, core, at_once, line_shares, timbres, spectrum, n_sounding, voices, lines)
+    if classifier.get("count") is not None:
+        probabilities = count_probabilities(evidence, classifier["count"])
+        learned = [(min(c, max_instruments), q) for c, q in probabilities]
+        k = learned[0][0]
+        if reading == "lines" and min(lines, voices) > k == max(c for c, _ in probabilities):
+            k = voices  # more lines, none of them chords, than the model has seen counted: each is an instrument
+        runner_up = next((c for c, _ in learned if c != k), None)
+        reason = (f"the learned count weighs the evidence ({learned[0][1]:.0%} for {learned[0][0]}"
+                  + (f", {learned[1][1]:.0%} for {learned[1][0]}" if len(learned) > 1 else "")
+                  + f"); {timbres} timbre group{'s' * (timbres > 1)}; the rules' reading: {reason}")
     return InstrumentCount(k=k, runner_up=None if runner_up == k else runner_up,
                            chord_probability=mean_chord, reading=reading, voices=voices, lines=lines,
-                           line_shares=line_shares, timbres=timbres, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
+                           line_shares=line_shares[:max_instruments], timbres=timbres, probabilities=probabilities,
+                           evidence=evidence, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
+
+
+def count_evidence(p, core, at_once, line_shares, timbres, spectrum, n_sounding, voices, lines) -> dict:
+    """The evidence :mod:`mitkit.count_model` weighs (:data:`~mitkit.count_model.COUNT_FEATURES`), from what
+    :func:`count_instruments` computed: chord probabilities ``p`` of the notes, the confident notes ``core``,
+    shares of notes sounding at once (all, and the notes not read as chord-playing), the timbre estimate and
+    its ``spectrum`` (:func:`estimate_n_clusters`' details), sounding frames and the rules' counts."""
+    lam = spectrum.get("eigenvalues")
+    bulk = max(float(spectrum.get("bulk") or 0.0), np.finfo(float).tiny)
+    eigen = [float(lam[i]) / bulk if lam is not None and i < len(lam) else 1.0 for i in range(1, 6)]
+    return {"chord_probability": float(p[core].mean()), "chord_share": float(np.mean(p >= POLYPHONIC_PROBABILITY)),
+            "chord_share_confident": float(np.mean(p[core] >= POLYPHONIC_PROBABILITY)),
+            **{f"at_once_{q}": at_once[q - 1] for q in range(2, 6)},
+            **{f"lines_at_once_{q}": line_shares[q - 1] for q in range(1, 6)},
+            "timbre_groups": timbres, **{f"eigen_{i + 2}": e for i, e in enumerate(eigen)},
+            "log_notes": float(np.log(len(p))), "log_sounding_frames": float(np.log(n_sounding + 1)),
+            "voices": voices, "lines": lines}
 
 
 COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony

@@ -1,4 +1,4 @@
-"""Fit the polyphony classifier of ``instruments="auto"`` and store it in a checkpoint.
+"""Fit the polyphony classifier and the learned count of ``instruments="auto"`` and store them in a checkpoint.
 
 The classifier reads, from a note's timbre embedding, whether a chord-playing instrument (piano, guitar,
 harp, organ, …: ``Instrument.polyphonic`` in :mod:`mitkit.synth.instruments`) played it. It is a logistic
@@ -10,7 +10,13 @@ at its onset (notes matching no reference note are left out).
     python scripts/fit_polyphony.py --on data/count-train --check-on data/count-val \\
         [--checkpoint X.pt] [--write mitkit/weights/mitkit_base.pt]
 
-The classifier belongs to the network whose embeddings it reads: refit it after retraining.
+The learned count (:mod:`mitkit.count_model`) is a multinomial logistic regression from the count's evidence
+(:data:`~mitkit.count_model.COUNT_FEATURES`) to K, fitted on the same mixes. Its evidence includes the
+classifier's probabilities, which are surer on the notes the classifier was fitted on than on new music; so
+each mix's evidence comes from a classifier fitted without that mix's piece (cross-fitting, ``--folds``
+groups of pieces), and the model learns how far to trust the classifier on music it did not see.
+
+Both belong to the network whose embeddings they read: refit them after retraining.
 """
 from __future__ import annotations
 
@@ -22,7 +28,9 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.count_model import COUNT_FEATURES
 from mitkit.evaluation.benchmarks import load_benchmark
+from mitkit.instrument_count import count_instruments
 from mitkit.notes import notes_to_seconds
 from mitkit.synth.instruments import BY_NAME
 
@@ -55,27 +63,87 @@ def main(argv=None):
     ap.add_argument("--checkpoint", default=None, help="the network whose embeddings are read (default: bundled)")
     ap.add_argument("--cache-dir", type=Path, default=Path("runs/count-cache"))
     ap.add_argument("--write", default=None, metavar="CHECKPOINT", help="store the classifier in this checkpoint")
+    ap.add_argument("--count-c", type=float, default=0.03,
+                    help="inverse regularisation strength of the learned count (chosen on validation: 0.03)")
+    ap.add_argument("--folds", type=int, default=5, help="groups of pieces for the cross-fitted evidence")
     args = ap.parse_args(argv)
 
     def data_of(folders):
         return [d for f in folders for d in transcribe_all(load_benchmark(f), args.checkpoint,
                                                            args.cache_dir / f"{Path(f).name}.npz")]
 
-    X, y = labelled_notes(data_of(args.on))
-    clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+    train = [d for d in data_of(args.on) if len(d[1])]
+    X, y = labelled_notes(train)
+    clf = fit_classifier(X, y)
     print(f"fitted on {len(y)} notes ({y.mean():.0%} from chord-playing instruments): "
           f"balanced accuracy {balanced_accuracy(clf, X, y):.3f}")
     for folder in args.check_on:
         Xc, yc = labelled_notes(data_of([folder]))
         print(f"{folder}: {len(yc)} notes, balanced accuracy {balanced_accuracy(clf, Xc, yc):.3f}")
-    classifier = {"coef": [round(float(c), 6) for c in clf.coef_[0]], "intercept": round(float(clf.intercept_[0]), 6),
-                  "fitted_on": [Path(f).name for f in args.on], "notes": int(len(y))}
+    classifier = as_dict(clf, fitted_on=[Path(f).name for f in args.on], notes=int(len(y)))
+    classifier["count"] = fit_count_model(train, args.folds, args.count_c)
     print(classifier)
+    for folder in args.check_on:
+        report_count(folder, data_of([folder]), classifier)
     if args.write:
         ckpt = load_checkpoint(args.write)
         ckpt["polyphony_classifier"] = classifier
         save_checkpoint(args.write, ckpt, overwrite=True)
         print(f"stored in {args.write}")
+
+
+def fit_classifier(X, y) -> LogisticRegression:
+    return LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(X, y)
+
+
+def as_dict(clf, **extra) -> dict:
+    """The classifier as plain numbers, as :func:`mitkit.instrument_count.polyphonic_probability` reads it."""
+    return {"coef": [round(float(c), 6) for c in clf.coef_[0]], "intercept": round(float(clf.intercept_[0]), 6),
+            **extra}
+
+
+def fit_count_model(train, folds: int, C: float) -> dict:
+    """The learned count (:mod:`mitkit.count_model`), from evidence cross-fitted by piece (module docstring)."""
+    piece = [f"{Path(mix.audio).parent}/{mix.id.split('-')[0]}" for mix, _, _ in train]  # mix ids: piece-length-texture
+    pieces = sorted(set(piece))
+    fold_of = {name: i % folds for i, name in enumerate(pieces)}
+    fold = np.array([fold_of[name] for name in piece])
+    evidence = [None] * len(train)
+    for f in range(folds):
+        held_out = np.flatnonzero(fold == f)
+        if held_out.size == 0:
+            continue
+        clf = as_dict(fit_classifier(*labelled_notes([d for d, g in zip(train, fold) if g != f])))
+        for i in held_out:
+            evidence[i] = count_instruments(train[i][1], train[i][2], clf).evidence
+    X = np.array([[e[name] for name in COUNT_FEATURES] for e in evidence])
+    k = np.array([len(mix.parts) for mix, _, _ in train])
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=C, max_iter=5000).fit((X - mean) / scale, k)
+    print(f"learned count: {len(k)} mixes of {len(pieces)} pieces, K = {sorted(set(k.tolist()))}, C = {C}")
+    return {"features": list(COUNT_FEATURES), "classes": [int(c) for c in model.classes_],
+            "mean": [round(float(x), 6) for x in mean], "scale": [round(float(x), 6) for x in scale],
+            "coef": [[round(float(x), 6) for x in row] for row in model.coef_],
+            "intercept": [round(float(x), 6) for x in model.intercept_], "C": C, "mixes": int(len(k))}
+
+
+def report_count(folder, data, classifier) -> None:
+    """Share of the mixes of ``folder`` counted right, with and without a chord-playing instrument."""
+    hits = {"one note at a time": [], "with a chord-playing instrument": []}
+    rules = {key: [] for key in hits}
+    rules_only = {key: value for key, value in classifier.items() if key != "count"}
+    for mix, notes, E in data:
+        group = "with a chord-playing instrument" if mix.instrumentation.startswith("poly") else "one note at a time"
+        true_k = len(mix.parts)
+        hits[group].append(len(notes) > 0 and count_instruments(notes, E, classifier).k == true_k)
+        rules[group].append(len(notes) > 0 and count_instruments(notes, E, rules_only).k == true_k)
+    every = [h for v in hits.values() for h in v]
+    every_rule = [h for v in rules.values() for h in v]
+    print(f"{folder}: learned count right on {np.mean(every):.1%} of {len(every)} mixes "
+          f"(the rules alone {np.mean(every_rule):.1%})")
+    for key in hits:
+        print(f"  {key:32} {np.mean(hits[key]):6.1%}  (rules {np.mean(rules[key]):6.1%}, {len(hits[key])} mixes)")
 
 
 def balanced_accuracy(clf, X, y) -> float:

@@ -2,6 +2,7 @@
 mitkit.instrument_count (estimate_n_clusters and its helpers) and mitkit.clustering: each pins a behaviour
 (a threshold of the eigenvalue rule, a detail reported, a dtype, a default, a log line, an error message)
 the other unit tests left open. Hand-computed cases where they exist; all fast."""
+import dataclasses
 import logging
 import warnings
 
@@ -416,9 +417,9 @@ def test_the_timbre_estimate_gets_the_confident_notes_the_cap_and_the_seed(monke
     calls = []
     estimate = ic.estimate_n_clusters
 
-    def spy(E, max_clusters=None, random_state="not passed"):
+    def spy(E, max_clusters=None, random_state="not passed", return_details=False):
         calls.append((len(E), max_clusters, random_state))
-        return estimate(E, max_clusters=max_clusters, random_state=random_state)
+        return estimate(E, max_clusters=max_clusters, random_state=random_state, return_details=return_details)
 
     monkeypatch.setattr(ic, "estimate_n_clusters", spy)
     notes = np.array([(4 * i, 4 * i + 3, 40 + i, 0.9 if i < 24 else 0.1) for i in range(30)], NOTE_DTYPE)
@@ -428,10 +429,15 @@ def test_the_timbre_estimate_gets_the_confident_notes_the_cap_and_the_seed(monke
     assert calls == [(24, 8, 0), (24, 5, 7)]
 
 
+def without_evidence(count):
+    """The count without its evidence dict (tested on its own in tests/test_instrument_count.py)."""
+    return dataclasses.replace(count, evidence={})
+
+
 def test_a_probability_of_exactly_one_half_reads_as_chord_playing():
     # sigmoid(0) = 0.5 exactly = POLYPHONIC_PROBABILITY: every note is chord-playing, none is left for lines
     notes, E = _chord4()
-    assert ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": 0.0}) == InstrumentCount(
+    assert without_evidence(ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": 0.0})) == InstrumentCount(
         k=4, runner_up=2, chord_probability=0.5, reading="lines", voices=4, lines=0, line_shares=[0.0] * 8,
         timbres=1, reason="4 instruments: one-note-at-a-time parts (chord probability 0.50 < 0.6): 4 sound at once")
 
@@ -439,7 +445,7 @@ def test_a_probability_of_exactly_one_half_reads_as_chord_playing():
 def test_a_chord_probability_of_exactly_chords_only_reads_chords():
     notes, E = _chord4()
     result = ic.count_instruments(notes, E, {"coef": [0.0] * 12, "intercept": _intercept_for(ic.CHORDS_ONLY, E)})
-    assert result == InstrumentCount(
+    assert without_evidence(result) == InstrumentCount(
         k=1, runner_up=2, chord_probability=ic.CHORDS_ONLY, reading="chords", voices=4, lines=0,
         line_shares=[0.0] * 8, timbres=1,
         reason="1 instrument: one chord-playing instrument plays everything (chord probability 0.70 >= 0.7)")
@@ -451,7 +457,7 @@ def test_a_chord_probability_of_exactly_chords_present_reads_chords_and_lines():
     notes, E = _chord4()
     result = ic.count_instruments(notes, E, {"coef": [0.0] * 12,
                                              "intercept": _intercept_for(ic.CHORDS_PRESENT, E)})
-    assert result == InstrumentCount(
+    assert without_evidence(result) == InstrumentCount(
         k=2, runner_up=4, chord_probability=ic.CHORDS_PRESENT, reading="chords and lines", voices=4, lines=0,
         line_shares=[0.0] * 8, timbres=1,
         reason="2 instruments: a chord-playing instrument (chord probability 0.60) and 1 line besides it "

@@ -85,7 +85,7 @@ def test_evidence_is_reported_and_serialisable():
     d = json.loads(json.dumps(result.to_dict()))
     assert d["k"] == result.k
     assert set(d) == {"k", "runner_up", "chord_probability", "reading", "voices", "lines", "line_shares",
-                      "timbres", "reason"}
+                      "timbres", "probabilities", "evidence", "reason"}
     assert d["line_shares"][0] == pytest.approx(1.0)  # the melody sounds all the time
 
 
