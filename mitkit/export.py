@@ -100,8 +100,10 @@ def _write_report_to(t, path: Path) -> None:
     from mitkit.plots import plot_transcription
     name = Path(t.audio).name if t.audio else "audio"  # the file's name: no machine path in a shared page
     counts = ", ".join(f"track {tr.id + 1}: {len(tr.notes)} notes" for tr in t.tracks) or "no notes"
-    counted = f"<br><sub>{html.escape(t.count.reason)}</sub>" if t.count is not None else ""
-    fig = plot_transcription(t, title=f"mitkit {__version__}: {name} ({t.duration:.1f} s; {counts}){counted}")
+    fig = plot_transcription(t, title=f"mitkit {__version__}: {name} ({t.duration:.1f} s; {counts})")
     page = fig.to_html(include_plotlyjs=True, full_html=True)
     page = page.replace("<head>", f"<head><title>{html.escape(name)} · mitkit transcription</title>", 1)
+    if t.count is not None:  # above the figure, as text that wraps (a plotly title does not)
+        page = page.replace("<body>", f'<body><p class="mitkit-count" style="font: 13px sans-serif; '
+                                      f'margin: 12px 80px 0;">{html.escape(t.count.reason)}</p>', 1)
     path.write_text(page, encoding="utf-8")

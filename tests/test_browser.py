@@ -232,3 +232,6 @@ def test_report_hover_names_the_note(browser, tmp_path):
                   20, "a hover label")
     assert "Track" in label or "track" in label
     assert any(name in label for name in ("C", "D", "E", "F", "G", "A", "B")) and " s" in label
+    count = browser.find_element(By.CSS_SELECTOR, "p.mitkit-count")  # how "auto" counted, wrapped above the figure
+    figure = browser.find_element(By.CSS_SELECTOR, ".js-plotly-plot")
+    assert "instrument" in count.text and count.rect["y"] + count.rect["height"] <= figure.rect["y"] + 1

@@ -27,3 +27,15 @@ def test_hover_labels_name_track_pitch_and_times(example_k4):
     label = labelled[0].text[0]
     assert label.startswith("Track 1<br>") and note_name(first.pitch) in label
     assert f"{first.onset:.2f}–{first.offset:.2f} s" in label and f"velocity {first.velocity}" in label
+
+
+def test_report_states_how_the_instruments_were_counted_as_wrapping_text(example_k4, tmp_path):
+    import dataclasses
+
+    from mitkit.instrument_count import InstrumentCount
+    counted = dataclasses.replace(example_k4, count=InstrumentCount(k=4, reason="4 instruments: <b>chords</b> & lines"))
+    page = write_report(counted, tmp_path / "r.html").read_text(encoding="utf-8")
+    paragraph = '<p class="mitkit-count" style="font: 13px sans-serif; margin: 12px 80px 0;">'
+    assert f"{paragraph}4 instruments: &lt;b&gt;chords&lt;/b&gt; &amp; lines</p>" in page  # escaped, HTML text
+    assert page.index(paragraph) < page.index("Plotly.newPlot")
+    assert "mitkit-count" not in write_report(example_k4, tmp_path / "k.html").read_text(encoding="utf-8")  # K given
