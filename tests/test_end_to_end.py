@@ -80,7 +80,8 @@ def test_counted_k_is_the_number_of_parts(example_default, example_k4, example_p
     assert example_default.instruments == 4
     count = example_default.count
     assert (count.k, count.reading, count.voices) == (4, "lines", 4) and count.runner_up != 4
-    assert count.chord_probability < 0.6 and "4 instruments: one-note-at-a-time parts" in count.reason
+    assert count.chord_probability < 0.6 and count.reason.startswith("4 instruments: the learned count")
+    assert count.probabilities[0][0] == 4 and "one-note-at-a-time parts" in count.reason  # the rules agree
     assert example_k4.count is None  # K given: nothing counted
     np.testing.assert_array_equal(example_default.labels, example_k4.labels)
     np.testing.assert_array_equal(example_default.frame_notes, example_k4.frame_notes)

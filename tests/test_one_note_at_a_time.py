@@ -95,11 +95,12 @@ def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, m
     assert group_notes(notes, lines, 2, 0.3, 0, None)[0].tolist() == labels.tolist()
     assert calls == []
     # the gate: the notes' mean chord probability under LINES_ONLY (0.5), stricter than the count's lines (0.6)
-    for probability, exempt in ((0.45, []), (0.55, [0])):
+    for probability, n_exempt in ((0.45, 0), (0.55, 1)):
         monkeypatch.setattr(transcription, "chord_probability", lambda E, a, c, p=probability: p)
         calls.clear()
         group_notes(notes, lines, 2, 0.3, 0, classifier)
-        assert calls == [exempt], probability  # no track reads as chord-playing: the likeliest one is exempt
+        # no track reads as chord-playing: the likeliest one is exempt (both tracks tie here, so either)
+        assert len(calls) == 1 and len(calls[0]) == n_exempt, probability
 
 
 def piano_and_violin():
