@@ -35,7 +35,7 @@ from mitkit.notes import notes_to_seconds
 from mitkit.synth.instruments import BY_NAME
 
 sys.path.insert(0, str(Path(__file__).parent))
-from count_study import transcribe_all  # noqa: E402  (the shared transcription cache)
+from count_study import group_of, transcribe_all  # noqa: E402  (the shared transcription cache)
 
 ONSET_SLACK_S = 0.05  # a found onset may precede the reference onset by this much
 
@@ -130,11 +130,11 @@ def fit_count_model(train, folds: int, C: float) -> dict:
 
 def report_count(folder, data, classifier) -> None:
     """Share of the mixes of ``folder`` counted right, with and without a chord-playing instrument."""
-    hits = {"one note at a time": [], "with a chord-playing instrument": []}
+    hits = {"one note at a time": [], "polyphonic": []}  # count_study's groups
     rules = {key: [] for key in hits}
     rules_only = {key: value for key, value in classifier.items() if key != "count"}
     for mix, notes, E in data:
-        group = "with a chord-playing instrument" if mix.instrumentation.startswith("poly") else "one note at a time"
+        group = group_of(mix)
         true_k = len(mix.parts)
         hits[group].append(len(notes) > 0 and count_instruments(notes, E, classifier).k == true_k)
         rules[group].append(len(notes) > 0 and count_instruments(notes, E, rules_only).k == true_k)

@@ -90,10 +90,7 @@ def synthetic_mix(piece, parts, seed):
     """A fake count-benchmark mix whose 'found' notes are exactly its reference notes: (rows, chord_playing)
     parts named after a piano or a violin, embeddings from :func:`scene`."""
     notes, E = scene(*parts, seed=seed, chord_logit=2.0)
-    refs, start = [], 0
-    for rows, _ in parts:
-        refs.append(notes_to_seconds(np.array(rows, NOTE_DTYPE)))
-        start += len(rows)
+    refs = [notes_to_seconds(np.array(rows, NOTE_DTYPE)) for rows, _ in parts]
     names = ["acoustic_grand_piano" if chord_playing else "violin" for _, chord_playing in parts]
     kind = "poly" if any(c for _, c in parts) else f"mono{len(parts)}"
     mix = BenchmarkMix(id=f"{piece:02d}-10s-{kind}", audio=Path("none.wav"), parts=refs, part_names=names,
