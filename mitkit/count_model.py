@@ -1,8 +1,10 @@
 """The learned part of ``instruments="auto"``: a multinomial logistic regression that weighs the count's evidence.
 
-The evidence (:data:`COUNT_FEATURES`, computed by :func:`mitkit.instrument_count.count_instruments`) is what
-each counting rule looks at: the notes' chord probability, how many notes sound at once (all notes, and the
-notes not read as chord-playing), the timbre affinity's spectrum and the rules' own counts. No single rule is
+The evidence (:data:`COUNT_FEATURES`, computed by :func:`mitkit.count_evidence.count_evidence` for
+:func:`mitkit.instrument_count.count_instruments`) is what each counting rule looks at: the notes' chord
+probability, how many notes sound at once (all notes, and the notes not read as chord-playing), the timbre
+affinity's spectrum, the rules' own counts, and how often the groups of a 2-, 3- or 4-group timbre split sound
+two notes at once. No single rule is
 right everywhere (counting voices fails on a piano, counting timbre groups on a quartet of one family), so a
 small model fitted on synthetic count benchmarks (``scripts/fit_polyphony.py``) weighs them; it is stored
 with the polyphony classifier in the checkpoint (``polyphony_classifier["count"]``), as plain numbers.
@@ -26,6 +28,7 @@ COUNT_FEATURES = (
     "eigen_2", "eigen_3", "eigen_4", "eigen_5", "eigen_6",  # Laplacian eigenvalues 2..6 over the bulk level
     "log_notes", "log_sounding_frames",
     "voices", "lines",          # the "lines" and "chords and lines" readings' counts
+    *(f"groups_{k}_overlap{tail}" for k in (2, 3, 4) for tail in ("", "_but_one")),  # K timbre groups vs. notes at once
 )
 
 

@@ -4,6 +4,8 @@
   chord-playing instrument (recognised by a small classifier on note embeddings, stored in the checkpoint)
   counts once however many notes it plays; reports its evidence (:class:`InstrumentCount`).
 - :func:`chord_tracks`: which tracks of a grouping hold a chord-playing instrument (exempt from one note at a time).
+- What the count looks at (notes sounding at once, timbre groups checked against them) is in
+  :mod:`mitkit.count_evidence`.
 - :func:`count_voices` (``instruments="voices"``): the number of notes that sound at once for a large
   enough share of the time (right for parts that play one note at a time, wrong for a piano).
 - :func:`estimate_n_clusters`: timbre groups from the eigengap of the note embeddings' affinity, checked by
@@ -21,6 +23,7 @@ import numpy as np
 
 from mitkit import constants as C
 from mitkit.constants import MAX_INSTRUMENTS
+from mitkit.count_evidence import at_once_for, count_evidence, grouping_overlaps, shares_at_least, sounding_counts
 from mitkit.count_model import count_probabilities
 from mitkit.embeddings import (
     check_embeddings,
@@ -234,16 +237,8 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
     return at_once_for(shares_at_least(sounding, np.sum(sounding > 0), max_voices), min_fraction)
 
 
-def shares_at_least(at_once: np.ndarray, n_sounding: int, max_p: int) -> list[float]:
-    """For p = 1 … ``max_p``, the share of ``n_sounding`` frames in which ``at_once`` (notes sounding per
-    frame) is p or more; non-increasing in p."""
-    return [float(np.sum(at_once >= p)) / max(int(n_sounding), 1) for p in range(1, max_p + 1)]
 
 
-def at_once_for(shares: list[float], min_fraction: float) -> int:
-    """The largest p whose share (:func:`shares_at_least`) is at least ``min_fraction`` (0 when none is):
-    the rule of :func:`count_voices`, and of the lines that :func:`count_instruments` counts."""
-    return int(sum(share >= min_fraction for share in shares))  # the shares never increase with p
 
 
 #: A line counts as an instrument when it sounds in at least this share of the frames where anything sounds
@@ -316,13 +311,6 @@ class InstrumentCount:
         return d
 
 
-def sounding_counts(notes, n_frames: int | None = None) -> np.ndarray:
-    """Notes sounding in each frame 0 … ``n_frames`` - 1 (default: to the last note's end); frame notes."""
-    n_frames = int(notes["end"].max()) if n_frames is None and notes.size else (n_frames or 0)
-    sounding = np.zeros(n_frames + 1, np.int64)
-    np.add.at(sounding, np.minimum(notes["start"], n_frames), 1)
-    np.add.at(sounding, np.minimum(notes["end"], n_frames), -1)
-    return np.cumsum(sounding)[:n_frames]
 
 
 def polyphonic_probability(E, classifier: dict) -> np.ndarray:
@@ -428,8 +416,10 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
               "chords": f"one chord-playing instrument plays everything (chord probability "
                         f"{mean_chord:.2f} >= {CHORDS_ONLY})"}[reading]
     probabilities = []
-    evidence = count_evidence(p, core, mean_chord, at_once, line_shares, timbres, spectrum, n_sounding, voices,
-                              lines)
+    overlaps = grouping_overlaps(notes, E, core, temperature=AUTO_K_TEMPERATURE, max_points=AUTO_K_MAX_POINTS,
+                                 random_state=random_state)
+    evidence = count_evidence(p >= POLYPHONIC_PROBABILITY, core, mean_chord, at_once, line_shares, timbres, spectrum,
+                              n_sounding, voices, lines, overlaps)
     if classifier.get("count") is not None:
         probabilities = count_probabilities(evidence, classifier["count"])
         learned = [(min(c, max_instruments), q) for c, q in probabilities]
@@ -445,23 +435,6 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
                            line_shares=line_shares[:max_instruments], timbres=timbres, probabilities=probabilities,
                            evidence=evidence, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
 
-
-def count_evidence(p, core, mean_chord, at_once, line_shares, timbres, spectrum, n_sounding, voices,
-                   lines) -> dict:
-    """The evidence :mod:`mitkit.count_model` weighs (:data:`~mitkit.count_model.COUNT_FEATURES`), from what
-    :func:`count_instruments` computed: chord probabilities ``p`` of the notes, the confident notes ``core``
-    and their ``mean_chord``, shares of notes sounding at once (all, and the notes not read as chord-playing), the timbre estimate and
-    its ``spectrum`` (:func:`estimate_n_clusters`' details), sounding frames and the rules' counts."""
-    lam = spectrum.get("eigenvalues")
-    bulk = max(float(spectrum.get("bulk") or 0.0), np.finfo(float).tiny)
-    eigen = [float(lam[i]) / bulk if lam is not None and i < len(lam) else 1.0 for i in range(1, 6)]
-    return {"chord_probability": mean_chord, "chord_share": float(np.mean(p >= POLYPHONIC_PROBABILITY)),
-            "chord_share_confident": float(np.mean(p[core] >= POLYPHONIC_PROBABILITY)),
-            **{f"at_once_{q}": at_once[q - 1] for q in range(2, 6)},
-            **{f"lines_at_once_{q}": line_shares[q - 1] for q in range(1, 6)},
-            "timbre_groups": timbres, **{f"eigen_{i + 2}": e for i, e in enumerate(eigen)},
-            "log_notes": float(np.log(len(p))), "log_sounding_frames": float(np.log(n_sounding + 1)),
-            "voices": voices, "lines": lines}
 
 
 COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony

@@ -4,17 +4,21 @@ The classifier reads, from a note's timbre embedding, whether a chord-playing in
 harp, organ, …: ``Instrument.polyphonic`` in :mod:`mitkit.synth.instruments`) played it. It is a logistic
 regression on the 12-d unit embedding, fitted on the notes the network finds in train-split count
 benchmarks; each found note takes the label of the reference part that holds a note of its pitch sounding
-at its onset (notes matching no reference note are left out).
+at its onset (notes matching no reference note are left out). Only mixes whose parts name their instruments
+(count benchmarks) train it; the chorale benchmarks name voices, and train the count alone.
 
     mitkit count-bench --out data/count-train --split train --n-pieces 6 --seed 5 --lengths 10 30 --soundfont mixed
-    python scripts/fit_polyphony.py --on data/count-train --check-on data/count-val \\
-        [--checkpoint X.pt] [--write mitkit/weights/mitkit_base.pt]
+    mitkit chorale-bench --out data/chorale-train --split train --n-chorales 12 --seed 21
+    python scripts/fit_polyphony.py --on data/count-train data/chorale-train --check-on data/count-val \\
+        data/chorale-val [--count-c 0.01 0.03 0.1] [--checkpoint X.pt] [--write mitkit/weights/mitkit_base.pt]
 
 The learned count (:mod:`mitkit.count_model`) is a multinomial logistic regression from the count's evidence
 (:data:`~mitkit.count_model.COUNT_FEATURES`) to K, fitted on the same mixes. Its evidence includes the
 classifier's probabilities, which are surer on the notes the classifier was fitted on than on new music; so
 each mix's evidence comes from a classifier fitted without that mix's piece (cross-fitting, ``--folds``
-groups of pieces), and the model learns how far to trust the classifier on music it did not see.
+groups of pieces), and the model learns how far to trust the classifier on music it did not see. Given several
+``--count-c``, the strength that counts the most ``--check-on`` mixes right (all pooled; the smaller on a tie)
+is kept.
 
 Both belong to the network whose embeddings they read: refit them after retraining.
 """
@@ -38,12 +42,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 from count_study import group_of, transcribe_all  # noqa: E402  (the shared transcription cache)
 
 ONSET_SLACK_S = 0.05  # a found onset may precede the reference onset by this much
+COUNT_C = 0.03  # the learned count's regularisation, chosen on validation (model card, "The learned count")
+
+
+def names_instruments(mix) -> bool:
+    """Whether every part of ``mix`` names its instrument (count benchmarks; chorale benchmarks name voices)."""
+    return all(name in BY_NAME for name in mix.part_names)
 
 
 def labelled_notes(data):
-    """Embeddings and labels (1: a chord-playing instrument) of the found notes that match a reference note."""
+    """Embeddings and labels (1: a chord-playing instrument) of the found notes that match a reference note,
+    from the mixes whose parts name their instruments."""
     X, y = [], []
     for mix, notes, E in data:
+        if not names_instruments(mix):
+            continue
         table = notes_to_seconds(notes)
         flags = [BY_NAME[name].polyphonic for name in mix.part_names]
         for row, e in zip(table, E):
@@ -63,8 +76,9 @@ def main(argv=None):
     ap.add_argument("--checkpoint", default=None, help="the network whose embeddings are read (default: bundled)")
     ap.add_argument("--cache-dir", type=Path, default=Path("runs/count-cache"))
     ap.add_argument("--write", default=None, metavar="CHECKPOINT", help="store the classifier in this checkpoint")
-    ap.add_argument("--count-c", type=float, default=0.03,
-                    help="inverse regularisation strength of the learned count (chosen on validation: 0.03)")
+    ap.add_argument("--count-c", type=float, nargs="+", default=[COUNT_C], metavar="C",
+                    help=f"inverse regularisation strength of the learned count (default {COUNT_C}, chosen on "
+                         "validation); several: keep the one that counts the most --check-on mixes right")
     ap.add_argument("--folds", type=int, default=5, help="groups of pieces for the cross-fitted evidence")
     args = ap.parse_args(argv)
 
@@ -79,17 +93,31 @@ def main(argv=None):
           f"balanced accuracy {balanced_accuracy(clf, X, y):.3f}")
     for folder in args.check_on:
         Xc, yc = labelled_notes(data_of([folder]))
-        print(f"{folder}: {len(yc)} notes, balanced accuracy {balanced_accuracy(clf, Xc, yc):.3f}")
+        if len(yc):  # chorale benchmarks name voices, not instruments
+            print(f"{folder}: {len(yc)} notes, balanced accuracy {balanced_accuracy(clf, Xc, yc):.3f}")
     classifier = as_dict(clf, fitted_on=[Path(f).name for f in args.on], notes=int(len(y)))
-    classifier["count"] = fit_count_model(train, args.folds, args.count_c)
+    evidence = cross_fitted_evidence(train, args.folds)
+    checks = {folder: data_of([folder]) for folder in args.check_on}
+    right = {}
+    for C in args.count_c:
+        classifier["count"] = fit_count_model(train, evidence, C)
+        right[C] = sum(report_count(folder, data, classifier) for folder, data in checks.items())
+    best = best_strength(right)
+    if len(args.count_c) > 1:
+        print(f"kept C = {best} ({right[best]} of {sum(map(len, checks.values()))} --check-on mixes right)")
+    classifier["count"] = fit_count_model(train, evidence, best)
     print(classifier)
-    for folder in args.check_on:
-        report_count(folder, data_of([folder]), classifier)
     if args.write:
         ckpt = load_checkpoint(args.write)
         ckpt["polyphony_classifier"] = classifier
         save_checkpoint(args.write, ckpt, overwrite=True)
         print(f"stored in {args.write}")
+
+
+def best_strength(right: dict) -> float:
+    """The regularisation strength C that counted the most validation mixes right (``right``: C -> mixes);
+    on a tie the smaller C, the simpler model."""
+    return min(right, key=lambda C: (-right[C], C))
 
 
 def fit_classifier(X, y) -> LogisticRegression:
@@ -102,9 +130,9 @@ def as_dict(clf, **extra) -> dict:
             **extra}
 
 
-def fit_count_model(train, folds: int, C: float) -> dict:
-    """The learned count (:mod:`mitkit.count_model`), from evidence cross-fitted by piece (module docstring)."""
-    piece = [f"{Path(mix.audio).parent}/{mix.id.split('-')[0]}" for mix, _, _ in train]  # mix ids: piece-length-texture
+def cross_fitted_evidence(train, folds: int) -> list[dict]:
+    """Each mix's count evidence, read with a classifier fitted without its piece (module docstring)."""
+    piece = [f"{Path(mix.audio).parent}/{mix.id.split('-')[0]}" for mix, _, _ in train]  # ids: piece-…
     pieces = sorted(set(piece))
     fold_of = {name: i % folds for i, name in enumerate(pieces)}
     fold = np.array([fold_of[name] for name in piece])
@@ -116,20 +144,27 @@ def fit_count_model(train, folds: int, C: float) -> dict:
         clf = as_dict(fit_classifier(*labelled_notes([d for d, g in zip(train, fold) if g != f])))
         for i in held_out:
             evidence[i] = count_instruments(train[i][1], train[i][2], clf).evidence
+    print(f"cross-fitted evidence: {len(train)} mixes of {len(pieces)} pieces")
+    return evidence
+
+
+def fit_count_model(train, evidence, C: float) -> dict:
+    """The learned count (:mod:`mitkit.count_model`) from each training mix's ``evidence``."""
     X = np.array([[e[name] for name in COUNT_FEATURES] for e in evidence])
     k = np.array([len(mix.parts) for mix, _, _ in train])
     mean, scale = X.mean(axis=0), X.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=C, max_iter=5000).fit((X - mean) / scale, k)
-    print(f"learned count: {len(k)} mixes of {len(pieces)} pieces, K = {sorted(set(k.tolist()))}, C = {C}")
+    print(f"learned count: {len(k)} mixes, K = {sorted(set(k.tolist()))}, C = {C}")
     return {"features": list(COUNT_FEATURES), "classes": [int(c) for c in model.classes_],
             "mean": [round(float(x), 6) for x in mean], "scale": [round(float(x), 6) for x in scale],
             "coef": [[round(float(x), 6) for x in row] for row in model.coef_],
             "intercept": [round(float(x), 6) for x in model.intercept_], "C": C, "mixes": int(len(k))}
 
 
-def report_count(folder, data, classifier) -> None:
-    """Share of the mixes of ``folder`` counted right, with and without a chord-playing instrument."""
+def report_count(folder, data, classifier) -> int:
+    """Print the share of the mixes of ``folder`` counted right, with and without a chord-playing instrument;
+    return how many were."""
     hits = {"one note at a time": [], "polyphonic": []}  # count_study's groups
     rules = {key: [] for key in hits}
     rules_only = {key: value for key, value in classifier.items() if key != "count"}
@@ -143,7 +178,9 @@ def report_count(folder, data, classifier) -> None:
     print(f"{folder}: learned count right on {np.mean(every):.1%} of {len(every)} mixes "
           f"(the rules alone {np.mean(every_rule):.1%})")
     for key in hits:
-        print(f"  {key:32} {np.mean(hits[key]):6.1%}  (rules {np.mean(rules[key]):6.1%}, {len(hits[key])} mixes)")
+        if hits[key]:
+            print(f"  {key:32} {np.mean(hits[key]):6.1%}  (rules {np.mean(rules[key]):6.1%}, {len(hits[key])} mixes)")
+    return int(sum(every))
 
 
 def balanced_accuracy(clf, X, y) -> float:

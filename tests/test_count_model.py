@@ -114,7 +114,7 @@ def test_the_fitted_count_learns_counts_of_structured_synthetic_mixes():
     rng = np.random.default_rng(0)
     train = [synthetic_mix(piece, parts, seed=100 * piece + i)
              for piece in range(6) for i, parts in enumerate(textures(rng))]
-    model = fit.fit_count_model(train, folds=3, C=1.0)
+    model = fit.fit_count_model(train, fit.cross_fitted_evidence(train, folds=3), C=1.0)
     assert check_count_model(model)["classes"] == [1, 2, 3] and model["mixes"] == len(train)
     classifier = fit.as_dict(fit.fit_classifier(*fit.labelled_notes(train)))
     classifier["count"] = model
@@ -135,3 +135,19 @@ def test_evidence_weights_say_what_argues_for_a_count():
     assert evidence_weights(evidence, model, 1)[0] == ("voices", pytest.approx(-2.0))
     with pytest.raises(MitkitError, match="must be one of the counts the model knows"):
         evidence_weights(evidence, model, 5)
+
+
+def test_only_mixes_that_name_their_instruments_train_the_classifier():
+    fit = load_fit_script()
+    mix, notes, E = synthetic_mix(0, [(line(40, 72), False), (chords(24, 48, size=3), True)], seed=1)
+    X, y = fit.labelled_notes([(mix, notes, E)])
+    assert len(y) == len(notes) and set(y.tolist()) == {0, 1}
+    voices = BenchmarkMix(id=mix.id, audio=mix.audio, parts=mix.parts, part_names=["Soprano", "Bass"],
+                          instrumentation="bach10")  # a chorale benchmark names voices
+    assert not fit.names_instruments(voices) and len(fit.labelled_notes([(voices, notes, E)])[1]) == 0
+
+
+def test_the_strength_that_counts_most_validation_mixes_right_is_kept():
+    fit = load_fit_script()
+    assert fit.best_strength({0.01: 90, 0.03: 95, 0.1: 95, 0.3: 80}) == 0.03  # a tie: the smaller C
+    assert fit.best_strength({1.0: 3}) == 1.0
