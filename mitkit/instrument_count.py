@@ -237,10 +237,6 @@ def count_voices(notes, *, min_fraction: float = VOICE_FRACTION, max_voices: int
     return at_once_for(shares_at_least(sounding, np.sum(sounding > 0), max_voices), min_fraction)
 
 
-
-
-
-
 #: A line counts as an instrument when it sounds in at least this share of the frames where anything sounds
 #: (count_voices' rule and fraction).
 PRESENCE_FRACTION = VOICE_FRACTION
@@ -309,8 +305,6 @@ class InstrumentCount:
         d["probabilities"] = [[int(k), round(float(p), 4)] for k, p in self.probabilities]
         d["evidence"] = {name: round(float(x), 4) for name, x in self.evidence.items()}
         return d
-
-
 
 
 def polyphonic_probability(E, classifier: dict) -> np.ndarray:
@@ -435,7 +429,6 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
                            chord_probability=mean_chord, reading=reading, voices=voices, lines=lines,
                            line_shares=line_shares[:max_instruments], timbres=timbres, probabilities=probabilities,
                            evidence=evidence, reason=f"{k} instrument{'s' * (k > 1)}: {reason}")
-
 
 
 COUNT_RULES = ("auto", "voices")  # instruments= values that count K: from the embeddings, or from polyphony
