@@ -356,8 +356,8 @@ def count_instruments(notes, E, classifier: dict | None, *, max_instruments: int
        a 2-, 3- or 4-group timbre split sound two notes at once: :mod:`mitkit.count_evidence`) and its most
        likely K wins, the runner-up being its second; past the largest K it was fitted on, a "lines" reading's
        count stands where the notes not read as chord-playing hold as many lines. The rules' reading stays in
-       the evidence. On the validation count benchmark it counted 89 % right against 73 % for the rules alone,
-       on the validation chorales 86 % against 83 % (model card, "The learned count").
+       the evidence. On the validation count benchmark it counted 88 % right against 73 % for the rules alone,
+       on the validation chorales 83 % against 83 % (model card, "The learned count").
 
     Parameters
     ----------

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from count_study import group_of, transcribe_all  # noqa: E402  (the shared transcription cache)
 
 ONSET_SLACK_S = 0.05  # a found onset may precede the reference onset by this much
-COUNT_C = 0.01  # the learned count's regularisation, chosen on validation (model card, "The learned count")
+COUNT_C = 0.03  # the learned count's regularisation, chosen on validation (model card, "The learned count")
 
 
 def names_instruments(mix) -> bool:
