@@ -125,7 +125,7 @@ def _cmd_train(args):
                           "or choose another folder")
     trainer = Trainer(cfg, run, device=args.device)
     if args.resume and (run / "last.pt").exists():
-        trainer.resume()
+        trainer.resume(lr=args.lr)  # a --lr given on resuming replaces the rate the run had reached
     trainer.run(time_limit=args.time_limit)
     if args.tune_on and trainer.rank == 0:
         from mitkit.training.tuning import tune_checkpoint
@@ -286,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", choices=tuple(TRAINING_STAGES), default=None,
                    help="which branches learn; 'onset': only the AMT branch's onset layers (with --init: the frame "
                         "posterior stays exactly as it was)")
-    p.add_argument("--lr", type=float, default=None, help="AdamW learning rate")
+    p.add_argument("--lr", type=float, default=None,
+                   help="AdamW learning rate (with --resume: the run continues at this rate)")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--timbre-loss", choices=("infonce", "deep_clustering"), default=None,
                    help="contrastive loss of the timbre branch (deep_clustering is the ablation)")

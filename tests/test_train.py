@@ -70,6 +70,21 @@ def test_resume_continues_exactly(tmp_path, precision):
         assert torch.allclose(a, b, atol=1e-6), k
 
 
+@pytest.mark.parametrize("stage", ["joint", "timbre"])
+def test_resuming_with_a_learning_rate_continues_at_it(tmp_path, stage):
+    first = _trainer(tmp_path, 2, "slower", stage=stage)
+    first.run(progress=False)
+    kept = _trainer(tmp_path, 4, "slower", stage=stage)
+    kept.resume()
+    assert {g["lr"] for o in kept.optimizers.values() for g in o.param_groups} != {1e-5}
+    slower = _trainer(tmp_path, 4, "slower", stage=stage)
+    slower.resume(lr=1e-5)
+    slower.run(progress=False)  # the schedulers step from the new rate, not back to the old one
+    rates = {name: {g["lr"] for g in o.param_groups} for name, o in slower.optimizers.items()}
+    assert all(max(r) <= 1e-5 for r in rates.values()), rates
+    assert slower.history[-1]["step"] == 4
+
+
 def test_compiled_training_matches_eager_and_resumes_exactly(tmp_path):
     """The compiled fast path (bf16, torch.compile) trains what eager bf16 trains, resumes exactly, runs
     compiled in training mode only and keeps the eager modules' state_dict keys."""

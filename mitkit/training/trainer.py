@@ -384,13 +384,24 @@ class Trainer:
         save_checkpoint(self.run_dir / "best.pt", {**common, "model": self.best_state_dict(),
                                                    "metrics": metrics}, overwrite=True)
 
-    def resume(self, path=None):
+    def resume(self, path=None, *, lr: float | None = None):
+        """Continue the run from ``last.pt`` (or ``path``) exactly where it stopped; with ``lr``, every
+        optimizer continues at that learning rate instead of the one it had reached (the saved optimizer state
+        would otherwise override a new ``--lr``)."""
         ckpt = load_checkpoint(path or self.run_dir / "last.pt")
         self.model.load_state_dict(ckpt["model"])
         for k, o in self.optimizers.items():
             o.load_state_dict(ckpt["optimizers"][k])
         for k, s in self.schedulers.items():
             s.load_state_dict(ckpt["schedulers"][k])
+            if lr is not None:
+                for group in self.optimizers[k].param_groups:
+                    log.info("%s learning rate %.3g -> %.3g", k, group["lr"], lr)
+                    group["lr"] = lr
+                    if "initial_lr" in group:
+                        group["initial_lr"] = lr
+                if hasattr(s, "base_lrs"):  # the warm restarts return to their base rate
+                    s.base_lrs = [lr] * len(s.base_lrs)
         self.best.update(ckpt["best"])
         self.step, self.history = ckpt["step"], ckpt["history"]
         torch.set_rng_state(ckpt["torch_rng"])
