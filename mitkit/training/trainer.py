@@ -72,9 +72,7 @@ class TrainConfig:
     retain_memory: bool = True  # on a CPU, keep memory freed by a step for the next one (retain_freed_memory)
     model: dict = field(default_factory=dict)  # ModelConfig overrides
     init: str = ""  # checkpoint whose weights start the run (fine-tuning; "bundled" = the shipped model)
-    # a branch ("amt" or "timbre") that starts from scratch all the same: e.g. the transcription branch learnt
-    # anew on other data while the init's timbre branch is kept
-    fresh: str = ""
+    fresh: str = ""  # a branch ("amt"/"timbre") started from scratch all the same, the init's other one kept
     # validation benchmark folder(s), one per sound-source family, say: keep the AMT branch of best note F1 there
     select_on: str | list = ""
 
@@ -86,13 +84,11 @@ class TrainConfig:
 
 
 PRESETS = {
-    # a visibly working transcriber in a few minutes on a laptop CPU: the AMT branch only, short clips,
-    # a larger lr (measured: onset note F1 0.54 on 2-instrument validation mixes after 400 steps)
-    # (not compiled: a 90-s compilation would outlast most of such a run)
+    # a visibly working transcriber in a few minutes on a laptop CPU: the AMT branch only, short clips, a larger
+    # lr (onset note F1 0.54 on 2-instrument validation mixes after 400 steps); not compiled (90 s of compiling)
     "tiny": TrainConfig(stage="amt", steps=400, batch_size=4, clip_frames=128, lr=3e-3, eval_every=100,
                         val_batches=2, restart_steps=300, max_bins=256, compile="off"),
-    # the shipped model's recipe; the timbre branch on half of each clip: as good per step, 1.4x faster joint
-    # steps on a CPU (model card, "Training speed on a CPU")
+    # the shipped recipe; the timbre branch on half of each clip: as good per step, joint steps 1.4x faster (CPU)
     "base": TrainConfig(timbre_frames=450),
 }
 
@@ -303,10 +299,9 @@ class Trainer:
         """Items ``start_item + k·world + rank``: the order depends on the step only, so resuming
         re-creates exactly the batches a killed run would have seen."""
         idx = list(range(start_item + self.rank, start_item + n_items * self.world, self.world))
-        return torch.utils.data.DataLoader(
-            torch.utils.data.Subset(dataset, idx), batch_size=self.cfg.batch_size,
-            num_workers=self.cfg.num_workers, persistent_workers=False,
-            pin_memory=self.device.type == "cuda")
+        return torch.utils.data.DataLoader(torch.utils.data.Subset(dataset, idx), batch_size=self.cfg.batch_size,
+                                           num_workers=self.cfg.num_workers, persistent_workers=False,
+                                           pin_memory=self.device.type == "cuda")
 
     def _train_mode(self):
         self.model.train()
@@ -385,23 +380,17 @@ class Trainer:
                                                    "metrics": metrics}, overwrite=True)
 
     def resume(self, path=None, *, lr: float | None = None):
-        """Continue the run from ``last.pt`` (or ``path``) exactly where it stopped; with ``lr``, every
-        optimizer continues at that learning rate instead of the one it had reached (the saved optimizer state
-        would otherwise override a new ``--lr``)."""
+        """Continue from ``last.pt`` (or ``path``) exactly; with ``lr``, at that learning rate (the saved
+        optimizer state would otherwise keep the rate the run had reached)."""
         ckpt = load_checkpoint(path or self.run_dir / "last.pt")
         self.model.load_state_dict(ckpt["model"])
         for k, o in self.optimizers.items():
             o.load_state_dict(ckpt["optimizers"][k])
-        for k, s in self.schedulers.items():
-            s.load_state_dict(ckpt["schedulers"][k])
-            if lr is not None:
-                for group in self.optimizers[k].param_groups:
-                    log.info("%s learning rate %.3g -> %.3g", k, group["lr"], lr)
-                    group["lr"] = lr
-                    if "initial_lr" in group:
-                        group["initial_lr"] = lr
-                if hasattr(s, "base_lrs"):  # the warm restarts return to their base rate
-                    s.base_lrs = [lr] * len(s.base_lrs)
+            self.schedulers[k].load_state_dict(ckpt["schedulers"][k])
+            if lr is not None:  # every group at the new rate, and the warm restarts' base rate with it
+                for group in o.param_groups:
+                    group["lr"] = group["initial_lr"] = lr
+                self.schedulers[k].base_lrs = [lr] * len(o.param_groups)
         self.best.update(ckpt["best"])
         self.step, self.history = ckpt["step"], ckpt["history"]
         torch.set_rng_state(ckpt["torch_rng"])
