@@ -112,7 +112,8 @@ def _cmd_train(args):
     if args.keep_recall_on and not args.tune_on:
         raise MitkitError("--keep-recall-on guards the tuning after training: give --tune-on too")
     model = {k: v for k, v in {"onset_reads_cqt": args.onset_reads_cqt or None,
-                               "onset_channels": args.onset_channels}.items() if v is not None}
+                               "onset_channels": args.onset_channels,
+                               "amt_channels": args.amt_channels}.items() if v is not None}
     from dataclasses import fields
     # every option spelt as a TrainConfig field sets it (a new option needs no entry here); None: not given
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onset-channels", type=_positive_int, default=None,
                    help="number of onset features (the init's, or 7); onset layers wider than the --init's (also by "
                         "--onset-reads-cqt) start with their new weights unread: training begins from its onsets")
+    p.add_argument("--amt-channels", type=_positive_int, default=None,
+                   help="width of the note-finding (AMT) branch (default 16, as shipped); another width trains "
+                        "from scratch, without --init")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")

@@ -123,15 +123,16 @@ def test_train_command_tunes_afterwards_with_the_guard(train_data, tmp_path, cap
     assert "--tune-on" in capsys.readouterr().err and not (tmp_path / "guard-only").exists()
 
 
-def test_train_command_sets_the_onset_layers(train_data, tmp_path, capsys):
+def test_train_command_sets_the_layer_widths(train_data, tmp_path, capsys):
     run = tmp_path / "wide"
     assert main(["train", "--data", str(train_data), "--run", str(run), "--steps", "1", *TRAIN_ARGS,
-                 "--eval-every", "1", "--onset-channels", "9", "--onset-reads-cqt", "--onset-spread", "2"]) == 0
+                 "--eval-every", "1", "--onset-channels", "9", "--onset-reads-cqt", "--onset-spread", "2",
+                 "--amt-channels", "12"]) == 0
     last = load_checkpoint(run / "last.pt")
     config = last["model_config"]
-    assert (config["onset_channels"], config["onset_reads_cqt"]) == (9, True)
+    assert (config["onset_channels"], config["onset_reads_cqt"], config["amt_channels"]) == (9, True, 12)
     assert last["train_config"]["onset_spread"] == 2
-    for flag, bad in (("--onset-channels", "0"), ("--onset-spread", "-1")):
+    for flag, bad in (("--onset-channels", "0"), ("--onset-spread", "-1"), ("--amt-channels", "0")):
         with pytest.raises(SystemExit):
             main(["train", "--data", str(train_data), "--run", str(tmp_path / "r"), flag, bad])
         assert flag in capsys.readouterr().err
