@@ -89,6 +89,39 @@ def model_from_checkpoint(ckpt: dict, where: str = "checkpoint") -> MitNet:
     return model.eval()
 
 
+# what `mitkit tune` and the count fit set for each branch: they stay with the weights they were set for
+BRANCH_SETTINGS = {"amt": ("thresholds",), "timbre": ("affinity_temperature", "polyphony_classifier")}
+
+
+def branch_state(state: dict, branch: str) -> dict:
+    """The tensors of one branch (``"amt"`` or ``"timbre"``) and of its input normalisation."""
+    return {k: v for k, v in state.items() if k.split(".")[0] in (branch, f"{branch}_norm")}
+
+
+def kept_branch(fresh: str) -> str:
+    """The branch a run keeps from its init checkpoint when ``fresh`` starts from scratch."""
+    return "timbre" if fresh == "amt" else "amt"
+
+
+def graft_branch(ckpt: dict, donor: dict, branch: str, where: str = "donor") -> dict:
+    """``ckpt`` with ``donor``'s ``branch`` put in its place: that branch's weights and the settings
+    tuned for it (:data:`BRANCH_SETTINGS`). The other branch, the model config and the training record
+    stay ``ckpt``'s, e.g. a wider note-finding branch trained from scratch gets the bundled timbre branch.
+    Both checkpoints are loaded dicts; neither is changed."""
+    if branch not in BRANCH_SETTINGS:
+        raise MitkitError(f"branch={branch!r} must be one of {sorted(BRANCH_SETTINGS)}")
+    state = {**ckpt["model"], **branch_state(donor["model"], branch)}
+    try:
+        MitNet(ModelConfig(**ckpt["model_config"])).load_state_dict(state)
+    except RuntimeError as err:
+        detail = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        raise MitkitError(f"{where}'s {branch} branch must have the shapes of this checkpoint's "
+                          f"(model_config={ckpt['model_config']} vs {donor['model_config']}): {detail[:400]}") from None
+    settings = {k: donor[k] for k in BRANCH_SETTINGS[branch] if donor.get(k) is not None}
+    kept = {k: v for k, v in ckpt.items() if k not in BRANCH_SETTINGS[branch]}
+    return {**kept, **settings, "model": state, "grafted": {"branch": branch, "from": where}}
+
+
 def thresholds_of(ckpt: dict) -> dict:
     """Note-creation settings a checkpoint transcribes with: DEFAULT_THRESHOLDS updated by its tuned ones."""
     return {**DEFAULT_THRESHOLDS, **(ckpt.get("thresholds") or {})}

@@ -36,6 +36,11 @@ class ModelConfig:
         return asdict(self)
 
 
+# the ModelConfig fields each branch reads: a branch can be kept when only the other branch's fields change
+BRANCH_FIELDS = {"amt": {"amt_channels", "harmonic_kernel", "harmonic_dilation", "onset_channels", "onset_reads_cqt"},
+                 "timbre": {"timbre_channels", "timbre_hidden", "embedding_dim", "harmonic_kernel", "harmonic_dilation"}}
+
+
 def _conv(c_in, c_out, kernel, stride=(1, 1), dilation=(1, 1), padding=None):
     kernel = (kernel, kernel) if isinstance(kernel, int) else kernel
     if padding is None:  # "same" in time and (for stride 1) in frequency

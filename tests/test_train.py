@@ -158,6 +158,63 @@ def test_fresh_branch_starts_from_scratch_and_keeps_the_other(tmp_path):
             _trainer(tmp_path, 1, "bad", **bad)
 
 
+def test_fresh_branch_may_take_another_width_the_kept_one_may_not(tmp_path):
+    """--init X --fresh amt --amt-channels N: a wider note-finding branch from scratch next to X's timbre
+    branch; a change that reaches the kept branch is refused."""
+    _trainer(tmp_path, 2, "pre").run(progress=False)
+    pre = load_checkpoint(tmp_path / "pre" / "best.pt")
+    wide = _trainer(tmp_path, 1, "wide", stage="amt", init=str(tmp_path / "pre" / "best.pt"), fresh="amt",
+                    model={"amt_channels": pre["model_config"]["amt_channels"] + 8})
+    state = wide.model.state_dict()
+    assert state["amt.conv_in.0.weight"].shape[0] == pre["model"]["amt.conv_in.0.weight"].shape[0] + 8
+    for k, v in pre["model"].items():
+        if k.split(".")[0] in ("timbre", "timbre_norm"):
+            assert torch.equal(state[k], v), k
+    wide.run(progress=False)
+    assert load_checkpoint(tmp_path / "wide" / "best.pt")["model_config"]["amt_channels"] == state[
+        "amt.conv_in.0.weight"].shape[0]
+    with pytest.raises(MitkitError, match="must hold the model this run trains"):
+        _trainer(tmp_path, 1, "bad", stage="amt", init=str(tmp_path / "pre" / "best.pt"), fresh="amt",
+                 model={"timbre_channels": 8})
+
+
+def test_graft_branch_takes_one_branch_and_its_settings(tmp_path):
+    """scripts/graft_branch.py: the receiver keeps its other branch, config and record; the donor's branch
+    brings its tuned settings; shapes that differ are refused with a clear message; --out is never replaced."""
+    import importlib.util
+    from pathlib import Path
+
+    from mitkit.checkpoint import graft_branch, model_from_checkpoint, save_checkpoint
+    spec = importlib.util.spec_from_file_location(
+        "graft_branch", Path(__file__).parents[1] / "scripts" / "graft_branch.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    bundled = load_checkpoint()
+    _trainer(tmp_path, 2, "wide", stage="amt", model={**bundled["model_config"], "amt_channels": 20}).run(
+        progress=False)
+    wide_path = tmp_path / "wide" / "best.pt"
+    out = tmp_path / "grafted.pt"
+    assert script.main([str(wide_path), "--branch", "timbre", "--from", "bundled", "--out", str(out)]) == 0
+    wide, grafted = load_checkpoint(wide_path), load_checkpoint(out)
+    model = model_from_checkpoint(grafted)  # loads strictly: every tensor in place
+    for k, v in model.state_dict().items():
+        source = bundled["model"] if k.split(".")[0] in ("timbre", "timbre_norm") else wide["model"]
+        assert torch.equal(v, source[k]), k
+    assert grafted["model_config"] == wide["model_config"] and grafted["step"] == wide["step"]
+    assert grafted["affinity_temperature"] == bundled["affinity_temperature"]
+    assert grafted["polyphony_classifier"] == bundled["polyphony_classifier"]
+    assert "thresholds" not in grafted and grafted["grafted"] == {"branch": "timbre", "from": "bundled"}
+    before = out.read_bytes()
+    assert script.main([str(wide_path), "--branch", "timbre", "--from", "bundled", "--out", str(out)]) == 2
+    assert out.read_bytes() == before
+    narrow = save_checkpoint(tmp_path / "narrow.pt", {"model": model_from_checkpoint(
+        load_checkpoint(wide_path)).state_dict(), "model_config": {**wide["model_config"], "timbre_channels": 8}})
+    with pytest.raises(MitkitError, match="timbre branch must have the shapes of this checkpoint's"):
+        graft_branch(load_checkpoint(narrow), bundled, "timbre")
+    with pytest.raises(MitkitError, match="branch='cqt' must be one of"):
+        graft_branch(wide, bundled, "cqt")
+
+
 def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmark):
     """With select_on, every validation scores note F1 on the benchmark and the AMT branch kept is the
     one with the highest note F1 (its negative is the 'loss' recorded)."""

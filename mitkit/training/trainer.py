@@ -26,10 +26,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from mitkit.checkpoint import load_checkpoint, save_checkpoint
+from mitkit.checkpoint import branch_state, kept_branch, load_checkpoint, save_checkpoint
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
-from mitkit.model import MitNet, ModelConfig, widen_onset_layers
+from mitkit.model import BRANCH_FIELDS, MitNet, ModelConfig, widen_onset_layers
 from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, onset_loss, timbre_loss
 
 log = logging.getLogger(__name__)
@@ -220,8 +220,7 @@ class Trainer:
         self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
         if init:
             # the fresh branch and its input normalisation as initialised above (seeded)
-            scratch = {k: v.clone() for k, v in self.model.state_dict().items()
-                       if cfg.fresh and k.split(".")[0] in (cfg.fresh, f"{cfg.fresh}_norm")}
+            scratch = {k: v.clone() for k, v in branch_state(self.model.state_dict(), cfg.fresh).items()}
             self._load_init(init)
             self.model.load_state_dict(scratch, strict=False)
         self.model.to(self.device)
@@ -282,7 +281,10 @@ class Trainer:
         if differs and differs <= {"onset_channels", "onset_reads_cqt"} and all(mine[k] > theirs[k] for k in differs):
             # the onset layers grow (more features, or the CQT as input) and start computing what they did
             state = widen_onset_layers(state, self.model.state_dict())
-        elif theirs != mine:
+        elif self.cfg.fresh and not differs & BRANCH_FIELDS[kept_branch(self.cfg.fresh)]:
+            # only the fresh branch changes (e.g. --amt-channels): the init's other branch is all that is loaded
+            state = {**self.model.state_dict(), **branch_state(state, kept_branch(self.cfg.fresh))}
+        elif differs:
             raise MitkitError(f"init={self.cfg.init!r} must hold the model this run trains: its model_config "
                               f"{ckpt['model_config']} differs from {mine}")
         self.model.load_state_dict(state)
