@@ -318,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--onset-reads-cqt) start with their new weights unread: training begins from its onsets")
     p.add_argument("--amt-channels", type=_positive_int, default=None,
                    help="width of the note-finding (AMT) branch (default 16, as shipped); another width trains "
-                        "from scratch, without --init")
+                        "from scratch: without --init, or with --init X --fresh amt (X's timbre branch kept)")
     p.add_argument("--fresh", choices=("amt", "timbre"), default=None,
                    help="with --init: this branch starts from scratch all the same (e.g. --init bundled --fresh "
                         "amt --stage amt learns transcription anew and keeps the bundled timbre branch)")
