@@ -384,6 +384,30 @@ def test_recall_by_kind_counts_matches_per_kind():
     assert recall_by_kind([soprano, bass], np.zeros((0, 4)))["other"] == [0, 2]
 
 
+def test_missed_by_reason_names_each_miss_once():
+    """Each reference note the onset-only match misses gets exactly one reason, the first that applies;
+    found notes get none."""
+    from mitkit.evaluation.metrics import MISS_REASONS, missed_by_reason
+    soprano = np.array([[0.0, 0.5, 72, 80],    # found
+                        [0.5, 1.0, 72, 80],    # repeated, merged into the note before: inside an earlier note
+                        [1.0, 1.5, 74, 80],    # other, the estimate 0.1 s late
+                        [1.5, 2.0, 76, 80],    # other, the estimate 0.1 s early (starts at 1.4)
+                        [2.0, 2.1, 79, 80],    # short, only the octave below (another part's note) found
+                        [3.0, 3.5, 81, 80],    # other, a semitone off
+                        [4.0, 4.5, 84, 80]])   # other, nothing near
+    bass = np.array([[2.0, 3.0, 67, 80]])      # found
+    est = np.array([[0.0, 1.0, 72, 80], [1.1, 1.5, 74, 80], [1.4, 2.0, 76, 80], [2.0, 3.0, 67, 80],
+                    [3.01, 3.5, 82, 80]])
+    counts = missed_by_reason([soprano, bass], est)
+    assert set(counts) == {"repeated", "short", "other"} and all(tuple(c) == MISS_REASONS for c in counts.values())
+    assert counts["repeated"] == {**dict.fromkeys(MISS_REASONS, 0), "inside an earlier note": 1}
+    assert counts["short"] == {**dict.fromkeys(MISS_REASONS, 0), "octave below": 1}
+    assert counts["other"] == {**dict.fromkeys(MISS_REASONS, 0), "late": 1, "early": 1, "wrong pitch": 1, "nothing": 1}
+    assert sum(missed_by_reason([soprano, bass], np.zeros((0, 4)))["other"].values()) == 6
+    assert sum(n for c in missed_by_reason([soprano, bass], np.concatenate([soprano, bass])).values()
+               for n in c.values()) == 0
+
+
 def test_note_f1_alone_equals_the_full_metrics_note_f1():
     from mitkit.evaluation.metrics import note_f1, transcription_metrics
     rng = np.random.default_rng(4)

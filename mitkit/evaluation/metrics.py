@@ -119,6 +119,10 @@ NOTE_KINDS = ("repeated", "short", "other")
 REPEAT_GAP = 0.05  # s; a note is "repeated" when its part played its pitch until at most this long before
 SHORT_NOTE = 0.2  # s; a note shorter than this (and not repeated) is "short"
 
+# Why a reference note was missed (missed_by_reason), in the order the reasons are tried.
+MISS_REASONS = ("late", "early", "inside an earlier note", "octave below", "wrong pitch", "nothing")
+NEAR_MISS = 0.15  # s; an estimated note of the right pitch this close to a missed onset makes it "late"/"early"
+
 _TIME_EPS = 1e-9  # s; guards frame-grid comparisons against float rounding of n * frame_hop
 
 
@@ -340,22 +344,62 @@ def recall_by_kind(parts: Sequence[Any], est: Any, *, onset_tolerance: float = O
     :func:`note_kinds`: ``{kind: [matched, total]}`` for each of :data:`NOTE_KINDS` (mir_eval's one-to-one
     matching of all notes, so a kind's recall is its share of the matches that
     :func:`transcription_metrics` counts)."""
+    ref, kinds, _, matched = _matched_reference(parts, est, onset_tolerance, pitch_tolerance)
+    return {k: [int(np.count_nonzero(matched & (kinds == k))), int(np.count_nonzero(kinds == k))] for k in NOTE_KINDS}
+
+
+def _matched_reference(parts, est, onset_tolerance: float, pitch_tolerance: float):
+    """All parts' notes pooled ``(N, 4)``, their :func:`note_kinds`, ``est`` as an array, and which reference
+    notes mir_eval's one-to-one onset-only matching pairs with an estimated note."""
     _check_positive(onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance)
-    arrays = _as_track_list(parts, "parts")
-    counts = {k: [0, 0] for k in NOTE_KINDS}
-    if not arrays or not sum(len(a) for a in arrays):
-        return counts
-    ref = np.concatenate(arrays)
-    kinds = np.concatenate([note_kinds(a) for a in arrays])
+    arrays = [a for a in _as_track_list(parts, "parts") if len(a)]
+    ref = np.concatenate(arrays) if arrays else np.zeros((0, 4))
+    kinds = np.concatenate([note_kinds(a) for a in arrays]) if arrays else np.zeros(0, str)
     est_arr = as_note_array(est, "est")
     matched = np.zeros(len(ref), bool)
-    if len(est_arr):
+    if len(est_arr) and len(ref):
         pairs = mir_eval.transcription.match_notes(
             ref[:, :2], midi_to_hz(ref[:, 2]), est_arr[:, :2], midi_to_hz(est_arr[:, 2]),
             onset_tolerance=onset_tolerance, pitch_tolerance=pitch_tolerance, offset_ratio=None)
         matched[[i for i, _ in pairs]] = True
-    for k in NOTE_KINDS:
-        counts[k] = [int(np.count_nonzero(matched & (kinds == k))), int(np.count_nonzero(kinds == k))]
+    return ref, kinds, est_arr, matched
+
+
+def missed_by_reason(parts: Sequence[Any], est: Any, *, onset_tolerance: float = ONSET_TOLERANCE,
+                     near: float = NEAR_MISS) -> dict[str, dict[str, int]]:
+    """Why the reference notes that the onset-only match of :func:`recall_by_kind` misses are missed:
+    ``{kind: {reason: count}}`` over :data:`NOTE_KINDS` and :data:`MISS_REASONS`. A missed note takes the
+    first reason that applies: an estimated note of its pitch starts within ``near`` seconds after it
+    (``"late"``) or before it (``"early"``); one of its pitch sounds through its onset (``"inside an earlier
+    note"``, a re-attack merged); one starts within ``onset_tolerance`` an octave below (``"octave below"``,
+    an octave doubling heard as the lower note alone) or at another octave or a semitone away (``"wrong
+    pitch"``); else ``"nothing"``.
+
+    Examples
+    --------
+    >>> part = np.array([[0.0, 0.5, 60, 80], [0.5, 1.0, 60, 80], [1.0, 1.5, 72, 80], [2.0, 2.5, 64, 80]])
+    >>> est = np.array([[0.0, 1.0, 60, 80], [1.0, 1.5, 60, 80]])
+    >>> missed_by_reason([part], est)["repeated"]["inside an earlier note"], missed_by_reason([part], est)["other"]
+    (1, {'late': 0, 'early': 0, 'inside an earlier note': 0, 'octave below': 1, 'wrong pitch': 0, 'nothing': 1})
+    """
+    ref, kinds, est, matched = _matched_reference(parts, est, onset_tolerance, PITCH_TOLERANCE)
+    counts = {k: dict.fromkeys(MISS_REASONS, 0) for k in NOTE_KINDS}
+    for onset, pitch, kind in zip(ref[~matched, 0], ref[~matched, 2], kinds[~matched]):
+        same = est[est[:, 2] == pitch]
+        lag = same[:, 0] - onset
+        at_onset = np.abs(est[:, 0] - onset) <= onset_tolerance
+        step = est[at_onset, 2] - pitch
+        if np.any(np.abs(lag) <= near):
+            reason = "late" if lag[np.argmin(np.abs(lag))] > 0 else "early"
+        elif np.any((same[:, 0] < onset) & (same[:, 1] > onset)):
+            reason = "inside an earlier note"
+        elif np.any(step == -12):
+            reason = "octave below"
+        elif np.any((np.abs(step) <= 1) | (np.abs(step) % 12 == 0)):
+            reason = "wrong pitch"
+        else:
+            reason = "nothing"
+        counts[str(kind)][reason] += 1
     return counts
 
 

@@ -1,0 +1,73 @@
+"""Where the notes are lost: why each reference note that a checkpoint misses is missed, by kind of note.
+
+For a checkpoint (its tuned thresholds) and benchmark folders, prints per folder a table of the missed notes of
+each kind (repeated, short, other: :func:`mitkit.evaluation.metrics.note_kinds`) by reason (late or early, inside
+an earlier note of its pitch, only the octave below found, another pitch, nothing:
+:func:`mitkit.evaluation.metrics.missed_by_reason`); ``--reonset`` adds the note F1 and the recall of each kind
+when notes are also split at onset peaks of at least each given value inside a sounding note
+(``create_notes(reonset_threshold=)``).
+
+    python scripts/miss_study.py --on data/quartet-mvt-val data/chorale-val-w [--checkpoint X.pt] \\
+        [--reonset 0.5 0.4 0.3]
+
+A validation tool: never choose anything on the test benchmarks.
+"""
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from mitkit.checkpoint import load_model, thresholds_of
+from mitkit.evaluation.benchmarks import load_benchmark
+from mitkit.evaluation.metrics import MISS_REASONS, NOTE_KINDS, missed_by_reason, recall_by_kind
+from mitkit.note_creation import create_notes
+from mitkit.notes import merge_tracks, notes_to_seconds
+from mitkit.training.tuning import mean_note_f1, mix_posteriorgrams, recall_by_kind_of
+
+
+def miss_table(mixes, posteriorgrams, thresholds: dict) -> list[str]:
+    """Markdown rows: per kind of note, how many there are, how many are missed, and why."""
+    missed = {k: dict.fromkeys(MISS_REASONS, 0) for k in NOTE_KINDS}
+    totals = dict.fromkeys(NOTE_KINDS, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for mix, p in zip(mixes, posteriorgrams):
+            est = notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds))
+            for kind, reasons in missed_by_reason(mix.parts, est).items():
+                for reason, n in reasons.items():
+                    missed[kind][reason] += n
+            for kind, (_, total) in recall_by_kind(mix.parts, est).items():
+                totals[kind] += total
+    rows = ["| kind | notes | missed | " + " | ".join(MISS_REASONS) + " |", "|---" + "|---:" * (2 + len(MISS_REASONS)) + "|"]
+    for kind in NOTE_KINDS:
+        rows.append(f"| {kind} | {totals[kind]} | {sum(missed[kind].values())} | "
+                    + " | ".join(str(missed[kind][r]) for r in MISS_REASONS) + " |")
+    return rows
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="benchmark folders (validation)")
+    ap.add_argument("--checkpoint", default=None, help="checkpoint (default: the bundled model)")
+    ap.add_argument("--reonset", type=float, nargs="*", default=[], metavar="R",
+                    help="also score notes split at onset peaks of at least R inside a sounding note")
+    args = ap.parse_args(argv)
+    model, ckpt = load_model(args.checkpoint)
+    thresholds = thresholds_of(ckpt)
+    print(f"thresholds: {thresholds}")
+    for folder in args.on:
+        mixes = load_benchmark(folder)
+        posteriorgrams = mix_posteriorgrams(model, mixes)
+        print(f"\n{Path(folder).name} ({len(mixes)} mixes): missed notes by reason")
+        print("\n".join(miss_table(mixes, posteriorgrams, thresholds)))
+        refs = [merge_tracks(m.parts) for m in mixes]
+        for reonset in [thresholds.get("reonset_threshold"), *args.reonset]:
+            th = {**thresholds, "reonset_threshold": reonset}
+            recall = recall_by_kind_of(mixes, posteriorgrams, th)
+            print(f"  re-onsets at {reonset}: note F1 {mean_note_f1(refs, posteriorgrams, th):.4f}, recall "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
+
+
+if __name__ == "__main__":
+    main()
