@@ -219,10 +219,7 @@ class Trainer:
                               f"(init={cfg.init!r}, model={cfg.model}): {err}") from None
         self.inherited = {}  # the init checkpoint's tuned settings that still apply (_load_init)
         if init:
-            # the fresh branch and its input normalisation as initialised above (seeded)
-            scratch = {k: v.clone() for k, v in branch_state(self.model.state_dict(), cfg.fresh).items()}
             self._load_init(init)
-            self.model.load_state_dict(scratch, strict=False)
         self.model.to(self.device)
         self.compiled = training_compiled(cfg.compile, self.device)
         if self.compiled:
@@ -276,17 +273,16 @@ class Trainer:
         """Start from another checkpoint's weights (``cfg.init``, loaded)."""
         theirs = ModelConfig(**ckpt["model_config"]).to_dict()  # fields the checkpoint predates: defaults
         mine = self.model.config.to_dict()
-        state = ckpt["model"]
+        state, own = ckpt["model"], self.model.state_dict()
         differs = {k for k in mine if mine[k] != theirs[k]}
         if differs and differs <= {"onset_channels", "onset_reads_cqt"} and all(mine[k] > theirs[k] for k in differs):
             # the onset layers grow (more features, or the CQT as input) and start computing what they did
-            state = widen_onset_layers(state, self.model.state_dict())
-        elif self.cfg.fresh and not differs & BRANCH_FIELDS[kept_branch(self.cfg.fresh)]:
-            # only the fresh branch changes (e.g. --amt-channels): the init's other branch is all that is loaded
-            state = {**self.model.state_dict(), **branch_state(state, kept_branch(self.cfg.fresh))}
-        elif differs:
+            state = widen_onset_layers(state, own)
+        elif differs and not (self.cfg.fresh and not differs & BRANCH_FIELDS[kept_branch(self.cfg.fresh)]):
             raise MitkitError(f"init={self.cfg.init!r} must hold the model this run trains: its model_config "
                               f"{ckpt['model_config']} differs from {mine}")
+        if self.cfg.fresh:  # that branch as initialised (seeded), in whatever shape only it changes (--amt-channels)
+            state = {**state, **{k: v.clone() for k, v in branch_state(own, self.cfg.fresh).items()}}
         self.model.load_state_dict(state)
         # tuned settings stay with the weights they were tuned for, until `mitkit tune` replaces them: note
         # thresholds while the AMT branch starts from these weights, the clustering temperature and the
