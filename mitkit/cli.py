@@ -148,8 +148,11 @@ def _cmd_tune(args):
     if Path(args.checkpoint).resolve() == bundled_checkpoint_path().resolve():
         raise MitkitError("checkpoint must not be the bundled model: tune a copy of it "
                           "(the bundled one is part of the installed package)")
+    if args.recall_floor_from and not args.keep_recall_on:
+        raise MitkitError("--recall-floor-from sets the floor on the --keep-recall-on benchmarks: give those too")
     print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device,
-                                               keep_recall_on=args.keep_recall_on))
+                                               keep_recall_on=args.keep_recall_on,
+                                               recall_floor_from=args.recall_floor_from))
 
 
 def _cmd_export_onnx(args):
@@ -345,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", help="checkpoint (.pt) to tune; it is updated in place")
     p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
     _add_keep_recall_on(p)
+    p.add_argument("--recall-floor-from", default=None, metavar="CHECKPOINT",
+                   help="with --keep-recall-on: the floor is what this checkpoint ('bundled': the shipped model) finds "
+                        "there with its own thresholds, not the tuned checkpoint's present thresholds (for a model "
+                        "that would replace it)")
     p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
     p.set_defaults(func=_cmd_tune)
 

@@ -6,6 +6,7 @@ import pytest
 
 from mitkit.checkpoint import bundled_checkpoint_path, load_checkpoint
 from mitkit.cli import main
+from mitkit.errors import MitkitError
 from mitkit.note_creation import create_notes
 from mitkit.notes import notes_to_seconds
 from mitkit.training import tuning
@@ -184,6 +185,41 @@ def test_with_a_baseline_the_guard_holds_on_the_grid_too():
     assert kept == present
     unguarded, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, baseline=present)
     assert unguarded["onset_threshold"] == 0.7  # a baseline alone guards nothing
+
+
+def test_a_recall_floor_guards_every_candidate_the_baseline_too():
+    """With a floor (what the model to replace finds), no threshold may find a kind of note less often than it,
+    not even the checkpoint's present ones; a floor no grid point meets is an error that names it."""
+    post = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66)])
+    tuned = mix_of([(36, 10, 70, 1.0)])
+    guarded = mix_of([(36, 10, 40, 1.0), (36, 40, 70, 1.0)])
+    grid = {"onset_grid": (0.6, 0.7), "frame_grid": (0.3,), "min_note_grid": (4,), "reonset_grid": (None,)}
+    both = {"repeated": 1.0, "other": 1.0}
+    present = {"onset_threshold": 0.7, "frame_threshold": 0.3, "min_note_frames": 4}  # loses the re-attack
+    kept, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)],
+                                     baseline=present, recall_floor=both)
+    assert kept == {"onset_threshold": 0.6, "frame_threshold": 0.3, "min_note_frames": 4}
+    loose, _ = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)],
+                                      baseline=present, recall_floor={"repeated": 0.0, "other": 1.0})
+    assert loose["onset_threshold"] == 0.7  # a floor the re-attack need not meet: the better F1 wins
+    with pytest.raises(MitkitError, match="no thresholds of the grid find every kind of note .* recall_floor="):
+        tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **{**grid, "onset_grid": (0.7,)},
+                               keep_recall=[(guarded, post)], recall_floor=both)
+
+
+def test_the_recall_floor_of_a_checkpoint_is_what_it_finds(example_benchmark, tmp_path, capsys):
+    from mitkit.checkpoint import model_from_checkpoint, thresholds_of
+    from mitkit.evaluation.benchmarks import load_benchmark
+    mixes = load_benchmark(example_benchmark)
+    bundled = load_checkpoint()
+    posts = tuning.mix_posteriorgrams(model_from_checkpoint(bundled), mixes)
+    floor = tuning.recall_floor_of(None, mixes)
+    assert floor == tuning.recall_by_kind_of(mixes, posts, thresholds_of(bundled)) and floor["other"] > 0.5
+    strict = tuning.recall_by_kind_of(mixes, posts, {**thresholds_of(bundled), "onset_threshold": 0.95})
+    assert strict["other"] < floor["other"]  # the floor depends on the checkpoint's thresholds
+    ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
+    assert main(["tune", str(ckpt), "--on", str(example_benchmark), "--recall-floor-from", "bundled"]) == 2
+    assert "--keep-recall-on" in capsys.readouterr().err
 
 
 def test_a_missing_guard_folder_is_named_before_any_work(example_benchmark, tmp_path, capsys):

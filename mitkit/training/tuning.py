@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from mitkit.audio import load_audio
-from mitkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from mitkit.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint, thresholds_of
+from mitkit.errors import MitkitError
 from mitkit.evaluation.benchmarks import load_benchmark
 from mitkit.evaluation.metrics import NOTE_KINDS, note_f1, recall_by_kind, score_posteriorgrams
 from mitkit.inference import predict
@@ -83,12 +84,13 @@ def recall_by_kind_of(mixes, posteriorgrams, thresholds: dict) -> dict[str, floa
     return {kind: found / total for kind, (found, total) in counts.items() if total}
 
 
-def lowers_no_recall(mixes, posteriorgrams, baseline: dict):
+def lowers_no_recall(mixes, posteriorgrams, baseline: dict | None = None, *, floor: dict | None = None):
     """A test of candidate thresholds: True when, on ``mixes``, they find every kind of note at least as
-    often as ``baseline`` does (:func:`recall_by_kind_of`); always True without mixes."""
+    often as ``baseline`` does (:func:`recall_by_kind_of`), or as ``floor`` says (``{kind: recall}``, e.g. what
+    another model finds there); always True without mixes."""
     if not mixes:
         return lambda thresholds: True
-    floor = recall_by_kind_of(mixes, posteriorgrams, baseline)
+    floor = floor if floor is not None else recall_by_kind_of(mixes, posteriorgrams, baseline)
 
     def allowed(thresholds: dict) -> bool:
         recall = recall_by_kind_of(mixes, posteriorgrams, thresholds)
@@ -102,7 +104,8 @@ def lowers_no_recall(mixes, posteriorgrams, baseline: dict):
 
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
                     reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None,
-                    keep_recall=(), baseline: dict | None = None) -> tuple[dict, dict]:
+                    keep_recall=(), baseline: dict | None = None, recall_floor: dict | None = None
+                    ) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
 
     Parameters
@@ -116,6 +119,9 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
         not tried. Empty: every one is tried.
     baseline : the thresholds whose recall ``keep_recall`` keeps, e.g. those the checkpoint has now (they are
         a candidate too); None: the grid's best, and only the refinements are guarded.
+    recall_floor : ``{kind: recall}`` that ``keep_recall`` keeps instead of ``baseline``'s, on the grid and the
+        refinements (e.g. the recall of the model a new one would replace: :func:`recall_floor_of`);
+        ``baseline`` is then a candidate like any other.
 
     Returns
     -------
@@ -131,11 +137,17 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     grid = [{"onset_threshold": onset, "frame_threshold": frame, "min_note_frames": min_frames}
             for onset, frame, min_frames in itertools.product(onset_grid, frame_grid, min_note_grid)]
     guarded = ([mix for mix, _ in keep_recall], [p for _, p in keep_recall])
-    if baseline is not None:
+    if recall_floor is not None:
+        allowed = lowers_no_recall(*guarded, floor=recall_floor)
+        grid = list(filter(allowed, ([dict(baseline)] if baseline is not None else []) + grid))
+        if not grid:
+            raise MitkitError(f"no thresholds of the grid find every kind of note on the guarded benchmarks as often "
+                              f"as recall_floor={ {k: round(v, 4) for k, v in recall_floor.items()} }")
+    elif baseline is not None:
         allowed = lowers_no_recall(*guarded, baseline)
         grid = [dict(baseline), *filter(allowed, grid)]
     best = _best_thresholds(references, posteriorgrams, grid)
-    if baseline is None:
+    if baseline is None and recall_floor is None:
         allowed = lowers_no_recall(*guarded, best[0])
     # a second, one-dimensional search for re-onsets: the grid above stays affordable
     best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
@@ -189,8 +201,16 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     return best, {"val_separation_f1": scores[best]}
 
 
+def recall_floor_of(checkpoint, mixes, *, device: str = "cpu") -> dict[str, float]:
+    """What another checkpoint (a path, or None: the bundled one), with its own thresholds, finds of each kind
+    of note in ``mixes`` (:func:`recall_by_kind_of`): the floor for tuning a model that would replace it."""
+    ckpt = load_checkpoint(checkpoint)
+    model = model_from_checkpoint(ckpt, str(checkpoint or "bundled checkpoint"))
+    return recall_by_kind_of(mixes, mix_posteriorgrams(model, mixes, device=device), thresholds_of(ckpt))
+
+
 def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None,
-                    keep_recall_on=()) -> dict:
+                    keep_recall_on=(), recall_floor_from=None) -> dict:
     """Tune note thresholds and the clustering affinity's temperature for the checkpoint at ``path`` on a
     validation benchmark folder (or a list of folders, pooled) and write them (with the validation
     metrics) into that checkpoint. Returns the thresholds.
@@ -198,7 +218,11 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     ``keep_recall_on``: validation benchmark folders (among those or besides them, e.g. notes played at their
     written length) on which the tuned thresholds may lower the recall of no kind of note below the checkpoint's
     present thresholds' (``tune_thresholds(keep_recall=..., baseline=...)``; where it has none, the grid's best
-    is the floor of the refinements after it); folders only named here are not scored, only guarded."""
+    is the floor of the refinements after it); folders only named here are not scored, only guarded.
+    ``recall_floor_from``: a checkpoint path or ``"bundled"``; the floor is then what it finds there with its
+    thresholds (:func:`recall_floor_of`), e.g. when a new model is to replace the bundled one."""
+    if recall_floor_from is not None and not keep_recall_on:
+        raise MitkitError("recall_floor_from needs keep_recall_on: the benchmarks where the floor holds")
     ckpt = load_checkpoint(path)
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
     mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
@@ -211,8 +235,12 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     by_audio = {Path(mix.audio).resolve(): post for mix, post in zip(everything, posteriorgrams)}
     keep_recall = [(mix, by_audio[Path(mix.audio).resolve()]) for mix in guard]
     posteriorgrams = posteriorgrams[:len(mixes)]
+    floor = None if recall_floor_from is None else recall_floor_of(
+        None if recall_floor_from == "bundled" else recall_floor_from, guard, device=device)
+    if floor is not None:
+        log.info("recall floor of %s: %s", recall_floor_from, floor)
     thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall,
-                                          baseline=ckpt.get("thresholds") or None)
+                                          baseline=ckpt.get("thresholds") or None, recall_floor=floor)
     temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
                                                         posteriorgrams=posteriorgrams)
     ckpt["thresholds"] = thresholds
