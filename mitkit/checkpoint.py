@@ -38,11 +38,11 @@ def save_checkpoint(path, payload: dict, *, overwrite: bool = False) -> Path:
 
 
 def load_checkpoint(path=None) -> dict:
-    """Read and check a checkpoint; ``path=None`` reads the bundled one.
+    """Read and check a checkpoint; ``path=None`` (or ``"bundled"``, as the CLI spells it) reads the bundled one.
 
     Always ``weights_only=True`` (tensors, numbers, strings and containers only), also for a training
     run's ``last.pt``: a crafted file cannot run code here."""
-    path = Path(path) if path is not None else bundled_checkpoint_path()
+    path = bundled_checkpoint_path() if path is None or path == "bundled" else Path(path)
     if not path.exists():
         raise MitkitError(f"checkpoint={str(path)!r} must exist: no such file")
     try:

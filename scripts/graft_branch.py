@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     try:
         ckpt = load_checkpoint(args.checkpoint)
-        donor = load_checkpoint(None if args.donor == "bundled" else args.donor)
+        donor = load_checkpoint(args.donor)
         grafted = graft_branch(ckpt, donor, args.branch, where=args.donor)
         save_checkpoint(args.out, grafted)
     except MitkitError as err:

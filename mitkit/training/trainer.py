@@ -209,7 +209,7 @@ class Trainer:
         if cfg.fresh not in ("", "amt", "timbre") or (cfg.fresh and not cfg.init):
             raise MitkitError(f"fresh={cfg.fresh!r} must be 'amt' or 'timbre', with an init checkpoint whose "
                               "other branch the run keeps")
-        init = load_checkpoint(None if cfg.init == "bundled" else cfg.init) if cfg.init else None
+        init = load_checkpoint(cfg.init) if cfg.init else None
         # a fine-tune keeps its init's architecture, changed only where cfg.model says so
         settings = {**(init["model_config"] if init else {}), **cfg.model}
         try:

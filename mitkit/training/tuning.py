@@ -202,7 +202,7 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
 
 
 def recall_floor_of(checkpoint, mixes, *, device: str = "cpu") -> dict[str, float]:
-    """What another checkpoint (a path, or None: the bundled one), with its own thresholds, finds of each kind
+    """What another checkpoint (a path, or None / ``"bundled"``: the bundled one), with its own thresholds, finds of each kind
     of note in ``mixes`` (:func:`recall_by_kind_of`): the floor for tuning a model that would replace it."""
     ckpt = load_checkpoint(checkpoint)
     model = model_from_checkpoint(ckpt, str(checkpoint or "bundled checkpoint"))
@@ -235,8 +235,7 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     by_audio = {Path(mix.audio).resolve(): post for mix, post in zip(everything, posteriorgrams)}
     keep_recall = [(mix, by_audio[Path(mix.audio).resolve()]) for mix in guard]
     posteriorgrams = posteriorgrams[:len(mixes)]
-    floor = None if recall_floor_from is None else recall_floor_of(
-        None if recall_floor_from == "bundled" else recall_floor_from, guard, device=device)
+    floor = None if recall_floor_from is None else recall_floor_of(recall_floor_from, guard, device=device)
     if floor is not None:
         log.info("recall floor of %s: %s", recall_floor_from, floor)
     thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall,
