@@ -373,7 +373,9 @@ class Trainer:
                   "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
                   "best": self.best, "torch_rng": torch.get_rng_state()}
         save_checkpoint(self.run_dir / "last.pt", {**common, **resume}, overwrite=True)
-        metrics = {f"best_{k}_val_loss": v["loss"] for k, v in self.best.items()}
+        # each branch's best loss and step (best.pt's own "step" is how far the run had gone)
+        metrics = {f"best_{k}_{field}": v[key] for k, v in self.best.items()
+                   for field, key in (("val_loss", "loss"), ("step", "step"))}
         save_checkpoint(self.run_dir / "best.pt", {**common, "model": self.best_state_dict(),
                                                    "metrics": metrics}, overwrite=True)
 
