@@ -35,9 +35,13 @@ def _free_port() -> int:
 
 
 def _wait(check, timeout: float, what: str, every: float = 0.5):
+    from selenium.common.exceptions import StaleElementReferenceException
     end = time.time() + timeout
     while time.time() < end:
-        value = check()
+        try:
+            value = check()
+        except StaleElementReferenceException:  # the page replaced the element while it was read: not ready yet
+            value = None
         if value:
             return value
         time.sleep(every)
