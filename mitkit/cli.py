@@ -350,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_keep_recall_on(p)
     p.add_argument("--recall-floor-from", default=None, metavar="CHECKPOINT",
                    help="with --keep-recall-on: the floor is what this checkpoint ('bundled': the shipped model) finds "
-                        "there with its own thresholds, not the tuned checkpoint's present thresholds (for a model "
-                        "that would replace it)")
+                        "there with its own thresholds, less one standard error of each recall, not the tuned checkpoint's "
+                        "present thresholds (for a model that would replace it)")
     p.add_argument("--device", default="cpu", help="torch device of the network (default: cpu)")
     p.set_defaults(func=_cmd_tune)
 

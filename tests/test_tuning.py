@@ -135,6 +135,12 @@ def mix_of(notes):
     return SimpleNamespace(parts=[notes_to_seconds(create_notes(clean.frames, clean.onsets, onset_threshold=0.5))])
 
 
+def test_within_noise_lowers_a_recall_by_one_standard_error():
+    assert tuning.within_noise({"short": (1, 4), "other": (100, 100)}) == {"short": 0.0335, "other": 1.0}
+    few, many = tuning.within_noise({"k": (8, 10)}), tuning.within_noise({"k": (800, 1000)})
+    assert few["k"] < many["k"] < 0.8  # fewer notes, a wider margin
+
+
 def test_recall_by_kind_of_pools_the_mixes():
     notes = [(36, 10, 40, 0.9), (36, 40, 70, 0.5)]  # a pitch re-attacked without a gap, weakly
     mix, post = mix_of(notes), posteriorgram(notes)
@@ -207,14 +213,17 @@ def test_a_recall_floor_guards_every_candidate_the_baseline_too():
                                keep_recall=[(guarded, post)], recall_floor=both)
 
 
-def test_the_recall_floor_of_a_checkpoint_is_what_it_finds(example_benchmark, tmp_path, capsys):
+def test_the_recall_floor_of_a_checkpoint_is_what_it_finds_less_its_noise(example_benchmark, tmp_path, capsys):
     from mitkit.checkpoint import model_from_checkpoint, thresholds_of
     from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)
     bundled = load_checkpoint()
     posts = tuning.mix_posteriorgrams(model_from_checkpoint(bundled), mixes)
     floor = tuning.recall_floor_of(None, mixes)
-    assert floor == tuning.recall_by_kind_of(mixes, posts, thresholds_of(bundled)) and floor["other"] > 0.5
+    found = tuning.found_by_kind_of(mixes, posts, thresholds_of(bundled))
+    for kind, (f, n) in found.items():  # one binomial standard error below what it finds
+        assert floor[kind] == pytest.approx(f / n - np.sqrt(f / n * (1 - f / n) / n), abs=1e-4), kind
+    assert floor["other"] > 0.5
     strict = tuning.recall_by_kind_of(mixes, posts, {**thresholds_of(bundled), "onset_threshold": 0.95})
     assert strict["other"] < floor["other"]  # the floor depends on the checkpoint's thresholds
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
