@@ -227,8 +227,7 @@ def within_noise(found: dict[str, tuple[int, int]]) -> dict[str, float]:
     >>> within_noise({"short": (102, 122), "other": (2262, 2500)})
     {'short': 0.8025, 'other': 0.8989}
     """
-    recall = {kind: f / n for kind, (f, n) in found.items()}
-    return {kind: round(r - float(np.sqrt(r * (1 - r) / found[kind][1])), 4) for kind, r in recall.items()}
+    return {kind: round(f / n - float(np.sqrt(f / n * (1 - f / n) / n)), 4) for kind, (f, n) in found.items()}
 
 
 def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None,
