@@ -152,7 +152,7 @@ def _cmd_tune(args):
         raise MitkitError("--recall-floor-from sets the floor on the --keep-recall-on benchmarks: give those too")
     print("tuned thresholds:", tune_checkpoint(args.checkpoint, args.on, device=args.device,
                                                keep_recall_on=args.keep_recall_on,
-                                               recall_floor_from=args.recall_floor_from))
+                                               recall_floor_from=args.recall_floor_from, weigh=args.weigh))
 
 
 def _cmd_export_onnx(args):
@@ -337,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`); "
                         "default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
-                   help="afterwards, tune note thresholds on these validation-split benchmark folders")
+                   help="afterwards, tune note thresholds on these validation-split benchmark folders (each counts the "
+                        "same, as with `mitkit tune --weigh benchmarks`)")
     _add_keep_recall_on(p, "with --tune-on: ")
     p.set_defaults(func=_cmd_train)
 
@@ -346,7 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "best on validation-split benchmark folders (`mitkit chorale-bench --split "
                                    "validation`), and store them in the checkpoint (which is rewritten).")
     p.add_argument("checkpoint", help="checkpoint (.pt) to tune; it is updated in place")
-    p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders (pooled)")
+    p.add_argument("--on", nargs="+", required=True, metavar="BENCHMARK", help="validation benchmark folders")
+    p.add_argument("--weigh", choices=("benchmarks", "mixes"), default="benchmarks",
+                   help="'benchmarks' (default): each folder of --on counts the same, whatever its number of mixes "
+                        "(a folder stands for a kind of music); 'mixes': every mix counts the same (folders pooled)")
     _add_keep_recall_on(p)
     p.add_argument("--recall-floor-from", default=None, metavar="CHECKPOINT",
                    help="with --keep-recall-on: the floor is what this checkpoint ('bundled': the shipped model) finds "

@@ -228,7 +228,11 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     assert f1[0] > 0.7  # the bundled model on its own example, before any step
     best = load_checkpoint(tmp_path / "select" / "best.pt")
     assert best["metrics"]["best_amt_val_loss"] == -max(f1)
-    assert best["metrics"]["best_amt_step"] == history[f1.index(max(f1))]["step"] and best["step"] == 4
+    best_step = history[f1.index(max(f1))]["step"]
+    assert best["metrics"]["best_amt_step"] == best_step
+    # best.pt's step and history are its weights', not how far the run went (last.pt's)
+    assert best["step"] == best_step and [row["step"] for row in best["history"]] == [0, 2, 4][:best_step // 2 + 1]
+    assert load_checkpoint(tmp_path / "select" / "last.pt")["step"] == 4
     kept = model_from_checkpoint(best)
     from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)

@@ -16,7 +16,7 @@ GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid"
 
 
 def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys, monkeypatch):
-    """The bundled example as a one-mix 'validation' benchmark, given twice (folders are pooled) and guarded
+    """The bundled example as a one-mix 'validation' benchmark, given twice (each folder weighs the same) and guarded
     (--keep-recall-on): `mitkit tune` writes the tuned values into the checkpoint, and they are the best of the
     grid and its refinements among those that lower no kind of note's recall there below the checkpoint's present
     thresholds (which compete too)."""
@@ -235,3 +235,42 @@ def test_a_missing_guard_folder_is_named_before_any_work(example_benchmark, tmp_
     ckpt = shutil.copy(bundled_checkpoint_path(), tmp_path / "model.pt")
     assert main(["tune", str(ckpt), "--on", str(example_benchmark), "--keep-recall-on", str(tmp_path / "nowhere")]) == 2
     assert "nowhere" in capsys.readouterr().err
+
+
+def test_each_benchmark_has_the_same_say_when_weighed_by_benchmark():
+    """Three mixes of one kind (an onset bump inside a held note is spurious: onset 0.7 suits them) and one of
+    another (two such bumps are re-attacks: 0.6 suits it). Pooled, the three outvote the one; weighed by
+    benchmark, each kind has half the say and 0.6 loses less there than 0.7 loses on the other."""
+    held = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66)])
+    spurious = mix_of([(36, 10, 70, 1.0)])
+    repeated_post = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66), (36, 70, 100, 0.66)])
+    repeated = mix_of([(36, 10, 40, 1.0), (36, 40, 70, 1.0), (36, 70, 100, 1.0)])
+    mixes, posts = [spurious] * 3 + [repeated], [held] * 3 + [repeated_post]
+    grid = {"onset_grid": (0.6, 0.7), "frame_grid": (0.3,), "min_note_grid": (4,), "reonset_grid": (None,)}
+    pooled, metrics = tuning.tune_thresholds(None, mixes, posteriorgrams=posts, **grid)
+    assert pooled["onset_threshold"] == 0.7
+    assert metrics["val_note_f1"] == pytest.approx((1 + 1 + 1 + 0.5) / 4)
+    weights = tuning.benchmark_weights([3, 1])
+    fair, metrics = tuning.tune_thresholds(None, mixes, posteriorgrams=posts, **grid, weights=weights)
+    assert fair["onset_threshold"] == 0.6
+    assert metrics["val_note_f1"] == pytest.approx(0.5 * 2 / 3 + 0.5 * 1)
+    assert tuning.mean_note_f1([merge(m) for m in mixes], posts, {"onset_threshold": 0.7}, weights=weights) == \
+        pytest.approx(0.5 * 1 + 0.5 * 0.5)
+
+
+def merge(mix):
+    from mitkit.notes import merge_tracks
+    return merge_tracks(mix.parts)
+
+
+def test_tune_weighs_benchmarks_unless_told_to_pool_mixes(monkeypatch, tmp_path):
+    """`mitkit tune` gives each --on folder the same say by default and pools the mixes with --weigh mixes; an
+    unknown weighing is an error that names it."""
+    seen, tune_checkpoint = {}, tuning.tune_checkpoint
+    monkeypatch.setattr(tuning, "tune_checkpoint", lambda *a, **kw: seen.update(kw) or {})
+    assert main(["tune", str(tmp_path / "x.pt"), "--on", "a"]) == 0
+    assert seen["weigh"] == "benchmarks"
+    assert main(["tune", str(tmp_path / "x.pt"), "--on", "a", "--weigh", "mixes"]) == 0
+    assert seen["weigh"] == "mixes"
+    with pytest.raises(MitkitError, match="weigh='votes'"):
+        tune_checkpoint(tmp_path / "x.pt", ["a"], weigh="votes")

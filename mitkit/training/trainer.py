@@ -368,16 +368,16 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         common = {"model_config": self.model.config.to_dict(), "train_config": asdict(self.cfg),
                   "step": self.step, "history": self.history, **self.inherited}
-        resume = {"model": self.model.state_dict(),
-                  "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-                  "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
-                  "best": self.best, "torch_rng": torch.get_rng_state()}
+        resume = {"model": self.model.state_dict(), "best": self.best, "torch_rng": torch.get_rng_state(),
+                  **{part: {k: x.state_dict() for k, x in getattr(self, part).items()}
+                     for part in ("optimizers", "schedulers")}}
         save_checkpoint(self.run_dir / "last.pt", {**common, **resume}, overwrite=True)
-        # each branch's best loss and step (best.pt's own "step" is how far the run had gone)
+        # each branch's best loss and step; best.pt's own step and history end where its latest weights are from
         metrics = {f"best_{k}_{field}": v[key] for k, v in self.best.items()
                    for field, key in (("val_loss", "loss"), ("step", "step"))}
-        save_checkpoint(self.run_dir / "best.pt", {**common, "model": self.best_state_dict(),
-                                                   "metrics": metrics}, overwrite=True)
+        step = max((v["step"] for v in self.best.values() if v["state"] is not None), default=self.step)
+        best = {"step": step, "history": [row for row in self.history if row["step"] <= step], "metrics": metrics}
+        save_checkpoint(self.run_dir / "best.pt", {**common, **best, "model": self.best_state_dict()}, overwrite=True)
 
     def resume(self, path=None, *, lr: float | None = None):
         """Continue from ``last.pt`` (or ``path``) exactly; with ``lr``, at that learning rate (the saved

@@ -41,30 +41,45 @@ def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str =
     return [predict(model, load_audio(mix.audio), with_timbre=with_timbre) for mix in mixes]
 
 
-def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | None = None) -> dict:
+def benchmark_weights(sizes) -> np.ndarray:
+    """Per-mix weights that give each benchmark the same say, whatever its number of mixes: ``sizes`` are the
+    benchmarks' numbers of mixes, in the order their mixes are listed; each benchmark's weights sum to one.
+
+    A benchmark stands for a kind of music: pooled, 36 + 36 chorale mixes outvote 12 string-quartet mixes six to
+    one, and the thresholds suit chorales (model card, "Every benchmark one say").
+
+    >>> benchmark_weights([2, 1]).tolist()
+    [0.5, 0.5, 1.0]
+    """
+    return np.concatenate([np.full(n, 1.0 / n) for n in sizes if n])
+
+
+def mean_transcription_metrics(references, posteriorgrams, thresholds: dict | None = None, *, weights=None) -> dict:
     """Mean transcription metrics (:func:`mitkit.evaluation.metrics.transcription_metrics`) of the notes made from
     each posteriorgram at ``thresholds`` (default: ``create_notes``'), against ``references`` (one
-    ``(N, 4)`` note array per mix, all parts pooled: ``merge_tracks(mix.parts)``)."""
+    ``(N, 4)`` note array per mix, all parts pooled: ``merge_tracks(mix.parts)``); ``weights``: one per mix
+    (:func:`benchmark_weights`), default equal."""
     scores = [score_posteriorgrams(ref, p.frames, p.onsets, thresholds)[0] for ref, p in zip(references, posteriorgrams)]
-    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    return {k: float(np.average([s[k] for s in scores], weights=weights)) for k in scores[0]}
 
 
-def mean_note_f1(references, posteriorgrams, thresholds: dict | None = None) -> float:
+def mean_note_f1(references, posteriorgrams, thresholds: dict | None = None, *, weights=None) -> float:
     """Mean onset-only note F1 of the notes made at ``thresholds`` (default: ``create_notes``') (see
-    :func:`mitkit.evaluation.metrics.note_f1`)."""
+    :func:`mitkit.evaluation.metrics.note_f1`); ``weights``: one per mix (:func:`benchmark_weights`), default
+    equal."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(np.mean([note_f1(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
-                              for ref, p in zip(references, posteriorgrams)]))
+        return float(np.average([note_f1(ref, notes_to_seconds(create_notes(p.frames, p.onsets, **(thresholds or {}))))
+                                 for ref, p in zip(references, posteriorgrams)], weights=weights))
 
 
-def _best_thresholds(references, posteriorgrams, candidates: list) -> tuple[dict, dict]:
+def _best_thresholds(references, posteriorgrams, candidates: list, weights=None) -> tuple[dict, dict]:
     """The candidate with the best mean note F1; among equals, the best frame F1, then the first. Frame
     metrics are computed for the equals only (they cost far more than note F1)."""
-    f1 = [mean_note_f1(references, posteriorgrams, th) for th in candidates]
+    f1 = [mean_note_f1(references, posteriorgrams, th, weights=weights) for th in candidates]
     top, best = max(f1), None
     for th in (th for th, f in zip(candidates, f1) if f == top):
-        mean = mean_transcription_metrics(references, posteriorgrams, th)
+        mean = mean_transcription_metrics(references, posteriorgrams, th, weights=weights)
         if best is None or mean["frame_f1"] > best[1]["frame_f1"]:
             best = (th, mean)
     return best
@@ -111,9 +126,10 @@ def lowers_no_recall(mixes, posteriorgrams, baseline: dict | None = None, *, flo
 
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
                     reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None,
-                    keep_recall=(), baseline: dict | None = None, recall_floor: dict | None = None
-                    ) -> tuple[dict, dict]:
-    """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes``.
+                    keep_recall=(), baseline: dict | None = None, recall_floor: dict | None = None,
+                    weights=None) -> tuple[dict, dict]:
+    """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes`` (weighted by
+    ``weights``, one per mix: :func:`benchmark_weights`; default equal).
 
     Parameters
     ----------
@@ -136,7 +152,7 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
         when a re-onset threshold beats "off" at the best of those, ``claim_neighbours: False`` when
         notes a semitone from a kept note score better kept, and ``onset_reference`` (the mixes' median
         onset level) when onset thresholds that follow each audio's onset level score better.
-    metrics : the mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
+    metrics : the (weighted) mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     if posteriorgrams is None:
         posteriorgrams = mix_posteriorgrams(model, mixes, device=device)
@@ -153,15 +169,15 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     elif baseline is not None:
         allowed = lowers_no_recall(*guarded, baseline)
         grid = [dict(baseline), *filter(allowed, grid)]
-    best = _best_thresholds(references, posteriorgrams, grid)
+    best = _best_thresholds(references, posteriorgrams, grid, weights)
     if baseline is None and recall_floor is None:
         allowed = lowers_no_recall(*guarded, best[0])
     # a second, one-dimensional search for re-onsets: the grid above stays affordable
     best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
-        {**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None))])
+        {**best[0], "reonset_threshold": r} for r in reonset_grid if r is not None))], weights)
     # and whether a kept note silences its neighbouring semitones (basic-pitch's rule) or not
     best = _best_thresholds(references, posteriorgrams,
-                            [best[0], *filter(allowed, [{**best[0], "claim_neighbours": False}])])
+                            [best[0], *filter(allowed, [{**best[0], "claim_neighbours": False}])], weights)
     # and whether the onset thresholds should follow each audio's onset level
     levels = [level for p in posteriorgrams if (level := onset_level(p.onsets)) is not None]
     if levels:
@@ -169,7 +185,7 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
         onset = best[0]["onset_threshold"]
         best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
             {**best[0], "onset_threshold": round(onset + step, 4), "onset_reference": reference}
-            for step in LEVEL_STEPS if 0 < onset + step <= 1))])
+            for step in LEVEL_STEPS if 0 < onset + step <= 1))], weights)
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best[1]["note_f1"])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
@@ -178,9 +194,10 @@ TEMPERATURE_GRID = (1.0, 0.5, 0.3, 0.2)
 
 
 def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds: dict | None = None,
-                              device: str = "cpu", posteriorgrams=None) -> tuple[float, dict]:
+                              device: str = "cpu", posteriorgrams=None, weights=None) -> tuple[float, dict]:
     """Choose the temperature of the clustering affinity ``exp(cos / t)`` that maximises the mean
-    separation F1 (true number of parts) over validation ``mixes``; 1.0 is the paper's ``exp(cos)``.
+    separation F1 (true number of parts) over validation ``mixes`` (weighted by ``weights``, one per mix:
+    :func:`benchmark_weights`; default equal); 1.0 is the paper's ``exp(cos)``.
 
     Returns the temperature and ``{"val_separation_f1": …}`` at that temperature.
     """
@@ -191,18 +208,19 @@ def tune_affinity_temperature(model, mixes, *, grid=TEMPERATURE_GRID, thresholds
     if posteriorgrams is None:
         posteriorgrams = mix_posteriorgrams(model, mixes, with_timbre=True, device=device)
     cases = []
-    for mix, post in zip(mixes, posteriorgrams):
+    weights = np.ones(len(mixes)) if weights is None else np.asarray(weights, float)
+    for mix, post, w in zip(mixes, posteriorgrams, weights):
         notes = create_notes(post.frames, post.onsets, **(thresholds or {}))
         if len(notes) > mix.n_parts:
-            cases.append((mix, notes, notes_to_seconds(notes), note_embeddings(notes, post.frames, post.embeddings)))
+            cases.append((mix, notes, notes_to_seconds(notes), note_embeddings(notes, post.frames, post.embeddings), w))
     scores = {}
     for t in grid:
         f1 = []
-        for mix, notes, table, E in cases:
+        for mix, notes, table, E, _ in cases:
             labels = cluster_notes(E, mix.n_parts, temperature=t, pitches=notes["pitch"],
                                    amplitudes=notes["amplitude"])
             f1.append(separation_metrics(mix.parts, [table[labels == k] for k in range(mix.n_parts)])["separation_f1"])
-        scores[t] = float(np.mean(f1))
+        scores[t] = float(np.average(f1, weights=[case[-1] for case in cases]))
     best = max(scores, key=scores.get)
     log.info("affinity temperature %s: separation F1 %s", best, scores)
     return best, {"val_separation_f1": scores[best]}
@@ -230,11 +248,17 @@ def within_noise(found: dict[str, tuple[int, int]]) -> dict[str, float]:
     return {kind: round(f / n - float(np.sqrt(f / n * (1 - f / n) / n)), 4) for kind, (f, n) in found.items()}
 
 
+WEIGHINGS = ("benchmarks", "mixes")
+
+
 def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: int | None = None,
-                    keep_recall_on=(), recall_floor_from=None) -> dict:
+                    keep_recall_on=(), recall_floor_from=None, weigh: str = "benchmarks") -> dict:
     """Tune note thresholds and the clustering affinity's temperature for the checkpoint at ``path`` on a
-    validation benchmark folder (or a list of folders, pooled) and write them (with the validation
-    metrics) into that checkpoint. Returns the thresholds.
+    validation benchmark folder (or a list of folders) and write them (with the validation metrics) into that
+    checkpoint. Returns the thresholds.
+
+    ``weigh``: ``"benchmarks"`` gives each folder the same say (:func:`benchmark_weights`), ``"mixes"`` each mix
+    (the folders pooled, as before the twenty-ninth session). ``limit``: at most this many mixes of each folder.
 
     ``keep_recall_on``: validation benchmark folders (among those or besides them, e.g. notes played at their
     written length) on which the tuned thresholds may lower the recall of no kind of note below the checkpoint's
@@ -244,9 +268,13 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     thresholds (:func:`recall_floor_of`), e.g. when a new model is to replace the bundled one."""
     if recall_floor_from is not None and not keep_recall_on:
         raise MitkitError("recall_floor_from needs keep_recall_on: the benchmarks where the floor holds")
+    if weigh not in WEIGHINGS:
+        raise MitkitError(f"weigh={weigh!r} must be one of {', '.join(WEIGHINGS)}")
     ckpt = load_checkpoint(path)
     folders = validation_benchmark if isinstance(validation_benchmark, (list, tuple)) else [validation_benchmark]
-    mixes = [mix for folder in folders for mix in load_benchmark(folder)][:limit]
+    benchmarks = [load_benchmark(folder)[:limit] for folder in folders]
+    mixes = [mix for benchmark in benchmarks for mix in benchmark]
+    weights = benchmark_weights([len(b) for b in benchmarks]) if weigh == "benchmarks" else None
     guard = [mix for folder in keep_recall_on for mix in load_benchmark(folder)]
     tuned = {Path(mix.audio).resolve() for mix in mixes}
     everything = mixes + [mix for mix in guard if Path(mix.audio).resolve() not in tuned]
@@ -260,9 +288,10 @@ def tune_checkpoint(path, validation_benchmark, *, device: str = "cpu", limit: i
     if floor is not None:
         log.info("recall floor of %s: %s", recall_floor_from, floor)
     thresholds, metrics = tune_thresholds(model, mixes, posteriorgrams=posteriorgrams, keep_recall=keep_recall,
-                                          baseline=ckpt.get("thresholds") or None, recall_floor=floor)
+                                          baseline=ckpt.get("thresholds") or None, recall_floor=floor,
+                                          weights=weights)
     temperature, separation = tune_affinity_temperature(model, mixes, thresholds=thresholds,
-                                                        posteriorgrams=posteriorgrams)
+                                                        posteriorgrams=posteriorgrams, weights=weights)
     ckpt["thresholds"] = thresholds
     ckpt["affinity_temperature"] = temperature
     ckpt["metrics"] = {**ckpt.get("metrics", {}), **metrics, **separation}
