@@ -26,11 +26,9 @@ embeddings, and spectral clustering otherwise spends a cluster on them and merge
 For ensembles whose instruments each play one note at a time, :func:`count_voices` counts K from the
 polyphony instead of the embeddings (``instruments="voices"``).
 
-When every instrument plays one note at a time (the notes' mean chord probability under ``LINES_ONLY``),
-:func:`one_note_at_a_time` then moves a note out of a track where it overlaps another note to the
-best-fitting track that is silent then (mitkit's; two instruments of one family, like a quartet's violins,
-share a timbre cluster otherwise). Where a chord-playing instrument plays too, its tracks are exempt
-(``chord_tracks``): they keep their chords and may take any note.
+Then, where the checkpoint has a polyphony classifier, :func:`mitkit.voice_leading.follow_lines` redraws the
+tracks note by note so that each plays a line: timbre, small steps and one note at a time weighed together
+(mitkit's; two instruments of one family, like a quartet's violins, share a timbre cluster otherwise).
 
 The frame-level alternative (the paper's comparison): :func:`cluster_frames` clusters every active
 bin, then :func:`notes_from_frame_clusters` makes notes separately inside each cluster.
@@ -82,7 +80,6 @@ __all__ = [
     "cluster_frames",
     "notes_from_frame_clusters",
     "order_labels_by_pitch",
-    "one_note_at_a_time",
 ]
 
 
@@ -383,104 +380,3 @@ def notes_from_frame_clusters(Y_F, Y_O, label_map, n_clusters: int | None = None
     labels = np.concatenate(all_labels)
     order = np.lexsort((labels, notes["pitch"], notes["start"]))
     return notes[order], labels[order]
-
-
-#: Two notes of one track clash when they overlap by more than this share of the shorter one (a created note
-#: often rings a little into the next one of its instrument; a clash is one note sounding over another).
-CLASH_OVERLAP = 0.8
-
-#: A clashing note moves to another track only when its fit (cosine to the track's mean embedding) drops by
-#: less than this; otherwise it stays. With CLASH_OVERLAP, chosen on the validation chorales (detached and as
-#: written) and quartets with K given: mean separation F1 0.6762 -> 0.6829 (model card, "Thresholds and
-#: clustering").
-CLASH_MAX_LOSS = 0.3
-
-
-def clashing_pairs(notes, min_overlap: float = CLASH_OVERLAP) -> np.ndarray:
-    """``(M, 2)`` index pairs ``i < j`` of notes that overlap by more than ``min_overlap`` of the shorter
-    one (frame notes; any pitch). A sweep over the notes sorted by start: memory grows with the pairs,
-    not with N²."""
-    start, end = notes["start"].astype(np.int64), notes["end"].astype(np.int64)
-    order = np.argsort(start, kind="stable")
-    sorted_start = start[order]
-    pairs = []
-    for a, i in enumerate(order):
-        later = order[a + 1:np.searchsorted(sorted_start, end[i], side="left")]  # they start before i ends
-        if later.size:
-            overlap = np.minimum(end[i], end[later]) - start[later]
-            shorter = np.minimum(end[i] - start[i], end[later] - start[later])
-            for j in later[overlap > min_overlap * shorter]:
-                pairs.append((min(i, j), max(i, j)))
-    return np.array(sorted(pairs), np.int64).reshape(-1, 2)
-
-
-def one_note_at_a_time(notes, E, labels, *, chord_tracks=(), min_overlap: float = CLASH_OVERLAP,
-                       max_loss: float = CLASH_MAX_LOSS, max_rounds: int = 5) -> np.ndarray:
-    """Track ids in which, as far as timbre allows, no track plays two notes at once: for instruments that each
-    play one note at a time (``transcribe`` calls it with a polyphony classifier; where the notes' mean chord
-    probability reaches :data:`~mitkit.instrument_count.LINES_ONLY`, the chord-playing tracks are exempt).
-
-    For each pair of notes of one track that clash (:func:`clashing_pairs`), the one whose fit drops less
-    moves to the track that fits it best among those with no note clashing with it then; fit is the cosine
-    to a track's mean embedding, and a move that costs ``max_loss`` or more is not made. Repeated (with the
-    track means updated) until nothing moves, at most ``max_rounds`` times.
-
-    Parameters
-    ----------
-    notes : NOTE_DTYPE array (frames); E : (N, D) unit note embeddings; labels : (N,) track ids 0..K-1.
-    chord_tracks : track ids of chord-playing instruments (a piano beside the lines): they keep the notes they
-        play at once, and a clashing note may always move to one of them.
-
-    Returns
-    -------
-    np.ndarray, shape (N,), int64: the new track ids (the same K ids; the input is not changed).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mitkit.notes import NOTE_DTYPE
-    >>> notes = np.array([(0, 50, 60, 0.9), (0, 50, 64, 0.9), (60, 90, 62, 0.9)], NOTE_DTYPE)
-    >>> E = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
-    >>> one_note_at_a_time(notes, E, np.array([0, 0, 1])).tolist()   # note 1 sounds with note 0
-    [0, 1, 1]
-    """
-    labels = np.array(labels, dtype=np.int64)
-    E = np.asarray(E, np.float64)
-    if len(labels) != len(notes) or len(E) != len(notes):
-        raise MitkitError(f"notes ({len(notes)}), E ({len(E)}) and labels ({len(labels)}) must have one row per note")
-    K = int(labels.max()) + 1 if labels.size else 0
-    is_chord_track = np.isin(np.arange(K), np.asarray(chord_tracks, np.int64))
-    pairs = clashing_pairs(notes, min_overlap)
-    if K < 2 or not len(pairs):
-        return labels
-    partners = [[] for _ in range(len(notes))]
-    for i, j in pairs:
-        partners[i].append(j)
-        partners[j].append(i)
-    for _ in range(max_rounds):
-        means = np.stack([E[labels == k].sum(axis=0) for k in range(K)])
-        fit = E @ (means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), EPS)).T  # (N, K)
-        moved = False
-        for i, j in pairs:
-            if labels[i] != labels[j] or is_chord_track[labels[i]]:
-                continue
-            moves = [move for x in (i, j) if (move := _cheapest_move(x, labels, partners[x], fit, is_chord_track))
-                     is not None]
-            loss, x, k = min(moves, default=(max_loss, None, None))  # ties: the first of the pair, as scanned
-            if loss < max_loss:
-                labels[x] = k
-                moved = True
-        if not moved:
-            break
-    return labels
-
-
-def _cheapest_move(x: int, labels: np.ndarray, partners: list, fit: np.ndarray, is_chord_track: np.ndarray):
-    """``(fit lost, x, track)`` for moving note ``x`` to the best-fitting other track where none of its clashing
-    ``partners`` plays, or to a chord track (``is_chord_track[k]``); None when every other track is taken."""
-    taken = set(labels[partners].tolist())
-    free = [k for k in range(fit.shape[1]) if k != labels[x] and (is_chord_track[k] or k not in taken)]
-    if not free:
-        return None
-    k = max(free, key=lambda k: fit[x, k])
-    return fit[x, labels[x]] - fit[x, k], x, k

@@ -253,10 +253,11 @@ POLYPHONIC_PROBABILITY = 0.5
 CHORDS_PRESENT = 0.6
 CHORDS_ONLY = 0.7
 
-#: Mean chord-playing probability under which every track is kept to one note at a time
-#: (mitkit.clustering.one_note_at_a_time): the notes are, on average, more likely from one-note-at-a-time
+#: Mean chord-playing probability under which every track plays a line, one note at a time
+#: (mitkit.voice_leading.follow_lines): the notes are, on average, more likely from one-note-at-a-time
 #: instruments. At or above it the tracks read as chord-playing (:func:`chord_tracks`) are exempt. Stricter than
-#: CHORDS_PRESENT, because a chord-playing instrument read as lines loses chord notes to the melody's track: on
+#: CHORDS_PRESENT, because a chord-playing instrument read as lines loses chord notes to the melody's track.
+#: Chosen with the step follow_lines replaced (a note moved off a track where it clashed): on
 #: the validation count benchmark (K given) a chord-playing instrument with 1-3 melody instruments 0.6425 without the step, 0.6386 / 0.6365 / 0.6334 with it below 0.5 / 0.55 / 0.6; the
 #: one-note-at-a-time mixes 0.7007 -> 0.7146 / 0.7177 / 0.7176; the validation chorales and quartets even
 #: (mean 0.6813 / 0.6817 / 0.6822, 0.6762 without).

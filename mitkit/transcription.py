@@ -22,7 +22,6 @@ from mitkit.clustering import (
     cluster_frames,
     cluster_notes,
     notes_from_frame_clusters,
-    one_note_at_a_time,
     order_labels_by_pitch,
 )
 from mitkit.embeddings import note_embeddings
@@ -39,6 +38,7 @@ from mitkit.instrument_count import (
 from mitkit.note_creation import check_note_settings, create_notes
 from mitkit.notes import NOTE_DTYPE, Note, Track
 from mitkit.onset_level import scale_to_onset_level
+from mitkit.voice_leading import follow_lines
 
 # General MIDI programs given to tracks in exported MIDI so they sound different; the model does not
 # name instruments, so these are for listening only.
@@ -236,10 +236,10 @@ def group_notes(notes, E, instruments, temperature, random_state, classifier):
 
     ``instruments``: K (int) or ``"auto"`` (:func:`count_instruments` with the checkpoint's polyphony
     ``classifier``); one track skips the clustering. ``temperature``: the checkpoint's affinity temperature.
-    With a classifier, no track keeps two notes at once that another track could take
-    (:func:`one_note_at_a_time`), but for the tracks read as chord-playing (:func:`chord_tracks`) where the
-    notes' chord probability reaches ``LINES_ONLY`` (a piano beside melody instruments): they keep their chords
-    and may take any note."""
+    With a classifier, the tracks are then redrawn note by note so that each plays a line
+    (:func:`follow_lines`: timbre, small steps, one note at a time), but for the tracks read as chord-playing
+    (:func:`chord_tracks`) where the notes' chord probability reaches ``LINES_ONLY`` (a piano beside melody
+    instruments): they may play several notes at once."""
     count = None
     if instruments == "auto":
         count = count_instruments(notes, E, classifier, random_state=random_state)
@@ -253,7 +253,7 @@ def group_notes(notes, E, instruments, temperature, random_state, classifier):
     if classifier is not None:
         chords = count.chord_probability if count is not None else chord_probability(E, notes["amplitude"], classifier)
         exempt = chord_tracks(E, labels, classifier) if chords >= LINES_ONLY else ()
-        labels = order_labels_by_pitch(one_note_at_a_time(notes, E, labels, chord_tracks=exempt), notes["pitch"])
+        labels = order_labels_by_pitch(follow_lines(notes, E, labels, chord_tracks=exempt), notes["pitch"])
     return labels, count
 
 

@@ -1,12 +1,13 @@
-"""Tracks of one-note-at-a-time instruments (mitkit.clustering.one_note_at_a_time) and where transcribe uses them."""
+"""Tracks that each play a line (mitkit.voice_leading.follow_lines), the clashes they avoid, and where transcribe
+redraws them."""
 import numpy as np
 import pytest
 
 from mitkit.checkpoint import load_checkpoint
-from mitkit.clustering import clashing_pairs, one_note_at_a_time
 from mitkit.errors import MitkitError
 from mitkit.notes import NOTE_DTYPE
 from mitkit.transcription import group_notes
+from mitkit.voice_leading import clashing_pairs, follow_lines
 
 
 def frame_notes(*rows):
@@ -43,25 +44,46 @@ def two_voices():
 
 def test_a_note_sounding_over_another_of_its_track_moves_to_the_silent_track():
     notes, E, labels = two_voices()
-    got = one_note_at_a_time(notes, E, labels)
+    got = follow_lines(notes, E, labels)
     assert got.tolist() == [0, 1, 0, 1, 0, 1]
     assert labels.tolist() == [0, 1, 0, 0, 0, 1]  # the input is not changed
+    assert follow_lines(notes, E, labels, max_rounds=0).tolist() == labels.tolist()
 
 
-def test_no_move_that_costs_too_much_fit_or_has_no_silent_track():
-    notes, E, labels = two_voices()
-    assert one_note_at_a_time(notes, E, labels, max_loss=0.05).tolist() == labels.tolist()
+def test_two_lines_of_one_timbre_are_told_apart_by_their_steps():
+    """A quartet's two violins: one timbre, two overlapping lines in small steps, split at random by the
+    clustering; each line ends up whole on one track."""
+    rng = np.random.default_rng(0)
+    high = 76 + np.cumsum(rng.choice([-2, -1, 1, 2], 12))
+    low = 62 + np.cumsum(rng.choice([-2, -1, 1, 2], 12))
+    notes = frame_notes(*[(40 * i, 40 * i + 40, p) for i, p in enumerate(high)],
+                        *[(40 * i + 20, 40 * i + 60, p) for i, p in enumerate(low)])
+    E = np.ones((24, 2)) / np.sqrt(2) + rng.normal(0, 0.01, (24, 2))
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    got = follow_lines(notes, E, rng.integers(0, 2, 24))
+    assert got.tolist() in ([0] * 12 + [1] * 12, [1] * 12 + [0] * 12)
+
+
+def test_timbre_outweighs_a_leap():
+    """A part leaping two octaves back and forth keeps its notes when its timbre is its own."""
+    notes = frame_notes(*[(30 * i, 30 * i + 25, 60 if i % 2 else 84) for i in range(8)],
+                        *[(30 * i + 5, 30 * i + 30, 72) for i in range(8)])
+    E = np.r_[np.tile([1.0, 0.0], (8, 1)), np.tile([0.0, 1.0], (8, 1))]
+    labels = np.r_[np.zeros(8, int), np.ones(8, int)]
+    assert follow_lines(notes, E, labels).tolist() == labels.tolist()
+
+
+def test_more_notes_at_once_than_tracks_share_the_cheapest_one():
     chord = frame_notes((0, 50, 60), (0, 50, 64), (0, 50, 67))  # three at once, two tracks: one must share
     E3 = np.array([[1, 0], [0.9, 0.44], [0, 1]])
-    got = one_note_at_a_time(chord, E3, np.array([0, 0, 1]), max_loss=1.0)
-    assert sorted(np.bincount(got).tolist()) == [1, 2]
-    assert one_note_at_a_time(chord, E3, np.zeros(3, int)).tolist() == [0, 0, 0]  # one track: nothing to do
+    assert follow_lines(chord, E3, np.array([0, 0, 1])).tolist() == [0, 0, 1]
+    assert follow_lines(chord, E3, np.zeros(3, int)).tolist() == [0, 0, 0]  # one track: nothing to do
 
 
-def test_one_note_at_a_time_checks_its_rows():
+def test_follow_lines_checks_its_rows():
     notes, E, labels = two_voices()
     with pytest.raises(MitkitError, match="one row per note"):
-        one_note_at_a_time(notes, E[:-1], labels)
+        follow_lines(notes, E[:-1], labels)
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +98,15 @@ def embeddings_read_as(classifier, chords: bool, n: int):
     return np.tile(e, (n, 1))
 
 
-def test_transcribe_keeps_tracks_one_note_at_a_time_only_for_lines(classifier, monkeypatch):
-    """group_notes (transcribe's and regroup's) applies it with a classifier: to every track when the notes
-    read as one-note-at-a-time parts (K given here), with the chord-playing tracks exempt otherwise, and
+def test_transcribe_follows_lines_with_chord_tracks_exempt_only_where_chords_play(classifier, monkeypatch):
+    """group_notes (transcribe's and regroup's) redraws the tracks with a classifier: every track a line when
+    the notes read as one-note-at-a-time parts (K given here), the chord-playing tracks exempt otherwise, and
     never without a classifier."""
     import mitkit.transcription as transcription
     notes, _, labels = two_voices()
     calls = []
     monkeypatch.setattr(transcription, "cluster_notes", lambda E, k, **kw: labels.copy())
-    monkeypatch.setattr(transcription, "one_note_at_a_time",
+    monkeypatch.setattr(transcription, "follow_lines",
                         lambda n, E, lab, chord_tracks: calls.append(list(chord_tracks)) or lab[::-1].copy())
     lines, chords = embeddings_read_as(classifier, False, 6), embeddings_read_as(classifier, True, 6)
     got, _ = group_notes(notes, lines, 2, 0.3, 0, classifier)
@@ -114,11 +136,11 @@ def piano_and_violin():
 
 def test_a_chord_track_keeps_its_chords_and_takes_clashing_notes():
     notes, E, labels = piano_and_violin()
-    assert one_note_at_a_time(notes, E, labels, chord_tracks=[0]).tolist() == [0, 0, 0, 1, 0]
-    # without the exemption the piano's chord notes are pushed into the violin's track and nothing fits
-    assert one_note_at_a_time(notes, E, labels).tolist() != [0, 0, 0, 1, 0]
+    assert follow_lines(notes, E, labels, chord_tracks=[0]).tolist() == [0, 0, 0, 1, 0]
+    # without the exemption a second and third note on the piano's track pay for crowding it: the stray note stays
+    assert follow_lines(notes, E, labels).tolist() == [0, 0, 0, 1, 1]
     # an exempt track that holds clashing notes keeps them; every track exempt: nothing moves
-    assert one_note_at_a_time(notes, E, np.array([1, 1, 1, 0, 0]), chord_tracks=[0, 1]).tolist() == [1, 1, 1, 0, 0]
+    assert follow_lines(notes, E, np.array([1, 1, 1, 0, 0]), chord_tracks=[0, 1]).tolist() == [1, 1, 1, 0, 0]
 
 
 def test_chord_tracks_are_the_likeliest_and_those_read_as_chord_playing(classifier):
