@@ -60,6 +60,7 @@ from mitkit.embeddings import (  # core_notes and its constants re-exported: clu
     check_temperature,
     cluster_qr,
     core_notes,
+    mean_directions,
     spectral_embedding,
 )
 from mitkit.errors import MitkitError
@@ -145,11 +146,7 @@ CLUSTER_MAX_POINTS = 2000
 def _join_nearest(E: np.ndarray, idx: np.ndarray, sub: np.ndarray, K: int) -> np.ndarray:
     """Labels for all rows of ``E``: rows ``idx`` keep their labels ``sub``, every other row joins the
     cluster whose mean embedding points nearest to it (never a cluster that ``sub`` left empty)."""
-    E_idx = E[idx]
-    centroids = np.stack([E_idx[sub == k].sum(0) if np.any(sub == k) else np.zeros(E.shape[1])
-                          for k in range(K)])  # (K, D)
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), EPS)  # compare directions
-    scores = E @ centroids.T
+    scores = E @ mean_directions(E[idx], sub, K).T  # compare directions
     scores[:, ~np.isin(np.arange(K), sub)] = -np.inf
     labels = np.argmax(scores, axis=1).astype(np.int64)
     labels[idx] = sub

@@ -155,6 +155,14 @@ def check_temperature(temperature) -> float:
     return float(temperature)
 
 
+def mean_directions(E: np.ndarray, labels: np.ndarray, K: int) -> np.ndarray:
+    """(K, D) unit mean of the rows of ``E`` with each label 0..K-1: the direction a cluster or track points
+    in (zero for a label no row has)."""
+    sums = np.zeros((K, E.shape[1]))
+    np.add.at(sums, labels, E)
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), EPS)
+
+
 def cosine_similarity(E: np.ndarray) -> np.ndarray:
     """(N, N) cosine similarity of unit rows, exactly symmetric, clipped to [-1, 1]."""
     C = E @ E.T

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from mitkit.embeddings import EPS
+from mitkit.embeddings import mean_directions
 from mitkit.errors import MitkitError
 
 # The weights below were chosen together on the validation benchmarks, each with one say (separation F1 with
@@ -115,16 +115,16 @@ def follow_lines(notes, E, labels, *, chord_tracks=(), max_rounds: int = MAX_ROU
 def _walk(notes, E, labels, K: int, chordal: np.ndarray) -> np.ndarray:
     """One walk through the notes in time order, with the tracks' means taken from ``labels``."""
     pitch, start, end = notes["pitch"].astype(np.float64), notes["start"].astype(np.int64), notes["end"]
-    sums = np.stack([E[labels == k].sum(axis=0) for k in range(K)])
-    fit = E @ (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), EPS)).T  # (N, K) cosine
+    fit = E @ mean_directions(E, labels, K).T  # (N, K) cosine to each track's mean embedding
     mean_pitch = np.array([pitch[labels == k].mean() if np.any(labels == k) else pitch.mean() for k in range(K)])
     last_pitch = mean_pitch.copy()
     sounds_until = np.full(K, np.iinfo(np.int64).min // 2)
     out = labels.copy()
     order = np.lexsort((-pitch, start))
+    ordered_start = start[order]
     a = 0
     while a < len(order):
-        b = np.searchsorted(start[order], start[order[a]] + CHORD_FRAMES, side="right")
+        b = np.searchsorted(ordered_start, ordered_start[a] + CHORD_FRAMES, side="right")
         group = order[a:b]
         leap_from = np.where(chordal, mean_pitch, last_pitch)
         cost = (TIMBRE_WEIGHT * (1.0 - fit[group]) + LEAP_COST * np.abs(pitch[group, None] - leap_from)
