@@ -278,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model on a dataset made by `mitkit synth`")
     p.add_argument("--preset", default="base", help="training preset: tiny or base (default)")
-    p.add_argument("--data", default=None, help="dataset folder (with manifest.json)")
+    p.add_argument("--data", nargs="+", default=None,
+                   help="dataset folder (with manifest.json), or several trained on together (e.g. a general "
+                        "one and a `mitkit synth --recipe chamber` supplement): pieces drawn by length")
     p.add_argument("--run", required=True, help="run folder for checkpoints (last.pt, best.pt) and log.csv")
     p.add_argument("--resume", action="store_true", help="continue the run in --run from its last checkpoint")
     p.add_argument("--init", default=None, metavar="CHECKPOINT",

@@ -185,6 +185,38 @@ def test_synth_resumes_without_rerendering(tiny):
     assert {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()} == stamps
 
 
+def test_chamber_recipe_plans_quartet_movements_for_strings(tmp_path):
+    import itertools
+
+    jobs = list(itertools.islice(datasets.plan_jobs(5, "chamber"), 40))
+    assert {j.source for j in jobs} == {"score"} and {j.recipe for j in jobs} == {"chamber"}
+    assert {j.ref.split("/", 1)[0] for j in jobs} == {"beethoven", "mozart", "haydn"}
+    assert all("-chamber-s5-" in j.id and datasets._job_index(j.id, 5) == j.index for j in jobs)
+    general = list(itertools.islice(datasets.plan_jobs(5), 40))
+    assert not any("chamber" in j.id for j in general) and {j.recipe for j in general} == {"general"}
+    entry = datasets.render_job(jobs[0], tmp_path)
+    assert entry["ensemble"] in datasets.RECIPES["chamber"].ensembles
+    assert {s["class"] for s in entry["stems"]} <= {"violin", "viola", "cello", "contrabass"}
+    with pytest.raises(MitkitError, match="recipe='opera' must be one of"):
+        next(datasets.plan_jobs(5, "opera"))
+
+
+def test_a_folder_keeps_one_recipe(tiny, tmp_path):
+    root, _ = tiny
+    assert datasets.folder_recipe(root) == "general"
+    assert datasets.load_manifest(root)["recipe"] == "general"
+    with pytest.raises(MitkitError, match="holds pieces of recipe 'general', not recipe='chamber'"):
+        datasets.synth(root, hours=0.02, seed=11, shard=(1, 2), recipe="chamber", progress=False)
+    legacy = tmp_path / "legacy"  # rendered before recipes: pieces and no recipe.json
+    (legacy / "pieces").mkdir(parents=True)
+    (legacy / "pieces" / "random-notes-s1-000000.json").write_text("{}")
+    assert datasets.folder_recipe(legacy) == "general"
+    assert datasets.folder_recipe(tmp_path / "new") is None
+    with pytest.raises(MitkitError, match="recipe='opera' must be one of"):
+        datasets.synth(tmp_path / "new", hours=1, recipe="opera")
+    assert not (tmp_path / "new").exists()
+
+
 def test_render_job_is_deterministic(tmp_path):
     job = datasets.Job(index=3, id="random-notes-s9-000003", source="random", ref="", seed=9)
     a = datasets.render_job(job, tmp_path / "a")
@@ -234,6 +266,22 @@ def test_stem_bank_and_mixture_dataset(tiny):
     for roll, trace in zip(item["frames"][:k], fig.data[1:]):
         bars = np.asarray(trace.x, float).reshape(-1, 3)  # (start_s, end_s, gap) per bar
         assert np.isclose((bars[:, 1] - bars[:, 0]).sum() * FRAME_RATE, (roll > 0.5).sum())
+
+
+def test_stem_bank_pools_several_folders(tiny, tmp_path):
+    import shutil
+
+    root, man = tiny
+    split = man["pieces"][0]["split"]
+    other = tmp_path / "supplement"
+    shutil.copytree(root, other)
+    one = mixtures.StemBank(root, split, progress=False)
+    both = mixtures.StemBank([root, other], split, progress=False)
+    assert len(both) == 2 * len(one) and both.roots == [root, other]
+    for a, b in zip(one.pieces, both.pieces[len(one):]):
+        assert a["id"] == b["id"] and np.array_equal(a["audio"], b["audio"])
+    with pytest.raises(MitkitError, match="at least one dataset folder"):
+        mixtures.StemBank([], split)
 
 
 def test_min_instruments_mixes_at_least_that_many_stems(tiny):

@@ -513,3 +513,22 @@ def test_min_instruments_reaches_the_training_mixtures_only(tmp_path, monkeypatc
     assert made["train"]["min_instruments"] == 2
     assert made["validation"].get("min_instruments", 1) == 1  # validation losses compare across runs
 
+
+
+def test_several_data_folders_reach_both_stem_banks(tmp_path, monkeypatch):
+    """`mitkit train --data A B` trains and validates on the pieces of both folders."""
+    from mitkit.cli import build_parser
+    from mitkit.training import mixtures
+    args = build_parser().parse_args(["train", "--run", "r", "--data", "data/general", "data/chamber"])
+    assert args.data == ["data/general", "data/chamber"]
+    roots = {}
+
+    def fake_bank(root, split):
+        roots[split] = root
+        return split
+
+    monkeypatch.setattr(mixtures, "StemBank", fake_bank)
+    monkeypatch.setattr(mixtures, "MixtureDataset", lambda split, **kw: ToneMixtures(kw["length"], 0))
+    cfg = TrainConfig.preset("tiny", data=args.data, clip_frames=CLIP, num_workers=0)
+    Trainer(cfg, tmp_path / "run", device="cpu")
+    assert roots == {"train": ["data/general", "data/chamber"], "validation": ["data/general", "data/chamber"]}

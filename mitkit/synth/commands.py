@@ -38,6 +38,10 @@ def add_synth_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="rendering processes on this machine")
     p.add_argument("--shard", type=parse_shard, default=(0, 1), help="i/N: this machine renders shard i of N")
     p.add_argument("--audio-format", choices=sorted(AUDIO_FORMATS), default="flac")
+    from mitkit.synth.datasets import RECIPES
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="general",
+                   help="what the pieces are: general (every source, the bundled model's data) or chamber "
+                        "(quartet movements played by strings: a supplement for `mitkit train --data A B`)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -115,7 +119,7 @@ def synth_main(args) -> int:
     from mitkit.synth.datasets import stem_seconds, synth
     t0 = time.time()
     man = synth(args.out, hours=args.hours, seed=args.seed, workers=args.workers, shard=args.shard,
-                audio_format=args.audio_format, progress=not args.quiet)
+                audio_format=args.audio_format, recipe=args.recipe, progress=not args.quiet)
     secs = sum(stem_seconds(p) for p in man["pieces"])
     print(f"{args.out}: {len(man['pieces'])} pieces, {secs / 3600:.2f} h of stem audio ({time.time() - t0:.0f} s wall "
           "this run)")

@@ -60,6 +60,37 @@ SIMULATED_ROOM_PROB = 0.3
 ACCOMPANIED_PROB = 0.15
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """What a dataset's pieces are: the weights of its sources, score folders and ensembles.
+
+    ``"general"`` is the bundled model's data (every source, the module's weights above). ``"chamber"`` is
+    the texture the general mix has least of: the quartet movements of Beethoven, Mozart and Haydn played by
+    a string quartet or string ensemble, at their own speed, with their repeated-note accompaniments (a
+    supplement to train on beside a general dataset: ``mitkit train --data GENERAL CHAMBER``).
+    """
+
+    sources: dict
+    score_folders: dict
+    other_folders: float  # weight of a score folder that score_folders does not name
+    ensembles: dict
+    accompanied_prob: float
+
+
+RECIPES = {
+    "general": Recipe(SOURCE_WEIGHTS, scores.SCORE_FOLDER_WEIGHTS, 0.01, ENSEMBLE_WEIGHTS, ACCOMPANIED_PROB),
+    "chamber": Recipe({"score": 1.0}, {"beethoven": 0.4, "mozart": 0.3, "haydn": 0.3}, 0.0,
+                      {"string_quartet": 0.7, "strings": 0.3}, 0.0),
+}
+
+
+def recipe_named(name: str) -> Recipe:
+    """The :data:`RECIPES` entry ``name``; a clear error for another name."""
+    if name not in RECIPES:
+        raise MitkitError(f"recipe={name!r} must be one of {sorted(RECIPES)}")
+    return RECIPES[name]
+
+
 # ---- splits and labels ----------------------------------------------------------------------------
 
 
@@ -74,14 +105,17 @@ class Job:
     source: str  # "chorale" | "score" | "random"
     ref: str  # music21 corpus name, or "" for random pieces
     seed: int  # the plan's seed
+    recipe: str = "general"  # a key of RECIPES
 
 
-def plan_jobs(seed: int):
+def plan_jobs(seed: int, recipe: str = "general"):
     """Endless deterministic sequence of :class:`Job` for ``seed``.
 
-    Sources are drawn with :data:`SOURCE_WEIGHTS`; chorales and scores cycle through seeded permutations
-    of the corpus lists, so every chorale is rendered once before any is rendered twice.
+    Sources are drawn with the recipe's weights (:data:`RECIPES`; ``"general"``: :data:`SOURCE_WEIGHTS`);
+    chorales and scores cycle through seeded permutations of the corpus lists, so every chorale is rendered
+    once before any is rendered twice.
     """
+    plan = recipe_named(recipe)
     rng = np.random.default_rng([seed, 7919])
     chorales = list(scores.chorale_names())
     order_c = rng.permutation(len(chorales))
@@ -90,8 +124,10 @@ def plan_jobs(seed: int):
         folders.setdefault(ref.split("/", 1)[0], []).append(ref)
     folders = {f: [refs[i] for i in rng.permutation(len(refs))] for f, refs in sorted(folders.items())}
     f_names = list(folders)
-    f_probs = np.array([scores.SCORE_FOLDER_WEIGHTS.get(f, 0.01) for f in f_names], float)
-    names, probs = zip(*SOURCE_WEIGHTS.items())
+    f_probs = np.array([plan.score_folders.get(f, plan.other_folders) for f in f_names], float)
+    if not f_probs.any():
+        f_names = []
+    names, probs = zip(*plan.sources.items())
     probs = np.array(probs) / np.sum(probs)
     count = {"chorale": 0, "random": 0, **{f: 0 for f in f_names}}
     k = 0
@@ -109,7 +145,8 @@ def plan_jobs(seed: int):
             ref = folders[f][count[f] % len(folders[f])]
             count[f] += 1
         name = scores.piece_name(ref) if ref else "notes"
-        yield Job(k, f"{src}-{name}-s{seed}-{k:06d}", src, ref, seed)
+        tag = "" if recipe == "general" else f"-{recipe}"  # general ids as they were before recipes
+        yield Job(k, f"{src}-{name}{tag}-s{seed}-{k:06d}", src, ref, seed, recipe)
         k += 1
 
 
@@ -188,11 +225,12 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     else:
         ins_list = []
         # drawn from a stream of its own, so that pieces not accompanied stay what they were
-        if len(parts) >= 3 and np.random.default_rng([job.seed, job.index, 4]).random() < ACCOMPANIED_PROB:
+        plan = recipe_named(job.recipe)
+        if len(parts) >= 3 and np.random.default_rng([job.seed, job.index, 4]).random() < plan.accompanied_prob:
             parts, ins_list = accompanied_parts(parts, rng)
             ens = "accompanied" if ins_list else None
         elif parts:
-            ens = scores.weighted_choice(rng, ENSEMBLE_WEIGHTS)
+            ens = scores.weighted_choice(rng, plan.ensembles)
             try:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, ensemble=ens)
             except MitkitError:
@@ -281,10 +319,31 @@ def load_manifest(root) -> dict:
     return man
 
 
+def folder_recipe(root) -> str | None:
+    """The recipe a dataset folder was rendered with (its ``recipe.json``; ``"general"`` for pieces
+    rendered before recipes existed; None for a folder without pieces)."""
+    root = Path(root)
+    if (root / "recipe.json").exists():
+        with open(root / "recipe.json") as f:
+            return json.load(f)["recipe"]
+    return "general" if any((root / "pieces").glob("*.json")) else None
+
+
+def _claim_recipe(root: Path, recipe: str) -> None:
+    """Record a new folder's recipe; refuse to resume a folder with another (two plans in one folder
+    would each trim the other's pieces as surplus)."""
+    have = folder_recipe(root)
+    if have is None:
+        write_json_atomically(root / "recipe.json", {"recipe": recipe})
+    elif have != recipe:
+        raise MitkitError(f"out={str(root)!r} holds pieces of recipe {have!r}, not recipe={recipe!r}: render "
+                          "each recipe into a folder of its own (`mitkit train --data` takes several)")
+
+
 def write_manifest(root) -> dict:
     """Gather ``pieces/*.json`` into ``manifest.json`` (atomically) and return it."""
     man = load_manifest(root)
-    man.update(format=FORMAT, version=VERSION, sample_rate=SAMPLE_RATE)
+    man.update(format=FORMAT, version=VERSION, sample_rate=SAMPLE_RATE, recipe=folder_recipe(root) or "general")
     write_json_atomically(Path(root) / "manifest.json", man)
     return man
 
@@ -309,8 +368,11 @@ def _render_job_safe(job: Job, root: str, audio_format: str):
 
 
 def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[int, int] = (0, 1),
-          audio_format: str = "flac", progress: bool = True) -> dict:
+          audio_format: str = "flac", recipe: str = "general", progress: bool = True) -> dict:
     """Render a synthetic stem dataset of about ``hours`` hours of stem audio into ``out``.
+
+    ``recipe`` names what the pieces are (:data:`RECIPES`): ``"general"``, the bundled model's data, or
+    ``"chamber"``, string quartets' own music as a supplement; a folder holds one recipe.
 
     Jobs come from :func:`plan_jobs`; shard ``i/N`` renders jobs ``k`` with ``k % N == i`` until it holds
     ``hours / N`` hours. Finished pieces are skipped, so an interrupted run resumes where it stopped, and
@@ -334,10 +396,12 @@ def synth(out, *, hours: float, seed: int = 0, workers: int = 1, shard: tuple[in
         raise MitkitError(f"shard={i_shard}/{n_shard} must satisfy 0 <= i < N")
     if audio_format not in AUDIO_FORMATS:
         raise MitkitError(f"audio_format={audio_format!r} must be one of {sorted(AUDIO_FORMATS)}")
+    recipe_named(recipe)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
+    _claim_recipe(root, recipe)
     target = hours * 3600.0 / n_shard
-    jobs = (j for j in plan_jobs(seed) if j.index % n_shard == i_shard)
+    jobs = (j for j in plan_jobs(seed, recipe) if j.index % n_shard == i_shard)
     done = 0.0
     bar = tqdm(total=round(target), unit="s", desc=f"synth {i_shard}/{n_shard}", disable=not progress)
     n_fail = 0

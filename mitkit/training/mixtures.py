@@ -24,8 +24,9 @@ class StemBank:
 
     Parameters
     ----------
-    root : str or Path
-        Dataset folder (see :func:`load_manifest`).
+    root : str or Path, or a list of them
+        Dataset folder (see :func:`load_manifest`), or several (a general dataset and a supplement such as
+        ``mitkit synth --recipe chamber``): their pieces pooled, each drawn in proportion to its length.
     split : str
         ``"train"``, ``"validation"`` or ``"test"``.
     sources : iterable of str or None
@@ -51,16 +52,18 @@ class StemBank:
 
         if split not in SPLITS:
             raise MitkitError(f"split={split!r} must be one of {SPLITS}")
-        self.root = Path(root)
-        man = load_manifest(self.root)
-        entries = [p for p in man["pieces"] if p["split"] == split and (sources is None or p["source"] in sources)]
+        self.roots = [Path(r) for r in ([root] if isinstance(root, (str, Path)) else root)]
+        if not self.roots:
+            raise MitkitError("root must name at least one dataset folder")
+        entries = [(r, p) for r in self.roots for p in load_manifest(r)["pieces"]
+                   if p["split"] == split and (sources is None or p["source"] in sources)]
         entries = entries[:max_pieces] if max_pieces is not None else entries
         if not entries:
-            warn(f"StemBank: no pieces of split={split!r} in {self.root}")
+            warn(f"StemBank: no pieces of split={split!r} in {', '.join(map(str, self.roots))}")
         self.split = split
         self.pieces = []
-        for e in tqdm(entries, desc=f"load {split}", disable=not progress):
-            audio = [sf.read(str(self.root / s["file"]), dtype="float32")[0] for s in e["stems"]]
+        for r, e in tqdm(entries, desc=f"load {split}", disable=not progress):
+            audio = [sf.read(str(r / s["file"]), dtype="float32")[0] for s in e["stems"]]
             n = min(len(a) for a in audio)
             audio = np.stack([a[:n] for a in audio])  # (K, n_samples)
             T = n_frames_for(n)

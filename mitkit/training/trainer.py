@@ -42,7 +42,8 @@ class TrainConfig:
     Notebook: 02_training
     """
 
-    data: str = "data/synth-v1"  # dataset folder made by `mitkit synth` (manifest.json inside)
+    # dataset folder made by `mitkit synth` (manifest.json inside), or a list of them trained on together
+    data: str | list = "data/synth-v1"
     # which branches learn: "joint", "amt", "timbre", "onset" (the onset layers alone: frame posterior unchanged)
     stage: str = "joint"
     steps: int = 20000  # optimizer steps in total
