@@ -118,6 +118,8 @@ def _cmd_train(args):
     # every option spelt as a TrainConfig field sets it (a new option needs no entry here); None: not given
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     chosen.update(num_workers=args.workers, model=model or None)
+    if args.data and len(args.data) == 1:
+        chosen["data"] = args.data[0]  # one folder is stored as before: a path, not a list
     overrides = {k: v for k, v in chosen.items() if v is not None}
     cfg = TrainConfig.preset(args.preset, **overrides)
     run = Path(args.run)

@@ -42,8 +42,7 @@ class TrainConfig:
     Notebook: 02_training
     """
 
-    # dataset folder made by `mitkit synth` (manifest.json inside), or a list of them trained on together
-    data: str | list = "data/synth-v1"
+    data: str | list = "data/synth-v1"  # folder made by `mitkit synth` (manifest.json inside), or several together
     # which branches learn: "joint", "amt", "timbre", "onset" (the onset layers alone: frame posterior unchanged)
     stage: str = "joint"
     steps: int = 20000  # optimizer steps in total
