@@ -125,8 +125,6 @@ def plan_jobs(seed: int, recipe: str = "general"):
     folders = {f: [refs[i] for i in rng.permutation(len(refs))] for f, refs in sorted(folders.items())}
     f_names = list(folders)
     f_probs = np.array([plan.score_folders.get(f, plan.other_folders) for f in f_names], float)
-    if not f_probs.any():
-        f_names = []
     names, probs = zip(*plan.sources.items())
     probs = np.array(probs) / np.sum(probs)
     count = {"chorale": 0, "random": 0, **{f: 0 for f in f_names}}
