@@ -338,8 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=None, help="stop (and checkpoint) after this many seconds")
     p.add_argument("--select-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "
-                        "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`); "
-                        "default: the lowest validation loss on synthetic mixtures")
+                        "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`), notes made at the "
+                        "--init checkpoint's tuned thresholds while the run keeps them (else create_notes' "
+                        "defaults); default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders (each counts the "
                         "same, as with `mitkit tune --weigh benchmarks`)")

@@ -237,8 +237,36 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)
     assert len(tr.select_audio) == 2 * len(mixes)
-    kept_f1 = mean_transcription_metrics(tr.select_refs, mix_posteriorgrams(kept, mixes))["note_f1"]
+    # scored at the notes evaluate and transcribe would make: the inherited tuned thresholds
+    assert tr._select_thresholds() == load_checkpoint()["thresholds"]
+    kept_posts = mix_posteriorgrams(kept, mixes)
+    kept_f1 = mean_transcription_metrics(tr.select_refs, kept_posts, best["thresholds"])["note_f1"]
     assert abs(kept_f1 - max(f1)) < 1e-9
+    assert mean_transcription_metrics(tr.select_refs, kept_posts)["note_f1"] != kept_f1  # not the defaults'
+
+
+def test_resume_scores_a_best_measured_otherwise_again(tmp_path, example_benchmark):
+    """A run whose stored best AMT weights were scored at other note settings (create_notes' defaults, before
+    the score used the inherited thresholds) scores them again on resuming; one scored alike is left as is."""
+    from mitkit.checkpoint import save_checkpoint
+    first = _trainer(tmp_path, 2, "old", stage="amt", init="bundled", select_on=str(example_benchmark))
+    first.run(progress=False)
+    last = tmp_path / "old" / "last.pt"
+    measured = load_checkpoint(last)["best"]["amt"]
+    assert measured["measured_at"] == load_checkpoint()["thresholds"]
+    again = _trainer(tmp_path, 4, "old", stage="amt", init="bundled", select_on=str(example_benchmark))
+    again.resume()
+    assert again.best["amt"]["loss"] == measured["loss"]  # same measure: nothing to do
+    old = load_checkpoint(last)
+    old["best"]["amt"] = {k: v for k, v in old["best"]["amt"].items() if k != "measured_at"}
+    old["best"]["amt"]["loss"] = -0.01  # as if scored at create_notes' defaults
+    save_checkpoint(last, {k: v for k, v in old.items() if k not in ("format", "format_version")}, overwrite=True)
+    rescored = _trainer(tmp_path, 4, "old", stage="amt", init="bundled", select_on=str(example_benchmark))
+    rescored.resume()
+    assert rescored.best["amt"]["step"] == measured["step"]
+    assert abs(rescored.best["amt"]["loss"] - measured["loss"]) < 1e-9
+    assert rescored.best["amt"]["measured_at"] == measured["measured_at"]
+    assert rescored.schedulers["amt"].best == rescored.best["amt"]["loss"]
 
 
 @pytest.mark.parametrize("stage, fresh, kept", [

@@ -324,17 +324,46 @@ class Trainer:
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
         if self.select_audio:
-            from mitkit.inference import predict
-            from mitkit.training.tuning import mean_note_f1
-            precision = "bf16" if self.bf16 else "fp32"
-            posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
-            val["val_bench_note_f1"] = mean_note_f1(self.select_refs, posts)  # no frame metrics: not used
+            val["val_bench_note_f1"] = self._select_on_note_f1()
         self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
             torch.distributed.all_reduce(t)
             val = dict(zip(val, (t / self.world).tolist()))
         return val
+
+    def _select_thresholds(self) -> dict | None:
+        """The note settings that the select_on score makes notes at: the init's tuned ones while they apply
+        (what ``evaluate`` and ``transcribe`` will use on best.pt), else ``create_notes``' defaults (None)."""
+        return self.inherited.get("thresholds")
+
+    @torch.no_grad()
+    def _select_on_note_f1(self) -> float:
+        """Mean note F1 of the model as it is on the select_on benchmarks (no frame metrics: not used)."""
+        from mitkit.inference import predict
+        from mitkit.training.tuning import mean_note_f1
+        self.model.eval()
+        precision = "bf16" if self.bf16 else "fp32"
+        posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
+        return mean_note_f1(self.select_refs, posts, self._select_thresholds())
+
+    def _rescore_best_amt(self):
+        """Score the stored best AMT weights again when they were scored at other note settings than this run
+        uses (a run from before the score used the inherited thresholds), so later steps compete fairly."""
+        best = self.best.get("amt")
+        if not self.select_audio or not best or best["state"] is None:
+            return
+        if best.get("measured_at") == self._select_thresholds():
+            return
+        current = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict({**current, **best["state"]})
+        f1 = self._select_on_note_f1()
+        self.model.load_state_dict(current)
+        self._train_mode()
+        log.info("best AMT weights (step %d) scored again at %s: note F1 %.4f (was %.4f)",
+                 best["step"], self._select_thresholds(), f1, -best["loss"])
+        best.update(loss=-f1, measured_at=self._select_thresholds())
+        self.schedulers["amt"].best = -f1  # the plateau counts improvements on the same measure
 
     def _branch_val_loss(self, name, val):
         if name == "amt" and "val_bench_note_f1" in val:
@@ -351,7 +380,8 @@ class Trainer:
             if loss < self.best[name]["loss"]:
                 state = {k: v.detach().clone().cpu() for m in self.branches[name]
                          for k, v in _prefixed_state(self.model, m).items()}
-                self.best[name] = {"loss": loss, "state": state, "step": self.step}
+                self.best[name] = {"loss": loss, "state": state, "step": self.step,
+                                   "measured_at": self._select_thresholds() if "val_bench_note_f1" in val else None}
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def best_state_dict(self) -> dict:
@@ -392,6 +422,7 @@ class Trainer:
                     group["lr"] = group["initial_lr"] = lr
                 self.schedulers[k].base_lrs = [lr] * len(o.param_groups)
         self.best.update(ckpt["best"])
+        self._rescore_best_amt()
         self.step, self.history = ckpt["step"], ckpt["history"]
         torch.set_rng_state(ckpt["torch_rng"])
         log.info("resumed from step %d", self.step)
