@@ -236,13 +236,13 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     kept = model_from_checkpoint(best)
     from mitkit.evaluation.benchmarks import load_benchmark
     mixes = load_benchmark(example_benchmark)
-    assert len(tr.select_audio) == 2 * len(mixes)
+    assert len(tr.selection.audio) == 2 * len(mixes)
     # scored at the notes evaluate and transcribe would make: the inherited tuned thresholds
-    assert tr._select_thresholds() == load_checkpoint()["thresholds"]
+    assert tr.selection.thresholds == load_checkpoint()["thresholds"]
     kept_posts = mix_posteriorgrams(kept, mixes)
-    kept_f1 = mean_transcription_metrics(tr.select_refs, kept_posts, best["thresholds"])["note_f1"]
+    kept_f1 = mean_transcription_metrics(tr.selection.references, kept_posts, best["thresholds"])["note_f1"]
     assert abs(kept_f1 - max(f1)) < 1e-9
-    assert mean_transcription_metrics(tr.select_refs, kept_posts)["note_f1"] != kept_f1  # not the defaults'
+    assert mean_transcription_metrics(tr.selection.references, kept_posts)["note_f1"] != kept_f1  # not the defaults'
 
 
 def test_resume_scores_a_best_measured_otherwise_again(tmp_path, example_benchmark):
@@ -341,13 +341,11 @@ def test_onset_layers_widen_an_init_that_was_narrower(tmp_path, wider):
 
 def test_onset_alpha_weighs_the_onset_loss(tmp_path, monkeypatch):
     import mitkit.training.losses as losses_module
-    import mitkit.training.trainer as trainer_module
     seen = []
-    real = trainer_module.focal_loss
-    for module in (trainer_module, losses_module):  # the frame loss, and the onset loss inside onset_loss
-        monkeypatch.setattr(module, "focal_loss", lambda *a, **k: seen.append(k["alpha"]) or real(*a, **k))
+    real = losses_module.focal_loss
+    monkeypatch.setattr(losses_module, "focal_loss", lambda *a, **k: seen.append(k["alpha"]) or real(*a, **k))
     _trainer(tmp_path, 1, "alpha", onset_alpha=0.3, eval_every=1).run(progress=False)
-    assert 0.3 in seen and trainer_module.FRAME_ALPHA in seen and trainer_module.ONSET_ALPHA not in seen
+    assert 0.3 in seen and losses_module.FRAME_ALPHA in seen and losses_module.ONSET_ALPHA not in seen
     for bad in ({"onset_alpha": 0.0}, {"onset_alpha": 1.0}, {"stage": "frames"}):
         with pytest.raises(MitkitError, match="must be in \\(0, 1\\)|must be one of joint, amt, onset, timbre"):
             _trainer(tmp_path, 1, "bad", **bad)
@@ -496,30 +494,30 @@ def test_freed_memory_is_retained_on_a_cpu_unless_turned_off(tmp_path, monkeypat
 
 
 def test_timbre_window_runs_the_branch_on_a_window_with_its_own_labels(tmp_path, monkeypatch):
-    from mitkit.training import trainer as trainer_module
+    from mitkit.training import losses as losses_module
     seen = {}
 
     def spy(V, rolls, **kwargs):
         seen["V"], seen["rolls"] = V.shape, rolls.clone()
         return V.sum() * 0
 
-    monkeypatch.setattr(trainer_module, "timbre_loss", spy)
+    monkeypatch.setattr(losses_module, "timbre_loss", spy)
     window = CLIP // 4
     trainer = _trainer(tmp_path, 1, stage="timbre", timbre_frames=window)
     batch = next(iter(torch.utils.data.DataLoader(ToneMixtures(2, 5), batch_size=2)))
     gen = torch.Generator().manual_seed(3)
-    trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+    losses_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
     assert seen["V"] == (2, C.EMBEDDING_DIM, C.N_PITCHES, window)
     start = int(torch.randint(0, CLIP - window + 1, (), generator=torch.Generator().manual_seed(3)))
     assert torch.equal(seen["rolls"], batch["frames"][..., start:start + window])  # the labels of those frames
     trainer.model.eval()  # validation scores whole clips
-    trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+    losses_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
     assert seen["V"][-1] == CLIP and torch.equal(seen["rolls"], batch["frames"])
     trainer.model.train()
     # the whole clip when the window is off (0) or not shorter than the clip
     for frames in (0, CLIP):
         trainer.cfg.timbre_frames = frames
-        trainer_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
+        losses_module.compute_losses(trainer.model, batch, trainer.cfg, generator=gen)
         assert seen["V"][-1] == CLIP and torch.equal(seen["rolls"], batch["frames"])
 
 
@@ -560,3 +558,20 @@ def test_several_data_folders_reach_both_stem_banks(tmp_path, monkeypatch):
     cfg = TrainConfig.preset("tiny", data=args.data, clip_frames=CLIP, num_workers=0)
     Trainer(cfg, tmp_path / "run", device="cpu")
     assert roots == {"train": ["data/general", "data/chamber"], "validation": ["data/general", "data/chamber"]}
+
+
+def test_benchmark_selection_scores_other_weights_and_gives_the_model_back(example_benchmark):
+    """``note_f1(model, state=...)`` scores the model with those weights (a stored best branch) and leaves
+    the model's own weights as they were."""
+    from mitkit.checkpoint import model_from_checkpoint
+    from mitkit.training.selection import BenchmarkSelection
+    bundled = load_checkpoint()
+    model = model_from_checkpoint(bundled)
+    selection = BenchmarkSelection(example_benchmark, bundled["thresholds"])
+    f1 = selection.note_f1(model)
+    assert f1 > 0.7
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    silent = {k: torch.zeros_like(v) - 20 * k.endswith("bias") for k, v in before.items() if "frame_head" in k}
+    assert silent and selection.note_f1(model, state=silent) == 0.0  # nothing sounds: no notes
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert selection.note_f1(model) == f1

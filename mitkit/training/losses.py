@@ -2,12 +2,15 @@
 
 Notebook: 02_training
 
-Each loss is a plain function of tensors; none lives inside the model.
+Each loss is a plain function of tensors; none lives inside the model. ``compute_losses`` runs the model on
+a training batch and gathers the losses of the branches being trained.
 """
 from __future__ import annotations
 
 import torch
 from torch.nn import functional as F_
+
+from mitkit.constants import TRAINING_STAGES
 
 FRAME_ALPHA = 0.2  # positive-class weight for frames
 ONSET_ALPHA = 0.06  # onsets are sparser, so their positives get the smaller weight (arXiv 2509.12712)
@@ -156,3 +159,36 @@ def timbre_loss(V: torch.Tensor, rolls: torch.Tensor, *, kind: str = "infonce", 
     losses = [fn(*sample_active_bins(V[b], rolls[b], max_bins=max_bins, generator=generator))
               for b in range(V.shape[0])]
     return torch.stack(losses).mean()
+
+
+def _rolls_to_targets(batch, T):
+    frames = batch["frames"][..., :T]  # (B, I, 84, T)
+    onsets = batch["onsets"][..., :T]
+    return frames, frames.amax(1), onsets.amax(1)  # per instrument, and any instrument
+
+
+def compute_losses(model, batch, cfg, *, generator=None, bf16: bool = False):
+    """Losses of one batch as a dict of scalar tensors (``frame``, ``onset``, ``timbre``, ``total``), for the
+    branches ``cfg`` (a :class:`~mitkit.training.trainer.TrainConfig`) trains.
+
+    With ``bf16`` the branches' convolutions run under bfloat16 autocast; the weights (the optimizer's
+    master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
+    branches = TRAINING_STAGES[cfg.stage]
+    want_amt, want_timbre = "amt" in branches, "timbre" in branches
+    T = batch["frames"].shape[-1]
+    window = None  # the frames the timbre branch runs on: None, the whole clip (always so in validation)
+    if want_timbre and model.training and 0 < cfg.timbre_frames < T:
+        start = int(torch.randint(0, T - cfg.timbre_frames + 1, (), generator=generator))
+        window = slice(start, start + cfg.timbre_frames)
+    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16, timbre_frames=window)
+    per_instrument, frame_target, onset_target = _rolls_to_targets(batch, T)
+    losses = {}
+    if want_amt:
+        losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
+        losses["onset"] = onset_loss(out["onset_logit"][..., :T], frame_target, onset_target, alpha=cfg.onset_alpha,
+                                     reattack_weight=cfg.reattack_weight, spread=cfg.onset_spread)
+    if want_timbre:
+        V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
+        losses["timbre"] = timbre_loss(V, rolls, kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
+    losses["total"] = sum(losses.values())
+    return losses

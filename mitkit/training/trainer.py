@@ -30,7 +30,7 @@ from mitkit.checkpoint import branch_state, kept_branch, load_checkpoint, save_c
 from mitkit.constants import TRAINING_STAGES
 from mitkit.errors import MitkitError
 from mitkit.model import BRANCH_FIELDS, MitNet, ModelConfig, widen_onset_layers
-from mitkit.training.losses import FRAME_ALPHA, ONSET_ALPHA, focal_loss, onset_loss, timbre_loss
+from mitkit.training.losses import ONSET_ALPHA, compute_losses
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +116,6 @@ def retain_freed_memory() -> bool:
     return libc.mallopt(M_MMAP_MAX, 0) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1) == 1
 
 
-def _rolls_to_targets(batch, T):
-    frames = batch["frames"][..., :T]  # (B, I, 84, T)
-    onsets = batch["onsets"][..., :T]
-    return frames, frames.amax(1), onsets.amax(1)  # per instrument, and any instrument
-
-
 def training_bf16(precision: str, device: torch.device) -> bool:
     """Whether the branches train under bfloat16 autocast: ``precision`` "bf16", or "auto" on a CPU that
     computes bf16 natively (AVX512-BF16/AMX: about 2.5x faster per step). "auto" keeps float32 on a GPU
@@ -144,32 +138,6 @@ def training_compiled(choice: str, device: torch.device) -> bool:
     if choice == "auto":
         return device.type == "cpu" and any(shutil.which(cc) for cc in ("c++", "g++", "clang++"))
     return choice == "on"
-
-
-def compute_losses(model, batch, cfg: TrainConfig, *, generator=None, bf16: bool = False):
-    """Losses of one batch as a dict of scalar tensors (``frame``, ``onset``, ``timbre``, ``total``).
-
-    With ``bf16`` the branches' convolutions run under bfloat16 autocast; the weights (the optimizer's
-    master copy), the CQT and log, and the losses stay float32 (``MitNet.forward`` returns float32)."""
-    branches = TRAINING_STAGES[cfg.stage]
-    want_amt, want_timbre = "amt" in branches, "timbre" in branches
-    T = batch["frames"].shape[-1]
-    window = None  # the frames the timbre branch runs on: None, the whole clip (always so in validation)
-    if want_timbre and model.training and 0 < cfg.timbre_frames < T:
-        start = int(torch.randint(0, T - cfg.timbre_frames + 1, (), generator=generator))
-        window = slice(start, start + cfg.timbre_frames)
-    out = model(batch["audio"], with_amt=want_amt, with_timbre=want_timbre, bf16=bf16, timbre_frames=window)
-    per_instrument, frame_target, onset_target = _rolls_to_targets(batch, T)
-    losses = {}
-    if want_amt:
-        losses["frame"] = focal_loss(out["frame_logit"][..., :T], frame_target, alpha=FRAME_ALPHA)
-        losses["onset"] = onset_loss(out["onset_logit"][..., :T], frame_target, onset_target, alpha=cfg.onset_alpha,
-                                     reattack_weight=cfg.reattack_weight, spread=cfg.onset_spread)
-    if want_timbre:
-        V, rolls = (out["V"][..., :T], per_instrument) if window is None else (out["V"], per_instrument[..., window])
-        losses["timbre"] = timbre_loss(V, rolls, kind=cfg.timbre_loss, max_bins=cfg.max_bins, generator=generator)
-    losses["total"] = sum(losses.values())
-    return losses
 
 
 class Trainer:
@@ -257,15 +225,10 @@ class Trainer:
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
                                      length=cfg.val_batches * cfg.batch_size)
         self.train_set, self.val_set = train_set, val_set
-        self.select_audio, self.select_refs = [], []  # the select_on benchmarks, read once
+        self.selection = None  # the select_on benchmarks, scored at the thresholds best.pt will carry
         if cfg.select_on and "amt" in active:
-            from mitkit.audio import load_audio
-            from mitkit.evaluation.benchmarks import load_benchmark
-            from mitkit.notes import merge_tracks
-            folders = [cfg.select_on] if isinstance(cfg.select_on, str) else list(cfg.select_on)
-            mixes = [mix for folder in folders for mix in load_benchmark(folder)]
-            self.select_audio = [load_audio(mix.audio) for mix in mixes]
-            self.select_refs = [merge_tracks(mix.parts) for mix in mixes]
+            from mitkit.training.selection import BenchmarkSelection
+            self.selection = BenchmarkSelection(cfg.select_on, self.inherited.get("thresholds"))
         self.step, self.history = 0, []
         self.best = {name: {"loss": math.inf, "state": None, "step": 0} for name in active}
 
@@ -323,8 +286,8 @@ class Trainer:
                 sums[k] = sums.get(k, 0.0) + float(v)
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
-        if self.select_audio:
-            val["val_bench_note_f1"] = self._select_on_note_f1()
+        if self.selection:
+            val["val_bench_note_f1"] = self.selection.note_f1(self.model, precision=self._precision())
         self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
@@ -332,43 +295,26 @@ class Trainer:
             val = dict(zip(val, (t / self.world).tolist()))
         return val
 
-    def _select_thresholds(self) -> dict | None:
-        """The note settings that the select_on score makes notes at: the init's tuned ones while they apply
-        (what ``evaluate`` and ``transcribe`` will use on best.pt), else ``create_notes``' defaults (None)."""
-        return self.inherited.get("thresholds")
-
-    @torch.no_grad()
-    def _select_on_note_f1(self) -> float:
-        """Mean note F1 of the model as it is on the select_on benchmarks (no frame metrics: not used)."""
-        from mitkit.inference import predict
-        from mitkit.training.tuning import mean_note_f1
-        self.model.eval()
-        precision = "bf16" if self.bf16 else "fp32"
-        posts = [predict(self.model, y, with_timbre=False, precision=precision) for y in self.select_audio]
-        return mean_note_f1(self.select_refs, posts, self._select_thresholds())
+    def _precision(self) -> str:
+        return "bf16" if self.bf16 else "fp32"
 
     def _rescore_best_amt(self):
         """Score the stored best AMT weights again when they were scored at other note settings than this run
         uses (a run from before the score used the inherited thresholds), so later steps compete fairly."""
         best = self.best.get("amt")
-        if not self.select_audio or not best or best["state"] is None:
+        if not self.selection or not best or best["state"] is None:
             return
-        if best.get("measured_at") == self._select_thresholds():
+        if best.get("measured_at") == self.selection.thresholds:
             return
-        current = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.model.load_state_dict({**current, **best["state"]})
-        f1 = self._select_on_note_f1()
-        self.model.load_state_dict(current)
+        f1 = self.selection.note_f1(self.model, precision=self._precision(), state=best["state"])
         self._train_mode()
         log.info("best AMT weights (step %d) scored again at %s: note F1 %.4f (was %.4f)",
-                 best["step"], self._select_thresholds(), f1, -best["loss"])
-        best.update(loss=-f1, measured_at=self._select_thresholds())
+                 best["step"], self.selection.thresholds, f1, -best["loss"])
+        best.update(loss=-f1, measured_at=self.selection.thresholds)
         self.schedulers["amt"].best = -f1  # the plateau counts improvements on the same measure
 
     def _branch_val_loss(self, name, val):
-        if name == "amt" and "val_bench_note_f1" in val:
-            # the mixture loss is a poor guide to real pieces (a CPU fine-tune lowered it by 14 % while
-            # chorale note F1 fell from 0.860 to 0.841): select on the benchmark's note F1 when given
+        if name == "amt" and "val_bench_note_f1" in val:  # mitkit.training.selection says why
             return -val["val_bench_note_f1"]
         return val["val_frame"] + val["val_onset"] if name == "amt" else val["val_timbre"]
 
@@ -381,7 +327,7 @@ class Trainer:
                 state = {k: v.detach().clone().cpu() for m in self.branches[name]
                          for k, v in _prefixed_state(self.model, m).items()}
                 self.best[name] = {"loss": loss, "state": state, "step": self.step,
-                                   "measured_at": self._select_thresholds() if "val_bench_note_f1" in val else None}
+                                   "measured_at": self.selection.thresholds if "val_bench_note_f1" in val else None}
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def best_state_dict(self) -> dict:
