@@ -297,9 +297,9 @@ def test_evaluate_benchmark_oracle(chorale_benchmark):
 
     table = format_markdown_table(json.loads(json.dumps(res)))
     lines = table.splitlines()
-    assert lines[0].startswith("| system | parts | mixes | frame F1 | note F1")
+    assert lines[0].startswith("| system | parts | mixes | frame F1 | note F1 | note precision | note F1 (offsets)")
     assert "count acc." not in lines[0]
-    assert lines[2].startswith("| oracle | 2 | 1 | 1.000")
+    assert lines[2].startswith("| oracle | 2 | 1 | 1.000 | 1.000 | 1.000 | 1.000")
     assert lines[-1].startswith("| oracle | all | 3 |")
 
 
@@ -316,6 +316,16 @@ def test_evaluate_benchmark_estimated_count_and_single_track(chorale_benchmark):
     assert res2["overall"]["separation_f1"] is None and res2["mixes"][0]["assignment"] is None
     table = format_markdown_table([res, res2])
     assert "| pooled | 2 | 1 |" in table and "| – |" in table and "count acc." in table
+
+    reference = merge_tracks(mixes[0].parts)
+    false_note = np.array([[reference[:, 1].max() + 1.0, reference[:, 1].max() + 1.5, 100, 80]])
+    extra = CallableSystem("extra", lambda audio, n, sr=None: [np.vstack([reference, false_note])], separates=False)
+    res3 = evaluate_benchmark(mixes, extra, limit=1, progress=False)
+    precision = len(reference) / (len(reference) + 1)
+    assert res3["overall"]["note_precision"] == pytest.approx(precision)
+    overall = res3["overall"]
+    assert f"| extra | all | 1 | {overall['frame_f1']:.3f} | {overall['note_f1']:.3f} | {precision:.3f} |" \
+        in format_markdown_table(res3)
 
 
 def test_load_benchmark_audio_midi_pairs(tmp_path):

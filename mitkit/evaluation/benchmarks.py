@@ -343,6 +343,7 @@ def evaluate_benchmark(
 _TABLE_COLUMNS = (
     ("frame_f1", "frame F1"),
     ("note_f1", "note F1"),
+    ("note_precision", "note precision"),  # a change that finds more notes must not buy them with false ones
     ("note_offset_f1", "note F1 (offsets)"),
     ("separation_f1", "separation F1"),
     ("recall_repeated", "recall repeated"),
