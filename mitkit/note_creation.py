@@ -45,6 +45,9 @@ Algorithm (:func:`create_notes`)
 5. *Starts at the onset* (mitkit's, ``onset_lookback=24``): a note whose frames rose later than the onset
    head's peak at its pitch (a slow attack) starts at that peak, up to 24 frames earlier
    (:func:`mitkit.note_refinement.start_at_onsets`).
+6. *Notes an onset confirms* (mitkit's, ``weak_frame_ratio``, off by default): a strong onset peak (``Y_O`` at
+   ``strong_onset_ratio`` times the onset threshold) that no note covers starts a note held by frames down to
+   ``weak_frame_ratio`` times the frame threshold (:func:`mitkit.note_refinement.add_onset_confirmed_notes`).
 
 Differences from basic-pitch, on purpose: ``end`` is exclusive everywhere (basic-pitch's second
 pass drops the last frame), walks reach the first and last frames, a note must have at least
@@ -63,7 +66,11 @@ from mitkit.errors import MitkitError, warn
 from mitkit.note_refinement import (
     DEFAULT_ONSET_LOOKBACK,
     DEFAULT_PARTIAL_AMPLITUDE,
+    DEFAULT_STRONG_ONSET_RATIO,
+    add_onset_confirmed_notes,
     check_onset_lookback,
+    check_strong_onset_ratio,
+    check_weak_frame_ratio,
     remove_partial_notes,
     start_at_onsets,
 )
@@ -142,7 +149,8 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
                         partial_amplitude=DEFAULT_PARTIAL_AMPLITUDE,
                         reonset_threshold=DEFAULT_REONSET_THRESHOLD,
                         claim_neighbours=DEFAULT_CLAIM_NEIGHBOURS, onset_reference=None,
-                        onset_lookback=DEFAULT_ONSET_LOOKBACK) -> dict:
+                        onset_lookback=DEFAULT_ONSET_LOOKBACK, weak_frame_ratio=None,
+                        strong_onset_ratio=DEFAULT_STRONG_ONSET_RATIO) -> dict:
     """Validate :func:`create_notes`'s settings and return them as a dict of plain numbers.
 
     Callers run it before any expensive work (``mitkit.transcription`` checks thresholds before the
@@ -152,8 +160,9 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
     ------
     MitkitError
         When a threshold is not in (0, 1] (``reonset_threshold``, ``onset_reference`` may be None: off), a
-        frame count is not an integer >= 1 (``onset_lookback``: >= 0), ``partial_amplitude`` not in [0, 1], or
-        ``claim_neighbours`` not a bool.
+        frame count is not an integer >= 1 (``onset_lookback``: >= 0), ``partial_amplitude`` not in [0, 1],
+        ``claim_neighbours`` not a bool, ``weak_frame_ratio`` not in (0, 1) or None, or ``strong_onset_ratio``
+        not in [1, 10].
     """
     if isinstance(partial_amplitude, bool) or not isinstance(partial_amplitude, numbers.Real) \
             or not 0 <= partial_amplitude <= 1:
@@ -170,7 +179,9 @@ def check_note_settings(*, onset_threshold=DEFAULT_ONSET_THRESHOLD, frame_thresh
             "claim_neighbours": bool(claim_neighbours),
             "onset_reference": None if onset_reference is None
             else _check_threshold("onset_reference", onset_reference),
-            "onset_lookback": check_onset_lookback(onset_lookback)}
+            "onset_lookback": check_onset_lookback(onset_lookback),
+            "weak_frame_ratio": check_weak_frame_ratio(weak_frame_ratio),
+            "strong_onset_ratio": check_strong_onset_ratio(strong_onset_ratio)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,6 +316,8 @@ def create_notes(
     claim_neighbours: bool = DEFAULT_CLAIM_NEIGHBOURS,
     onset_reference: float | None = None,
     onset_lookback: int = DEFAULT_ONSET_LOOKBACK,
+    weak_frame_ratio: float | None = None,
+    strong_onset_ratio: float = DEFAULT_STRONG_ONSET_RATIO,
 ) -> np.ndarray:
     """Turn frame and onset posteriorgrams into notes (BasicPitch-style note creation).
 
@@ -350,6 +363,12 @@ def create_notes(
     onset_lookback : int >= 0, default 24
         A note's start moves back up to this many frames, to the onset peak it grew from, where the frame
         posterior found it late (:func:`mitkit.note_refinement.start_at_onsets`); 0 keeps the starts.
+    weak_frame_ratio : float in (0, 1) or None (default: off)
+        Step 6: a peak of ``Y_O`` of at least ``strong_onset_ratio`` times the onset threshold that no note
+        covers starts a note over the frames with ``Y_F >= weak_frame_ratio * frame_threshold``
+        (:func:`mitkit.note_refinement.add_onset_confirmed_notes`); chosen on validation with the model.
+    strong_onset_ratio : float in [1, 10], default 1.2
+        How far above the (level-scaled) onset threshold a peak must be to confirm a note in step 6.
 
     Returns
     -------
@@ -382,12 +401,14 @@ def create_notes(
                                    min_note_frames=min_note_frames, energy_tolerance=energy_tolerance,
                                    partial_amplitude=partial_amplitude, reonset_threshold=reonset_threshold,
                                    claim_neighbours=claim_neighbours, onset_reference=onset_reference,
-                                   onset_lookback=onset_lookback)
+                                   onset_lookback=onset_lookback, weak_frame_ratio=weak_frame_ratio,
+                                   strong_onset_ratio=strong_onset_ratio)
     settings = scale_to_onset_level(settings, Y_O)
     onset_threshold, frame_threshold = settings["onset_threshold"], settings["frame_threshold"]
     min_note_frames, energy_tolerance = settings["min_note_frames"], settings["energy_tolerance"]
     partial_amplitude, reonset_threshold = settings["partial_amplitude"], settings["reonset_threshold"]
     claim_neighbours, onset_lookback = settings["claim_neighbours"], settings["onset_lookback"]
+    weak_frame_ratio = settings["weak_frame_ratio"]
 
     P, T = Y_F.shape
     if T == 0:
@@ -453,14 +474,14 @@ def create_notes(
                 ends.append(end)
                 pitches.append(p)
 
-    if not starts:
+    if not starts and weak_frame_ratio is None:
         return empty_notes()
     notes = np.zeros(len(starts), dtype=NOTE_DTYPE)
     notes["start"] = starts
     notes["end"] = ends
     notes["pitch"] = np.asarray(pitches) + MIDI_MIN
     # mean of Y_F over each note's frames at its pitch, from running sums of the rows used
-    rows = np.asarray(pitches)
+    rows = np.asarray(pitches, dtype=np.int64)
     used, row_of = np.unique(rows, return_inverse=True)
     csum = np.zeros((used.size, T + 1))  # (rows used, T + 1) float64
     np.cumsum(Y_F[used], axis=1, dtype=np.float64, out=csum[:, 1:])
@@ -474,6 +495,11 @@ def create_notes(
     if onset_lookback > 0:
         notes = start_at_onsets(notes, Y_O, lookback=onset_lookback)
         notes = notes[np.lexsort((notes["pitch"], notes["start"]))]
+    # ---- 6. notes a strong onset confirms on weaker frames ------------------------------------------
+    if weak_frame_ratio is not None:
+        peaks = _onset_peaks(Y_O, onset_threshold * settings["strong_onset_ratio"])
+        notes = add_onset_confirmed_notes(notes, Y_F, peaks, frame_threshold=frame_threshold,
+                                          weak_frame_ratio=weak_frame_ratio, min_note_frames=min_note_frames)
     logger.debug("create_notes: %d notes from T=%d frames", notes.size, T)
     return notes
 

@@ -1,6 +1,7 @@
-"""What note creation does to the notes its two passes made (steps 4 and 5 of
-:func:`mitkit.note_creation.create_notes`): drop the notes that are a stronger note's partial, and start each
-note where the onset head heard it begin, not where the frame posterior first crossed its threshold.
+"""What note creation does to the notes its two passes made (steps 4 to 6 of
+:func:`mitkit.note_creation.create_notes`): drop the notes that are a stronger note's partial, start each
+note where the onset head heard it begin, not where the frame posterior first crossed its threshold, and add
+the notes a strong onset marks whose frames stayed under the frame threshold.
 
 Both are mitkit's, chosen on validation benchmarks (their docstrings give the numbers;
 ``python scripts/validation_study.py`` reprints them).
@@ -37,6 +38,15 @@ DEFAULT_ONSET_LOOKBACK = 24
 #: The onset posterior a peak must reach for a note's start to move to it (step 5): above the noise floor,
 #: far below any onset threshold (the peak only dates a note the frames already found).
 LOOKBACK_MIN_ONSET = 0.05
+
+
+#: Step 6 (off unless a checkpoint was tuned with it): an onset peak this many times the onset threshold
+#: confirms a note that the frame posterior holds only weakly.
+DEFAULT_STRONG_ONSET_RATIO = 1.2
+
+
+#: Step 6: a confirmed note lasts while no note of its pitch started within this many frames before it.
+CONFIRMED_CLEARANCE = 2
 
 
 def remove_partial_notes(notes, *, max_amplitude: float = DEFAULT_PARTIAL_AMPLITUDE,
@@ -154,3 +164,80 @@ def start_at_onsets(notes, Y_O, *, lookback: int = DEFAULT_ONSET_LOOKBACK,
                 notes["start"][i] = lo + t
         previous_end[row] = max(previous_end.get(row, 0), int(notes["end"][i]))
     return notes
+
+
+def check_weak_frame_ratio(value) -> float | None:
+    """``value`` as a float in (0, 1), None (step 6 off), or :class:`MitkitError`."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < 1:
+        raise MitkitError(f"weak_frame_ratio={value!r} must be a number in (0, 1), or None (off)")
+    return float(value)
+
+
+def check_strong_onset_ratio(value) -> float:
+    """``value`` as a float >= 1, or :class:`MitkitError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 1 <= value <= 10:
+        raise MitkitError(f"strong_onset_ratio={value!r} must be a number in [1, 10]")
+    return float(value)
+
+
+def add_onset_confirmed_notes(notes, Y_F, peaks, *, frame_threshold: float, weak_frame_ratio: float,
+                              min_note_frames: int) -> np.ndarray:
+    """Add the notes that a strong onset marks but whose frames stayed under the frame threshold (step 6).
+
+    A short note in a fast passage, or a bowed note re-attacked at the pitch just played, often leaves a clear
+    onset peak and a frame posterior that rises only part of the way: the two passes make no note of it. Here
+    each strong onset peak (``peaks``: the caller's peaks of the onset posterior at ``strong_onset_ratio`` times
+    the onset threshold) that no note of its pitch covers (from ``CONFIRMED_CLEARANCE`` frames before its start
+    to its end) starts a note over the frames that follow it with ``Y_F >= weak_frame_ratio * frame_threshold``,
+    no gap bridged, kept when at least ``min_note_frames`` long; peaks are taken latest first, and a note ends
+    where a later one starts. Its amplitude is the mean of ``Y_F`` over its frames. The other notes are unchanged.
+
+    A hysteresis (a note that an onset confirms may sound on weaker frames) chosen on the validation benchmarks
+    with the model it belongs to (``mitkit tune``; the model card has the numbers).
+
+    Parameters
+    ----------
+    notes : NOTE_DTYPE array (frames), as steps 1 to 5 made them.
+    Y_F : array, shape (P=84, T), float in [0, 1]: the frame posteriorgram.
+    peaks : ``(rows, frames)`` int arrays: pitch rows and frames of the confirming onset peaks.
+    frame_threshold, weak_frame_ratio, min_note_frames : as in :func:`mitkit.note_creation.create_notes`.
+
+    Returns
+    -------
+    The notes and the added ones, sorted by (start, pitch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mitkit.notes import NOTE_DTYPE
+    >>> Y_F = np.zeros((84, 60), np.float32); Y_F[36, 10:20] = 0.2    # weak frames at MIDI 60 after a strong onset
+    >>> empty = np.zeros(0, dtype=NOTE_DTYPE)
+    >>> add_onset_confirmed_notes(empty, Y_F, (np.array([36]), np.array([10])), frame_threshold=0.5,
+    ...                           weak_frame_ratio=0.3, min_note_frames=4)[["start", "end", "pitch"]].tolist()
+    [(10, 20, 60)]
+    """
+    notes = validate_notes(notes)
+    rows, frames = (np.asarray(a, dtype=np.int64) for a in peaks)
+    if rows.size == 0:
+        return notes
+    weak = np.asarray(Y_F) >= np.float32(frame_threshold * weak_frame_ratio)
+    covered = np.zeros(weak.shape, dtype=bool)
+    for start, end, pitch in zip(notes["start"].tolist(), notes["end"].tolist(), notes["pitch"].tolist()):
+        covered[pitch - MIDI_MIN, max(start - CONFIRMED_CLEARANCE, 0):end] = True
+    weak &= ~covered
+    added = []
+    for i in np.lexsort((rows, frames))[::-1].tolist():  # latest first: a note ends where a later one starts
+        p, t0 = int(rows[i]), int(frames[i])
+        if covered[p, t0] or not weak[p, t0]:
+            continue
+        run = weak[p, t0:]
+        end = t0 + (int(np.argmin(run)) if not run.all() else run.size)
+        if end - t0 >= min_note_frames:
+            weak[p, t0:end] = False
+            added.append((t0, end, p + MIDI_MIN, float(np.mean(Y_F[p, t0:end]))))
+    if not added:
+        return notes
+    out = np.concatenate([notes, np.array(added, dtype=notes.dtype)])
+    return out[np.lexsort((out["pitch"], out["start"]))]

@@ -383,6 +383,88 @@ def test_onset_lookback_is_checked():
             create_notes(Y_F, Y_O, onset_lookback=bad)
 
 
+# ---- step 6: notes a strong onset confirms on weaker frames --------------------------------------
+def test_a_strong_onset_confirms_a_note_on_weak_frames():
+    """A short note whose frames stay under the frame threshold (0.3 of 0.5) after a strong onset (0.9 at an onset
+    threshold of 0.5) is found only by step 6, with its exact bounds and amplitude; an onset too weak to confirm
+    (0.9 < 0.5 x 2), or weak frames under the lowered threshold, add nothing."""
+    Y_F, Y_O = grams()
+    Y_F[36, 20:28] = 0.3
+    Y_F[36, 28:31] = 0.1
+    Y_O[36, 20] = 0.9
+    th = {"onset_threshold": 0.5, "frame_threshold": 0.5, "min_note_frames": 4, "infer_onsets": False}
+    assert create_notes(Y_F, Y_O, **th).size == 0
+    notes = create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.5)
+    assert triples(notes) == [(20, 28, 60)] and notes["amplitude"][0] == pytest.approx(0.3)
+    assert triples(create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.1)) == [(20, 31, 60)]
+    assert create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.7).size == 0  # 0.3 < 0.35
+    assert create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.5, strong_onset_ratio=2).size == 0
+    assert create_notes(Y_F, Y_O, **{**th, "min_note_frames": 9}, weak_frame_ratio=0.5).size == 0
+
+
+def test_a_weakly_held_repeated_note_after_a_sounding_one_is_confirmed():
+    """A note held strongly (frames 10-40), then the same pitch re-attacked at frame 40 and held weakly: the
+    passes make one note, step 6 the second from the re-attack's onset. An onset two frames before a note of its
+    pitch starts (MIDI 64: a doubled onset peak) confirms nothing."""
+    Y_F, Y_O = grams()
+    Y_F[36, 10:40] = 0.9
+    Y_F[36, 40:60] = 0.3
+    Y_O[36, 10] = Y_O[36, 40] = 0.9
+    Y_O[40, 8] = Y_O[40, 10] = 0.9
+    Y_F[40, 8:10] = 0.3
+    Y_F[40, 10:30] = 0.9
+    th = {"onset_threshold": 0.5, "frame_threshold": 0.5, "min_note_frames": 2, "infer_onsets": False,
+          "onset_lookback": 0}
+    assert triples(create_notes(Y_F, Y_O, **th)) == [(10, 40, 60), (10, 30, 64)]
+    assert triples(create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.5)) == [(10, 40, 60), (10, 30, 64), (40, 60, 60)]
+
+
+def test_onset_confirmed_notes_match_a_literal_rule(rng):
+    """Random posteriorgrams: step 6 adds exactly the notes a frame-by-frame reading of its rule adds (onset peaks
+    latest first, each uncovered one walked over weak frames not yet taken, kept when long enough)."""
+    from scipy.signal import find_peaks
+
+    for _ in range(4):
+        T = 300
+        Y_F = (rng.random((P, T)) ** 3).astype(np.float32)
+        Y_O = (rng.random((P, T)) ** 6).astype(np.float32)
+        th = {"onset_threshold": 0.6, "frame_threshold": 0.5, "min_note_frames": 3}
+        before = create_notes(Y_F, Y_O, **th)
+        after = create_notes(Y_F, Y_O, **th, weak_frame_ratio=0.4, strong_onset_ratio=1.3)
+        covered = np.zeros((P, T), bool)
+        for n in before:
+            covered[n["pitch"] - MIDI_MIN, max(n["start"] - 2, 0):n["end"]] = True
+        taken, want = covered.copy(), []
+        peaks = [(t, p) for p in range(P) for t in find_peaks(np.pad(Y_O[p], 1), height=0.6 * 1.3, plateau_size=1)[1]["left_edges"] - 1]
+        for t0, p in sorted(peaks, reverse=True):
+            if covered[p, t0]:
+                continue
+            end = t0
+            while end < T and Y_F[p, end] >= 0.5 * 0.4 and not taken[p, end]:
+                end += 1
+            if end - t0 >= 3:
+                taken[p, t0:end] = True
+                want.append((t0, end, p + MIDI_MIN))
+        assert want, "the random case must exercise the rule"
+        assert sorted(triples(after)) == sorted(triples(before) + want)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"weak_frame_ratio": 0}, r"weak_frame_ratio=0 must be a number in \(0, 1\)"),
+    ({"weak_frame_ratio": 1.0}, "weak_frame_ratio=1.0 must be"),
+    ({"weak_frame_ratio": True}, "weak_frame_ratio=True must be"),
+    ({"weak_frame_ratio": "0.3"}, "weak_frame_ratio='0.3' must be"),
+    ({"strong_onset_ratio": 0.9}, r"strong_onset_ratio=0.9 must be a number in \[1, 10\]"),
+    ({"strong_onset_ratio": None}, "strong_onset_ratio=None must be"),
+])
+def test_onset_confirmed_settings_are_checked(kw, match):
+    Y_F, Y_O = grams()
+    with pytest.raises(MitkitError, match=match):
+        create_notes(Y_F, Y_O, **kw)
+    with pytest.raises(MitkitError, match=match):
+        check_note_settings(**kw)
+
+
 # ---- conversions --------------------------------------------------------------------------------
 def test_notes_to_seconds_hand_computed():
     notes = np.array([(0, 86, 60, 0.5), (10, 20, 107, 0.0), (5, 6, 24, 1.0)], dtype=NOTE_DTYPE)

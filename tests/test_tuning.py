@@ -12,7 +12,8 @@ from mitkit.notes import notes_to_seconds
 from mitkit.training import tuning
 
 # A smaller threshold grid than the shipped one keeps this test quick; it spans bad and good settings.
-GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid": (6, 11), "reonset_grid": (None, 0.02, 0.1)}
+GRID = {"onset_grid": (0.2, 0.4, 0.7), "frame_grid": (0.3, 0.5), "min_note_grid": (6, 11), "reonset_grid": (None, 0.02, 0.1),
+        "weak_frame_grid": (None, 0.2, 0.5), "strong_onset_grid": (1.0, 1.5)}
 
 
 def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, capsys, monkeypatch):
@@ -29,7 +30,8 @@ def test_tune_writes_thresholds_and_temperature(example_benchmark, tmp_path, cap
     assert "tuned thresholds" in capsys.readouterr().out
     back = load_checkpoint(ckpt)
     thresholds = back["thresholds"]
-    assert set(thresholds) - {"reonset_threshold", "claim_neighbours", "onset_reference"} == {
+    assert set(thresholds) - {"reonset_threshold", "claim_neighbours", "onset_reference", "weak_frame_ratio",
+                              "strong_onset_ratio"} == {
         "onset_threshold", "frame_threshold", "min_note_frames"}
     assert back["affinity_temperature"] in (1.0, 0.5, 0.3, 0.2)
     assert 0.5 < back["metrics"]["val_note_f1"] <= 1 and 0.3 < back["metrics"]["val_separation_f1"] <= 1
@@ -95,6 +97,11 @@ def _check_the_tuned_values_are_the_best(back, bench):
     for step in tuning.LEVEL_STEPS:
         candidate = {**fixed, "onset_threshold": round(fixed["onset_threshold"] + step, 4), "onset_reference": reference}
         if 0 < candidate["onset_threshold"] <= 1 and better(candidate):
+            want, want_score = candidate, score(candidate)
+    fixed = dict(want)  # then notes a strong onset confirms on weaker frames
+    for weak, strong in itertools.product(GRID["weak_frame_grid"][1:], GRID["strong_onset_grid"]):
+        candidate = {**fixed, "weak_frame_ratio": weak, "strong_onset_ratio": strong}
+        if better(candidate):
             want, want_score = candidate, score(candidate)
     assert back["thresholds"] == want, (back["thresholds"], want)
     assert back["metrics"]["val_note_f1"] == pytest.approx(want_score[0], abs=1e-12)
@@ -174,6 +181,24 @@ def test_tuning_keeps_to_the_refinements_the_guard_allows():
     kept, metrics = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)])
     assert kept == {"onset_threshold": 0.6, "frame_threshold": 0.3, "min_note_frames": 4}
     assert metrics["val_note_f1"] == pytest.approx(2 / 3)  # the spurious split stays: 1 of 2 notes right
+
+
+def test_tuning_turns_on_onset_confirmed_notes_only_when_they_find_more():
+    """A short note held only weakly (0.3 under a frame threshold of 0.5) after a strong onset: the tuner keeps the
+    first step-6 setting that finds it; where its frames are too weak for every setting of the grid (0.05), step 6
+    stays off."""
+    grid = {"onset_grid": (0.5,), "frame_grid": (0.5,), "min_note_grid": (4,), "reonset_grid": (None,)}
+    for weak_value, turned_on in ((0.3, True), (0.05, False)):
+        post = posteriorgram([(36, 10, 40, 0.9)])
+        post.frames[40, 60:70], post.onsets[40, 60] = weak_value, 0.9
+        mix = mix_of([(36, 10, 40, 1.0), (40, 60, 70, 1.0)])
+        tuned, metrics = tuning.tune_thresholds(None, [mix], posteriorgrams=[post], **grid)
+        assert ("weak_frame_ratio" in tuned) is turned_on, tuned
+        if turned_on:
+            assert (tuned["weak_frame_ratio"], tuned["strong_onset_ratio"]) == (0.2, 1.0)  # the first that finds it
+            assert metrics["val_note_f1"] == 1.0
+        else:
+            assert metrics["val_note_f1"] == pytest.approx(2 / 3)
 
 
 def test_with_a_baseline_the_guard_holds_on_the_grid_too():

@@ -33,6 +33,10 @@ MIN_NOTE_GRID = (4, 6, 8, 11)  # 4 frames ≈ 46 ms: sixteenths up to ≈ 300 bp
 REONSET_GRID = (None, 0.03, 0.05, 0.08, 0.12, 0.2, 0.3, 0.4, 0.5)
 # onset thresholds tried, around the best fixed one, once they follow each audio's onset level
 LEVEL_STEPS = (-0.1, -0.05, 0.0, 0.05, 0.1)
+# notes a strong onset confirms on weaker frames (create_notes' step 6), tried last: weak frame ratios (None = off)
+# and how far above the onset threshold a confirming peak must be
+WEAK_FRAME_GRID = (None, 0.2, 0.3, 0.5, 0.7)
+STRONG_ONSET_GRID = (1.0, 1.1, 1.2, 1.3)
 
 
 def mix_posteriorgrams(model, mixes, *, with_timbre: bool = False, device: str = "cpu") -> list:
@@ -125,7 +129,8 @@ def lowers_no_recall(mixes, posteriorgrams, baseline: dict | None = None, *, flo
 
 
 def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRID, min_note_grid=MIN_NOTE_GRID,
-                    reonset_grid=REONSET_GRID, device: str = "cpu", posteriorgrams=None,
+                    reonset_grid=REONSET_GRID, weak_frame_grid=WEAK_FRAME_GRID, strong_onset_grid=STRONG_ONSET_GRID,
+                    device: str = "cpu", posteriorgrams=None,
                     keep_recall=(), baseline: dict | None = None, recall_floor: dict | None = None,
                     weights=None) -> tuple[dict, dict]:
     """Grid-search the thresholds that maximise the mean onset-only note F1 over ``mixes`` (weighted by
@@ -138,7 +143,8 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     keep_recall : ``(mix, posteriorgram)`` pairs (e.g. notes played at their written length; they may be among
         ``mixes``) on which the chosen thresholds must lower the recall of no kind of note (repeated, short,
         other) below ``baseline``'s (:func:`lowers_no_recall`): a grid point or a refinement after the grid
-        (re-onsets, neighbour claims, onset thresholds that follow the audio's onset level) that would is
+        (re-onsets, neighbour claims, onset thresholds that follow the audio's onset level, notes a strong onset
+        confirms on weaker frames) that would is
         not tried. Empty: every one is tried.
     baseline : the thresholds whose recall ``keep_recall`` keeps, e.g. those the checkpoint has now (they are
         a candidate too); None: the grid's best, and only the refinements are guarded.
@@ -151,7 +157,8 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     thresholds : dict with ``onset_threshold``, ``frame_threshold``, ``min_note_frames``, ``reonset_threshold``
         when a re-onset threshold beats "off" at the best of those, ``claim_neighbours: False`` when
         notes a semitone from a kept note score better kept, and ``onset_reference`` (the mixes' median
-        onset level) when onset thresholds that follow each audio's onset level score better.
+        onset level) when onset thresholds that follow each audio's onset level score better, and
+        ``weak_frame_ratio`` with ``strong_onset_ratio`` when notes a strong onset confirms on weaker frames do.
     metrics : the (weighted) mean transcription metrics of the mixes at those thresholds (keys prefixed ``val_``).
     """
     if posteriorgrams is None:
@@ -186,6 +193,10 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
         best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
             {**best[0], "onset_threshold": round(onset + step, 4), "onset_reference": reference}
             for step in LEVEL_STEPS if 0 < onset + step <= 1))], weights)
+    # and whether notes a strong onset confirms may sound on weaker frames
+    best = _best_thresholds(references, posteriorgrams, [best[0], *filter(allowed, (
+        {**best[0], "weak_frame_ratio": weak, "strong_onset_ratio": strong}
+        for weak, strong in itertools.product(weak_frame_grid, strong_onset_grid) if weak is not None))], weights)
     log.info("tuned thresholds %s: note F1 %.3f", best[0], best[1]["note_f1"])
     return best[0], {f"val_{k}": v for k, v in best[1].items()}
 
