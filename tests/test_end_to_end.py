@@ -156,7 +156,9 @@ def test_repeated_notes_without_a_gap_come_out_separate(program, at_least):  # p
     """One pitch re-attacked six times with no gap (FluidSynth re-triggers each note): the bundled model splits
     it at the re-attacks, each split on its own written onset. Measured with the note-finding branch trained on
     36 h of stems to step 13,800 (2026-12-05; onset 0.7 at level 0.8277, frame 0.5, 4 frames): piano, clarinet and
-    trumpet 6 of 6 on time; violin 4 notes, 3 on time; alto sax 2, flute 1, cello 1. The same run at step 8,100:
+    trumpet 6 of 6 on time; violin 4 notes, 3 on time; alto sax 2, flute 1, cello 1 (the same with the notes a
+    strong onset confirms and the semitone claims off, thirty-third session: `runs/s33/solo_figure.py`). The same
+    run at step 8,100:
     violin 4 notes, 2 on time (the others 80-90 ms late), flute 2; the branch before it: piano, clarinet, trumpet
     and violin 6 of 6, alto sax 2, flute 1, cello 1; the one before that: alto sax 6, flute 3, cello 2. On whole
     benchmarks played as written each finds more repeated notes than the one before (validation chorales 0.740 ->
