@@ -371,6 +371,33 @@ def test_quartet_benchmark_is_a_string_quartet_from_its_split(tmp_path):
         benchmarks.build_quartet_benchmark(tmp_path / "t", split="test", progress=False)
 
 
+def test_a_quartet_benchmark_in_a_simulated_room_keeps_its_notes_and_says_which_room(tmp_path):
+    """--simulated-room: the same excerpt with the same notes, its stems heard from the players' places in a random
+    room (stored as the mix's ``acoustics``), so the audio differs: reverberation rings on after the notes. Without
+    it nothing is drawn, and a mix has no ``acoustics``."""
+    import soundfile as sf
+
+    from mitkit.cli import build_parser
+
+    assert build_parser().parse_args(["quartet-bench", "--out", "x", "--simulated-room"]).simulated_room
+    assert not build_parser().parse_args(["chorale-bench", "--out", "x"]).simulated_room
+    dry = benchmarks.build_quartet_benchmark(tmp_path / "dry", n_excerpts=1, max_seconds=6.0, progress=False)
+    wet = benchmarks.build_quartet_benchmark(tmp_path / "wet", n_excerpts=1, max_seconds=6.0, simulated_room=True,
+                                             progress=False)
+    [d], [w] = dry["mixes"], wet["mixes"]
+    assert (dry["simulated_room"], wet["simulated_room"]) == (False, True) and "acoustics" not in d
+    assert [p["notes"] for p in w["parts"]] == [p["notes"] for p in d["parts"]] and w["id"] == d["id"]
+    room = w["acoustics"]
+    assert len(room["sources"]) == 4 and 0.2 <= room["rt60"] and all(0 < x for x in room["size"])
+    x_dry, x_wet = (sf.read(str(tmp_path / f / m["audio"]))[0] for f, m in (("dry", d), ("wet", w)))
+    assert x_dry.shape == x_wet.shape and not np.allclose(x_dry, x_wet, atol=1e-3)
+    # the reverberation carries each note on: the wet mix's quietest stretches are less quiet than the dry one's
+    def quiet(x):
+        frames = x[: len(x) // 512 * 512].reshape(-1, 512)
+        return np.quantile(np.sqrt(np.mean(frames ** 2, axis=1)) / np.sqrt(np.mean(x ** 2)), 0.1)
+    assert quiet(x_wet) > quiet(x_dry)
+
+
 def test_an_accompanied_piece_renders_melody_and_one_chord_playing_stem(tmp_path):
     job = next(j for j in datasets.plan_jobs(9) if j.source == "chorale"
                and np.random.default_rng([j.seed, j.index, 4]).random() < datasets.ACCOMPANIED_PROB)

@@ -12,7 +12,7 @@ from mitkit import constants as C
 from mitkit.constants import SAMPLE_RATE, SPLITS
 from mitkit.errors import MitkitError, warn
 from mitkit.synth import instruments as inst
-from mitkit.synth import render, scores
+from mitkit.synth import render, rooms, scores
 from mitkit.synth.splits import split_chorales
 from mitkit.synth.storage import notes_to_json, stem_gain, write_audio, write_json_atomically
 
@@ -27,17 +27,35 @@ def _bench_room() -> render.Room:
     return render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6, chorus_nr=0)
 
 
-def _bench_styles(ins_list, rng) -> list:
-    """Random players' styles (:func:`mitkit.synth.render.random_style`) with the same reverb send and no chorus."""
+def _bench_styles(ins_list, rng, *, simulated_room: bool = False) -> list:
+    """Random players' styles (:func:`mitkit.synth.render.random_style`) with the same reverb send and no chorus;
+    a quarter of it where a simulated room adds its own reverberation (as ``mitkit synth`` renders)."""
     styles = [render.random_style(i, rng) for i in ins_list]
     for s in styles:
-        s.reverb_send, s.chorus_send = 40, 0
+        s.reverb_send, s.chorus_send = (10 if simulated_room else 40), 0
     return styles
+
+
+def _simulated_room(n_stems: int, seed_key, simulated_room: bool) -> rooms.Acoustics | None:
+    """A random room of :mod:`mitkit.synth.rooms` for ``n_stems`` players, drawn from its own seeded stream (the
+    benchmark's other draws stay what they are without one), or None without ``simulated_room``."""
+    return rooms.random_acoustics(n_stems, np.random.default_rng(seed_key)) if simulated_room else None
+
+
+def _render_in(room: render.Room, acoustics, parts, styles, soundfont: str) -> np.ndarray:
+    """The parts' stems, each heard from its place in the simulated room when there is one."""
+    stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont, room=room)
+    return stems if acoustics is None else rooms.apply_acoustics(stems, acoustics)
+
+
+def _room_fields(acoustics) -> dict:
+    """The index fields that say which simulated room a mix was heard in (none without one)."""
+    return {} if acoustics is None else {"acoustics": rooms.acoustics_dict(acoustics)}
 
 
 def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seconds: float = 30.0,
                             soundfont: str = "FluidR3_GM", split: str = "test", articulation: str = "detached",
-                            progress: bool = True) -> dict:
+                            simulated_room: bool = False, progress: bool = True) -> dict:
     """Render the fixed chorale benchmark from test-split chorales into ``out`` (``index.json``).
 
     ``split="validation"`` builds the same kind of benchmark from validation chorales, for tuning
@@ -52,6 +70,10 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     ``articulation`` (see :func:`mitkit.synth.scores.score_to_parts`): "detached" (the default, and the fixed
     test benchmark's) always leaves a gap between notes; "written" holds every note for its written
     length, so repeated notes are re-attacked with no gap, as notation software plays a score.
+
+    ``simulated_room``: each chorale's players also stand in a random room of :mod:`mitkit.synth.rooms` (a
+    practice room to a hall, 1–6 m from the microphone; the index keeps it as ``acoustics``), heard as a
+    recording would hear them, for measuring what reverberation costs; the notes are the same.
 
     Returns the index dict (format in ARCHITECTURE.md).
 
@@ -87,20 +109,20 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
             continue
         name = scores.piece_name(ref)
         room = _bench_room()
+        acoustics = _simulated_room(4, [seed, used, 31], simulated_room)
         for instrumentation in ("bach10", "other"):
             if instrumentation == "bach10":
                 ins_list = bach10
             else:
                 ins_list = inst.assign_instruments([p.span for p in parts], rng, exclude_classes=bach10_classes)
-            styles = _bench_styles(ins_list, rng)
-            stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont,
-                                        room=room)
+            styles = _bench_styles(ins_list, rng, simulated_room=simulated_room)
+            stems = _render_in(room, acoustics, parts, styles, soundfont)
             stems, stem_files = _save_stems(root, f"{name}-{instrumentation}", stems)
             for n_parts in (2, 3, 4):
                 sel = {2: _PAIRS[used % len(_PAIRS)], 3: _TRIPLES[used % len(_TRIPLES)], 4: (0, 1, 2, 3)}[n_parts]
                 mixes.append(_write_mix(root, f"{name}-{instrumentation}-{n_parts}p", stems, sel, parts, ins_list,
                                         stem_files, instrumentation=instrumentation, chorale=ref,
-                                        soundfont=soundfont))
+                                        soundfont=soundfont, **_room_fields(acoustics)))
         used += 1
         bar.update(1)
     bar.close()
@@ -110,7 +132,7 @@ def build_chorale_benchmark(out, *, n_chorales: int = 8, seed: int = 0, max_seco
     if used < n_chorales:
         warn(f"only {used} test chorales fit BACH10's ranges (asked n_chorales={n_chorales})")
     index = {"format": C.BENCHMARK_FORMAT, "version": C.BENCHMARK_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
-             "split": split, "articulation": articulation, "mixes": mixes}
+             "split": split, "articulation": articulation, "simulated_room": simulated_room, "mixes": mixes}
     write_json_atomically(root / "index.json", index)
     return index
 
@@ -153,7 +175,7 @@ def quartet_movements(split: str) -> list[str]:
 
 def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seconds: float = 30.0,
                             soundfont: str = "FluidR3_GM", split: str = "validation", articulation: str = "written",
-                            progress: bool = True) -> dict:
+                            simulated_room: bool = False, progress: bool = True) -> dict:
     """Render string-quartet excerpts (two violins, viola, cello) into ``out`` (``index.json``): fast
     passages, repeated notes and two instruments of one class, which chorales do not have.
 
@@ -161,7 +183,8 @@ def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seco
     or more per movement when there are fewer movements), each mixed from its four parts, played as
     ``articulation`` says (default "written": every note held for its written length), in a moderate room,
     one tempo map. Excerpts with a part out of its instrument's range, or nearly silent, are passed over.
-    Same format as :func:`build_chorale_benchmark` (``instrumentation`` "string_quartet").
+    Same format as :func:`build_chorale_benchmark` (``instrumentation`` "string_quartet"; ``simulated_room`` as
+    there, one room per excerpt).
     """
     from tqdm.auto import tqdm
 
@@ -191,17 +214,19 @@ def build_quartet_benchmark(out, *, n_excerpts: int = 8, seed: int = 0, max_seco
             continue
         if [i.name for i in ins_list] != list(inst.ENSEMBLES["string_quartet"]):
             continue  # a part out of its string instrument's range: another excerpt
-        styles = _bench_styles(ins_list, rng)
+        styles = _bench_styles(ins_list, rng, simulated_room=simulated_room)
         name = f"{scores.piece_name(ref)}-{attempt - 1}"
-        stems = render.render_stems([(p.notes, s) for p, s in zip(parts, styles)], soundfont=soundfont, room=room)
+        acoustics = _simulated_room(4, [seed, attempt - 1, 31], simulated_room)
+        stems = _render_in(room, acoustics, parts, styles, soundfont)
         stems, stem_files = _save_stems(root, name, stems)
         mixes.append(_write_mix(root, name, stems, range(4), parts, ins_list, stem_files,
-                                instrumentation="string_quartet", movement=ref, soundfont=soundfont))
+                                instrumentation="string_quartet", movement=ref, soundfont=soundfont,
+                                **_room_fields(acoustics)))
         bar.update(1)
     bar.close()
     if not mixes:
         raise MitkitError(f"none of the {split}-split quartet movements gave an excerpt (max_seconds={max_seconds})")
     index = {"format": C.BENCHMARK_FORMAT, "version": C.BENCHMARK_VERSION, "sample_rate": SAMPLE_RATE, "seed": seed,
-             "split": split, "articulation": articulation, "mixes": mixes}
+             "split": split, "articulation": articulation, "simulated_room": simulated_room, "mixes": mixes}
     write_json_atomically(root / "index.json", index)
     return index

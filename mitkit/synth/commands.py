@@ -59,12 +59,15 @@ def _add_score_bench_arguments(p: argparse.ArgumentParser, *, split: str, pieces
     p.add_argument("--soundfont", choices=sorted(render.SOUNDFONTS), default="FluidR3_GM",
                    help="sound source of every part; a family held out of training (OPL3_FM today) measures "
                         "how the model does on sounds it never heard")
+    p.add_argument("--simulated-room", action="store_true",
+                   help="the players also stand in a random simulated room (a practice room to a hall, 1-6 m from "
+                        "the microphone), heard as a recording would: what reverberation costs")
     p.add_argument("--quiet", action="store_true")
 
 
 def _score_bench_options(args) -> dict:
     return dict(seed=args.seed, max_seconds=args.max_seconds, split=args.split, articulation=args.articulation,
-                soundfont=args.soundfont, progress=not args.quiet)
+                soundfont=args.soundfont, simulated_room=args.simulated_room, progress=not args.quiet)
 
 
 def add_bench_arguments(p: argparse.ArgumentParser) -> None:
