@@ -185,6 +185,22 @@ def test_synth_resumes_without_rerendering(tiny):
     assert {f: f.stat().st_mtime_ns for f in (root / "audio").iterdir()} == stamps
 
 
+def test_rooms_recipe_puts_every_piece_in_a_simulated_room(tmp_path):
+    """The rooms recipe plans the general music (the same sources and references) with its own ids, and every
+    piece it renders is heard through a simulated room (its acoustics in the manifest); the general recipe leaves
+    most pieces dry."""
+    import itertools
+
+    rooms_jobs = list(itertools.islice(datasets.plan_jobs(5, "rooms"), 12))
+    general = list(itertools.islice(datasets.plan_jobs(5), 12))
+    assert [(j.source, j.ref) for j in rooms_jobs] == [(j.source, j.ref) for j in general]
+    assert all("-rooms-s5-" in j.id and datasets._job_index(j.id, 5) == j.index for j in rooms_jobs)
+    entries = [e for j in rooms_jobs[:3] if (e := datasets.render_job(j, tmp_path)) is not None]
+    assert entries and all(e["acoustics"] is not None and len(e["acoustics"]["sources"]) == len(e["stems"])
+                           for e in entries)
+    assert datasets.RECIPES["general"].room_prob == datasets.SIMULATED_ROOM_PROB < 1 == datasets.RECIPES["rooms"].room_prob
+
+
 def test_chamber_recipe_plans_quartet_movements_for_strings(tmp_path):
     import itertools
 

@@ -40,8 +40,9 @@ def add_synth_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--audio-format", choices=sorted(AUDIO_FORMATS), default="flac")
     from mitkit.synth.datasets import RECIPES
     p.add_argument("--recipe", choices=sorted(RECIPES), default="general",
-                   help="what the pieces are: general (every source, the bundled model's data) or chamber "
-                        "(quartet movements played by strings: a supplement for `mitkit train --data A B`)")
+                   help="what the pieces are: general (every source, the bundled model's data; 30%% of the pieces "
+                        "in a simulated room), chamber (quartet movements played by strings) or rooms (the general "
+                        "music, every piece in a simulated room): supplements for `mitkit train --data A B`")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

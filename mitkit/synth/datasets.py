@@ -67,7 +67,9 @@ class Recipe:
     ``"general"`` is the bundled model's data (every source, the module's weights above). ``"chamber"`` is
     the texture the general mix has least of: the quartet movements of Beethoven, Mozart and Haydn played by
     a string quartet or string ensemble, at their own speed, with their repeated-note accompaniments (a
-    supplement to train on beside a general dataset: ``mitkit train --data GENERAL CHAMBER``).
+    supplement to train on beside a general dataset: ``mitkit train --data GENERAL CHAMBER``). ``"rooms"`` is the
+    general music with every piece heard through a simulated room (``room_prob`` 1; the general recipe's is
+    :data:`SIMULATED_ROOM_PROB`): a supplement for a network that should hear reverberant recordings better.
     """
 
     sources: dict
@@ -75,12 +77,14 @@ class Recipe:
     other_folders: float  # weight of a score folder that score_folders does not name
     ensembles: dict
     accompanied_prob: float
+    room_prob: float = SIMULATED_ROOM_PROB  # share of the pieces heard through a simulated room
 
 
 RECIPES = {
     "general": Recipe(SOURCE_WEIGHTS, scores.SCORE_FOLDER_WEIGHTS, 0.01, ENSEMBLE_WEIGHTS, ACCOMPANIED_PROB),
     "chamber": Recipe({"score": 1.0}, {"beethoven": 0.4, "mozart": 0.3, "haydn": 0.3}, 0.0,
                       {"string_quartet": 0.7, "strings": 0.3}, 0.0),
+    "rooms": Recipe(SOURCE_WEIGHTS, scores.SCORE_FOLDER_WEIGHTS, 0.01, ENSEMBLE_WEIGHTS, ACCOMPANIED_PROB, room_prob=1.0),
 }
 
 
@@ -253,7 +257,7 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     # drawn from a stream of its own, so that the draws above stay what they were before rooms existed
     room_rng = np.random.default_rng([job.seed, job.index, 3])
     acoustics = None
-    if room_rng.random() < SIMULATED_ROOM_PROB:
+    if room_rng.random() < recipe_named(job.recipe).room_prob:
         acoustics = rooms.random_acoustics(len(parts), room_rng)
         for style in styles:  # the simulated room replaces most of FluidSynth's reverb
             style.reverb_send //= 4
