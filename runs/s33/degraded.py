@@ -1,7 +1,8 @@
 """Scratch check: does step 6 hold up on degraded audio? Each validation mix heard through a random room
 (mitkit.synth.rooms, one source) and a recording chain with noise at 15-30 dB SNR (augment_mixture, noise always);
 notes made at the thresholds shipped before this session and at today's, scored as `mitkit tune` scores.
-Arguments: benchmarks (comma-separated), mixes of each, and what to apply: room, chain or both (default)."""
+Arguments: benchmarks (comma-separated), mixes of each, and what to apply: room, chain, both (default) or clean
+(nothing: the same mixes as they are, the counterpart of the others)."""
 import sys
 import warnings
 
@@ -30,6 +31,9 @@ for name in sys.argv[1].split(","):
     for i, mix in enumerate(mixes):
         rng = np.random.default_rng(1000 + i)
         y = load_audio(mix.audio)
+        if MODE == "clean":
+            posts.append(predict(model, y))
+            continue
         room = random_acoustics(1, rng)
         if MODE in ("room", "both"):
             y = apply_acoustics(y[None], room)[0]
