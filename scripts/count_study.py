@@ -49,7 +49,7 @@ def transcribe_all(mixes, checkpoint, cache: Path | None):
     store = dict(np.load(cache, allow_pickle=False)) if cache and cache.exists() else {}
     out = []
     for mix in mixes:
-        key = Path(mix.audio).stem
+        key = f"{Path(mix.audio).parent.parent.name}/{Path(mix.audio).stem}"  # benchmarks share mix names
         if f"{key}/notes" not in store:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

@@ -22,6 +22,9 @@ _PAIRS = ((0, 3), (0, 1), (1, 2), (2, 3), (0, 2), (1, 3))  # 2-part subsets, out
 _TRIPLES = ((0, 1, 3), (0, 2, 3), (0, 1, 2), (1, 2, 3))
 
 
+BENCH_REVERB_SEND = 40  # FluidSynth reverb send (CC 91) of every benchmark player
+
+
 def _bench_room() -> render.Room:
     """The benchmarks' room: moderate reverb, no chorus."""
     return render.Room(reverb_roomsize=0.4, reverb_damping=0.3, reverb_width=50.0, reverb_level=0.6, chorus_nr=0)
@@ -29,10 +32,12 @@ def _bench_room() -> render.Room:
 
 def _bench_styles(ins_list, rng, *, simulated_room: bool = False) -> list:
     """Random players' styles (:func:`mitkit.synth.render.random_style`) with the same reverb send and no chorus;
-    a quarter of it where a simulated room adds its own reverberation (as ``mitkit synth`` renders)."""
+    less of it where a simulated room adds its own reverberation (:func:`mitkit.synth.rooms.reverb_send_in_room`,
+    as ``mitkit synth`` renders)."""
     styles = [render.random_style(i, rng) for i in ins_list]
+    send = rooms.reverb_send_in_room(BENCH_REVERB_SEND) if simulated_room else BENCH_REVERB_SEND
     for s in styles:
-        s.reverb_send, s.chorus_send = (10 if simulated_room else 40), 0
+        s.reverb_send, s.chorus_send = send, 0
     return styles
 
 

@@ -259,8 +259,8 @@ def render_job(job: Job, root, *, audio_format: str = "flac") -> dict | None:
     acoustics = None
     if room_rng.random() < recipe_named(job.recipe).room_prob:
         acoustics = rooms.random_acoustics(len(parts), room_rng)
-        for style in styles:  # the simulated room replaces most of FluidSynth's reverb
-            style.reverb_send //= 4
+        for style in styles:
+            style.reverb_send = rooms.reverb_send_in_room(style.reverb_send)
     stems = render.render_stems(list(zip(notes_list, styles)), soundfont=soundfonts, room=room)
     if acoustics is not None:
         stems = rooms.apply_acoustics(stems, acoustics)

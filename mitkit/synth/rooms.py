@@ -29,6 +29,18 @@ from mitkit.errors import MitkitError
 MAX_ORDER = 10  # image-source reflections computed exactly; the rest is the statistical tail
 SPEED_OF_SOUND = 343.0  # m/s
 _MIX_S = (0.04, 0.08)  # the tail fades in over this span after the direct sound (seconds)
+#: A stem in a simulated room keeps this share of its FluidSynth reverb send: the room brings its own
+#: reverberation, and FluidSynth's would double it.
+FLUIDSYNTH_REVERB_DIVISOR = 4
+
+
+def reverb_send_in_room(send: int) -> int:
+    """The FluidSynth reverb send (CC 91) of a stem that a simulated room will reverberate.
+
+    >>> reverb_send_in_room(40)
+    10
+    """
+    return int(send) // FLUIDSYNTH_REVERB_DIVISOR
 
 
 @dataclass
