@@ -89,7 +89,7 @@ def main(argv=None):
             true_k = len(mix.parts)
             k = rule(notes, E, notes["amplitude"]) if len(notes) else 1
             if args.verbose:
-                print(f"  {mix.id:24} true {true_k} counted {k}")
+                print(f"  {Path(mix.audio).parent.parent.name:24} {mix.id:24} true {true_k} counted {k}")
             seconds = max(float(p[:, 1].max()) for p in mix.parts)
             for key in (group_of(mix), f"{round(seconds, -1):>4.0f} s", mix.instrumentation):
                 hits[key].append(k == true_k)
