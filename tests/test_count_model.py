@@ -1,7 +1,9 @@
 """The learned count of instruments="auto" (mitkit.count_model, and its fitting in scripts/fit_polyphony.py)."""
 import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -151,3 +153,26 @@ def test_the_strength_that_counts_most_validation_mixes_right_is_kept():
     fit = load_fit_script()
     assert fit.best_strength({0.01: 90, 0.03: 95, 0.1: 95, 0.3: 80}) == 0.03  # a tie: the smaller C
     assert fit.best_strength({1.0: 3}) == 1.0
+
+
+def test_the_transcription_cache_keeps_benchmarks_of_the_same_mixes_apart(tmp_path, monkeypatch):
+    """Two benchmarks of the same music on other sound sources name their mixes alike: the cache that
+    scripts/count_study.py and scripts/fit_polyphony.py share must not hand one benchmark's notes to the other."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
+    try:
+        import count_study
+    finally:
+        sys.path.pop(0)
+    import mitkit
+
+    def fake_transcribe(audio, **_):
+        pitch = 60 if "fluid" in str(audio) else 67
+        return SimpleNamespace(frame_notes=np.array([(0, 10, pitch, 0.5)], NOTE_DTYPE), embeddings=np.ones((1, 12)))
+
+    monkeypatch.setattr(mitkit, "transcribe", fake_transcribe)
+    mixes = [BenchmarkMix(id="00-10s-mono1", audio=tmp_path / name / "mixes" / "00-10s-mono1.flac", parts=[],
+                          part_names=[], instrumentation="mono1") for name in ("fluid", "opl3")]
+    cache = tmp_path / "cache.npz"
+    for _ in range(2):  # filled, then read back
+        pitches = [int(notes["pitch"][0]) for _, notes, _ in count_study.transcribe_all(mixes, None, cache)]
+        assert pitches == [60, 67]
