@@ -43,13 +43,18 @@ def rule_auto(notes, E, amplitudes, classifier=None):
 RULES = {"voices": rule_voices, "timbre groups (mitkit 0.1's auto)": rule_timbre, "auto": rule_auto}
 
 
+def benchmark_of(mix) -> str:
+    """The benchmark folder's name of ``mix`` (its audio lies in BENCHMARK/mixes/)."""
+    return Path(mix.audio).parent.parent.name
+
+
 def transcribe_all(mixes, checkpoint, cache: Path | None):
     """Per mix: frame notes, note embeddings (unit rows), true part notes."""
     import mitkit
     store = dict(np.load(cache, allow_pickle=False)) if cache and cache.exists() else {}
     out = []
     for mix in mixes:
-        key = f"{Path(mix.audio).parent.parent.name}/{Path(mix.audio).stem}"  # benchmarks share mix names
+        key = f"{benchmark_of(mix)}/{Path(mix.audio).stem}"  # benchmarks of the same music share mix names
         if f"{key}/notes" not in store:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -89,7 +94,7 @@ def main(argv=None):
             true_k = len(mix.parts)
             k = rule(notes, E, notes["amplitude"]) if len(notes) else 1
             if args.verbose:
-                print(f"  {Path(mix.audio).parent.parent.name:24} {mix.id:24} true {true_k} counted {k}")
+                print(f"  {benchmark_of(mix):24} {mix.id:24} true {true_k} counted {k}")
             seconds = max(float(p[:, 1].max()) for p in mix.parts)
             for key in (group_of(mix), f"{round(seconds, -1):>4.0f} s", mix.instrumentation):
                 hits[key].append(k == true_k)

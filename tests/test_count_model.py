@@ -1,7 +1,6 @@
 """The learned count of instruments="auto" (mitkit.count_model, and its fitting in scripts/fit_polyphony.py)."""
 import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -158,12 +157,8 @@ def test_the_strength_that_counts_most_validation_mixes_right_is_kept():
 def test_the_transcription_cache_keeps_benchmarks_of_the_same_mixes_apart(tmp_path, monkeypatch):
     """Two benchmarks of the same music on other sound sources name their mixes alike: the cache that
     scripts/count_study.py and scripts/fit_polyphony.py share must not hand one benchmark's notes to the other."""
-    sys.path.insert(0, str(Path(__file__).parents[1] / "scripts"))
-    try:
-        import count_study
-    finally:
-        sys.path.pop(0)
     import mitkit
+    transcribe_all = load_fit_script().transcribe_all  # count_study's, which fit_polyphony.py imports
 
     def fake_transcribe(audio, **_):
         pitch = 60 if "fluid" in str(audio) else 67
@@ -174,5 +169,5 @@ def test_the_transcription_cache_keeps_benchmarks_of_the_same_mixes_apart(tmp_pa
                           part_names=[], instrumentation="mono1") for name in ("fluid", "opl3")]
     cache = tmp_path / "cache.npz"
     for _ in range(2):  # filled, then read back
-        pitches = [int(notes["pitch"][0]) for _, notes, _ in count_study.transcribe_all(mixes, None, cache)]
+        pitches = [int(notes["pitch"][0]) for _, notes, _ in transcribe_all(mixes, None, cache)]
         assert pitches == [60, 67]
