@@ -130,6 +130,7 @@ def _cmd_train(args):
     if args.resume and (run / "last.pt").exists():
         trainer.resume(lr=args.lr)  # a --lr given on resuming replaces the rate the run had reached
     trainer.run(time_limit=args.time_limit)
+    trainer.close()
     if args.tune_on and trainer.rank == 0:
         from mitkit.training.tuning import tune_checkpoint
         print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu",

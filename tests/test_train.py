@@ -421,6 +421,22 @@ def test_distributed_two_cpu_processes(tmp_path):
     assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
 
 
+def test_close_tears_down_only_the_process_group_the_trainer_started(tmp_path, monkeypatch):
+    """A process group set up by the caller stays theirs after close(); a single-process run has none to end."""
+    _trainer(tmp_path, 1, "alone").close()
+    assert not torch.distributed.is_initialized()
+    store = torch.distributed.FileStore(str(tmp_path / "store"), 1)
+    torch.distributed.init_process_group("gloo", store=store, rank=0, world_size=1)
+    try:
+        monkeypatch.setenv("WORLD_SIZE", "2")  # as under torchrun, with the group already up
+        tr = _trainer(tmp_path, 1, "inside")
+        assert not tr.owns_process_group
+        tr.close()
+        assert torch.distributed.is_initialized()
+    finally:
+        torch.distributed.destroy_process_group()
+
+
 def test_precision_switch_reaches_the_network(tmp_path, monkeypatch):
     """bf16 autocast covers the branches' forward pass; fp32 never autocasts; losses stay float32."""
     from mitkit import model as model_module

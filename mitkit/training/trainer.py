@@ -161,7 +161,8 @@ class Trainer:
         self.rank = int(os.environ.get("RANK", 0))
         self.world = int(os.environ.get("WORLD_SIZE", 1))
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if self.world > 1 and not torch.distributed.is_initialized():
+        self.owns_process_group = self.world > 1 and not torch.distributed.is_initialized()
+        if self.owns_process_group:
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             torch.distributed.init_process_group(backend)
             if self.device.type == "cuda":
@@ -434,6 +435,15 @@ class Trainer:
                 break
         bar.close()
         return self.history
+
+    def close(self):
+        """End a distributed run: wait for every rank, then tear down the process group this trainer started
+        (one it found already set up belongs to its caller). Without it, torchrun ranks leave the group to the
+        interpreter's exit, where gloo's threads can abort a rank after its work is done."""
+        if self.owns_process_group and torch.distributed.is_initialized():
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
+        self.owns_process_group = False
 
     def _record(self, wall_s: float, audio_h: float, train_losses: dict):
         """Validate, then log one history row: step, time, audio seen, train and validation values, lrs."""
