@@ -135,7 +135,8 @@ def _cmd_train(args):
         from mitkit.training.tuning import tune_checkpoint
         print("tuned thresholds:", tune_checkpoint(run / "best.pt", args.tune_on, device=args.device or "cpu",
                                                    keep_recall_on=args.keep_recall_on))
-    print(f"done: {run / 'best.pt'}")
+    if trainer.rank == 0:  # under torchrun every rank returns here; one line says the run is done
+        print(f"done: {run / 'best.pt'}")
 
 
 def _add_keep_recall_on(p, when: str = ""):

@@ -322,6 +322,12 @@ def test_dataset_errors(tmp_path, tiny):
         datasets.load_manifest(tmp_path)
     with pytest.raises(MitkitError, match="split='dev' must be one of"):
         mixtures.StemBank(tiny[0], "dev")
+    held = {piece["split"] for piece in tiny[1]["pieces"]}
+    empty = next(s for s in ("validation", "test", "train") if s not in held)  # a few pieces leave a split empty
+    with pytest.warns(UserWarning, match="no pieces"):
+        bank = mixtures.StemBank(tiny[0], empty, progress=False)
+    with pytest.raises(MitkitError, match=f"no pieces of split '{empty}' in .*synthesize more hours"):
+        mixtures.MixtureDataset(bank)
     with pytest.raises(MitkitError, match="hours=0 must be > 0"):
         datasets.synth(tmp_path, hours=0)
     with pytest.raises(MitkitError, match="shard=2/2 must satisfy"):

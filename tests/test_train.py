@@ -421,6 +421,27 @@ def test_distributed_two_cpu_processes(tmp_path):
     assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
 
 
+def test_mitkit_train_under_torchrun(tmp_path):
+    """The README's multi-process command: torchrun runs the mitkit script, `--` ahead of its options (torchrun
+    would read --run as an abbreviation of its own --run-path); rank 0 checkpoints and says it is done, once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from mitkit.synth import datasets
+    data = tmp_path / "data"
+    man = datasets.synth(data, hours=0.3, seed=1, progress=False)
+    assert {"train", "validation"} <= {p["split"] for p in man["pieces"]}
+    mitkit_script = Path(sys.executable).with_name("mitkit")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29519",
+           str(mitkit_script), "--", "train", "--preset", "tiny", "--data", str(data), "--run", str(tmp_path / "run"),
+           "--steps", "2", "--eval-every", "2", "--workers", "0", "--threads", "1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("done: ") == 1, done.stdout
+    assert (tmp_path / "run" / "best.pt").exists() and (tmp_path / "run" / "last.pt").exists()
+
+
 def test_close_tears_down_only_the_process_group_the_trainer_started(tmp_path, monkeypatch):
     """A process group set up by the caller stays theirs after close(); a single-process run has none to end."""
     _trainer(tmp_path, 1, "alone").close()

@@ -140,7 +140,10 @@ class MixtureDataset:
         if not 1 <= min_instruments <= max_instruments:
             raise MitkitError(f"min_instruments={min_instruments} must be in 1..max_instruments ({max_instruments})")
         if not len(bank):
-            raise MitkitError("bank must hold at least one piece")
+            where = f" of split {bank.split!r} in {', '.join(map(str, bank.roots))}" if isinstance(bank, StemBank) else ""
+            raise MitkitError(f"no pieces{where} to draw mixtures from: a folder's pieces are dealt to the train, "
+                              "validation and test splits by piece, so a small folder can leave one empty; "
+                              "synthesize more hours (mitkit synth --hours)")
         self.bank, self.clip_frames, self.max_instruments = bank, int(clip_frames), int(max_instruments)
         self.min_instruments = int(min_instruments)
         self.seed, self.length, self.gain_range = int(seed), int(length), tuple(gain_range)
