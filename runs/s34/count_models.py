@@ -31,6 +31,19 @@ def data_of(name):
     return transcribe_all(load_benchmark(f"data/{name}"), CKPT, CACHE / f"{name}.npz")
 
 
+def per_mix(features, folders, width):
+    """``features(notes, E)`` of every mix of ``folders``, in the order of the evidence below: training mixes
+    without notes are left out (as the training evidence leaves them), a validation mix without notes gets zeros."""
+    rows = []
+    for name in folders:
+        for mix, notes, E in data_of(name):
+            if len(notes):
+                rows.append(features(notes, E))
+            elif folders is not TRAIN:
+                rows.append([0.0] * width)
+    return np.array(rows)
+
+
 def matrix(evidence):
     return np.array([[e[n] for n in COUNT_FEATURES] for e in evidence])
 

@@ -36,17 +36,7 @@ def at_once_features(notes, E):
     return [o_mean - every, t_mean - every, o_mean, every]
 
 
-def features_of(folders):
-    rows = []
-    for name in folders:
-        for mix, notes, E in cm.data_of(name):
-            if folders is cm.TRAIN and not len(notes):
-                continue
-            rows.append(at_once_features(notes, E) if len(notes) else [0.0] * 4)
-    return np.array(rows)
-
-
-Atr, Ava = features_of(cm.TRAIN), features_of(cm.CHECK)
+Atr, Ava = (cm.per_mix(at_once_features, folders, 4) for folders in (cm.TRAIN, cm.CHECK))
 assert len(Atr) == len(cm.Xtr) and len(Ava) == len(cm.Xva)
 for name, a in (("at once - all", 0), ("together - all", 1)):
     for k in (1, 2, 3, 4):

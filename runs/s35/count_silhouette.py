@@ -37,17 +37,7 @@ def silhouettes(notes, E):
     return out
 
 
-def features_of(folders):
-    rows = []
-    for name in folders:
-        for mix, notes, E in cm.data_of(name):
-            if folders is cm.TRAIN and not len(notes):
-                continue
-            rows.append(silhouettes(notes, E) if len(notes) else [0.0] * 3)
-    return np.array(rows)
-
-
-Atr, Ava = features_of(cm.TRAIN), features_of(cm.CHECK)
+Atr, Ava = (cm.per_mix(silhouettes, folders, 3) for folders in (cm.TRAIN, cm.CHECK))
 assert len(Atr) == len(cm.Xtr) and len(Ava) == len(cm.Xva)
 for j, k in enumerate((2, 3, 4)):
     print(f"silhouette K={k}: " + "  ".join(f"true {t}: train {Atr[cm.ytr == t, j].mean():.3f} val {Ava[cm.yva == t, j].mean():.3f}"
