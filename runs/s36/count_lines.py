@@ -9,7 +9,6 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, "runs/s34")
 sys.argv = [sys.argv[0], sys.argv[1]] if len(sys.argv) > 1 else [sys.argv[0]]
@@ -57,7 +56,4 @@ names = [f"{n} K={k}" for k in KS for n in ("moved", "clash", "leap")]
 for j, n in enumerate(names):
     print(f"{n:12}: " + "  ".join(f"true {t}: tr {Atr[cm.ytr == t, j].mean():.3f} va {Ava[cm.yva == t, j].mean():.3f}"
                                    for t in (1, 2, 3, 4)))
-m, s = Atr.mean(0), Atr.std(0) + 1e-9
-Ztr2, Zva2 = np.column_stack([cm.Ztr, (Atr - m) / s]), np.column_stack([cm.Zva, (Ava - m) / s])
-for C in (0.01, 0.03, 0.1, 0.3):
-    cm.report(f"LR + lines C={C}", LogisticRegression(C=C, max_iter=5000).fit(Ztr2, cm.ytr).predict(Zva2))
+cm.report_beside("LR + lines", Atr, Ava)

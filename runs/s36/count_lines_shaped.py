@@ -4,7 +4,6 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, "runs/s34")
 sys.argv = [sys.argv[0], "runs/s34/refit.pt"]
@@ -24,11 +23,7 @@ def shaped(A):
 
 
 for label, f in (("moved only", lambda A: A[:, 0::3]), ("shaped", shaped)):
-    Btr, Bva = f(Atr), f(Ava)
-    m, s = Btr.mean(0), Btr.std(0) + 1e-9
-    Ztr, Zva = np.column_stack([cm.Ztr, (Btr - m) / s]), np.column_stack([cm.Zva, (Bva - m) / s])
-    for C in (0.01, 0.03, 0.1, 0.3):
-        cm.report(f"LR + {label} C={C}", LogisticRegression(C=C, max_iter=5000).fit(Ztr, cm.ytr).predict(Zva))
+    cm.report_beside(f"LR + {label}", f(Atr), f(Ava))
 moved = Ava[:, 0::3]
 rule = moved.argmin(1) + 2
 for t in (1, 2, 3, 4):

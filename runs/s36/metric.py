@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.linalg
 import torch
 
 sys.path.insert(0, "scripts")
@@ -68,14 +69,8 @@ def lda_map(sets, shrink):
             Sw += (Ek - mk).T @ (Ek - mk)
             Sb += len(Ek) * np.outer(mk - mu, mk - mu)
     Sw = (1 - shrink) * Sw + shrink * np.trace(Sw) / D * np.eye(D)
-    vals, vecs = np.linalg.eigh(np.linalg.solve(Sw, Sb) @ np.eye(D)) if False else _gen_eig(Sb, Sw)
+    vals, vecs = scipy.linalg.eigh(Sb, Sw)  # the generalised eigenproblem Sb v = λ Sw v
     return vecs * np.sqrt(np.maximum(vals, 1e-6))[None, :]  # directions weighted by their ratio
-
-
-def _gen_eig(A, B):
-    import scipy.linalg
-    vals, vecs = scipy.linalg.eigh(A, B)
-    return vals, vecs
 
 
 def contrastive_map(sets, steps=1500, tau=0.2, seed=0):
