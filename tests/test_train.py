@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -225,6 +227,13 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     history = tr.run(progress=False)
     f1 = [row["val_bench_note_f1"] for row in history]
     assert [row["step"] for row in history] == [0, 2, 4] and all(0 <= v <= 1 for v in f1)
+    # the recall of each kind of note beside it, per benchmark (two folders of one name: named by path); the
+    # example holds short and other notes, no repeated ones
+    logged = (tmp_path / "select" / "log.csv").read_text().splitlines()[0].split(",")
+    assert not [c for c in logged if c.startswith("val_recall_repeated")]
+    for kind in ("short", "other"):
+        column = f"val_recall_{kind}_{example_benchmark}"
+        assert column in logged and all(0 <= row[column] <= 1 for row in history)
     assert f1[0] > 0.7  # the bundled model on its own example, before any step
     best = load_checkpoint(tmp_path / "select" / "best.pt")
     assert best["metrics"]["best_amt_val_loss"] == -max(f1)
@@ -595,6 +604,34 @@ def test_several_data_folders_reach_both_stem_banks(tmp_path, monkeypatch):
     cfg = TrainConfig.preset("tiny", data=args.data, clip_frames=CLIP, num_workers=0)
     Trainer(cfg, tmp_path / "run", device="cpu")
     assert roots == {"train": ["data/general", "data/chamber"], "validation": ["data/general", "data/chamber"]}
+
+
+def test_benchmark_selection_reports_the_recall_of_each_kind_per_benchmark(example_benchmark, tmp_path):
+    """``scores`` gives the note F1 ``note_f1`` gives and, per benchmark folder, the recall of each kind of note
+    that :func:`recall_by_kind_of` finds on that folder's mixes alone."""
+    import shutil
+
+    from mitkit.checkpoint import model_from_checkpoint
+    from mitkit.evaluation.benchmarks import load_benchmark
+    from mitkit.training.selection import BenchmarkSelection
+    from mitkit.training.tuning import mix_posteriorgrams, recall_by_kind_of
+    bundled = load_checkpoint()
+    model = model_from_checkpoint(bundled)
+    other = shutil.copytree(example_benchmark, tmp_path / "other-bench")  # the same audio, one part as reference
+    index = json.loads((other / "index.json").read_text())
+    index["mixes"][0].update(parts=index["mixes"][0]["parts"][:1], n_parts=1)
+    (other / "index.json").write_text(json.dumps(index))
+    selection = BenchmarkSelection([example_benchmark, other], bundled["thresholds"])
+    scores = selection.scores(model)
+    assert scores.pop("note_f1") == pytest.approx(selection.note_f1(model))
+    expected = {}
+    for folder in (example_benchmark, other):
+        mixes = load_benchmark(folder)
+        recall = recall_by_kind_of(mixes, mix_posteriorgrams(model, mixes), bundled["thresholds"])
+        expected.update({f"recall_{kind}_{folder.name}": value for kind, value in recall.items()})
+    assert {k.split("_")[1] for k in expected} == {"short", "other"}  # the example repeats no note: left out
+    assert expected["recall_other_example-bench"] != expected["recall_other_other-bench"]
+    assert scores == pytest.approx(expected, abs=0.02)
 
 
 def test_benchmark_selection_scores_other_weights_and_gives_the_model_back(example_benchmark):

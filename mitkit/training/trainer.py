@@ -288,7 +288,9 @@ class Trainer:
             n += 1
         val = {f"val_{k}": v / max(n, 1) for k, v in sums.items()}
         if self.selection:
-            val["val_bench_note_f1"] = self.selection.note_f1(self.model, precision=self._precision())
+            scores = self.selection.scores(self.model, precision=self._precision())
+            val["val_bench_note_f1"] = scores.pop("note_f1")
+            val.update({f"val_{k}": v for k, v in scores.items()})  # logged beside it, not selected on
         self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
