@@ -16,9 +16,4 @@ c["thresholds"] = thresholds_of(load_checkpoint(bundled_checkpoint_path()))
 save_checkpoint(sys.argv[1], c, overwrite=True)
 print("step", c.get("step"), "thresholds", c["thresholds"])
 PY
-for B in chorale-val-w quartet-mvt-val; do
-  for M in bundled $OUT; do
-    A=""; [ $M != bundled ] && A="--checkpoint $M"
-    .venv/bin/mitkit evaluate $A --benchmark data/$B --systems mitkit --count oracle 2>&1 | grep -E "^\| (system|mitkit)" | sed "s#^#$B $M #"
-  done
-done
+BENCHES="chorale-val-w quartet-mvt-val" runs/s35/eval_candidate.sh "$OUT"
