@@ -341,8 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "
                         "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`), notes made at the "
-                        "--init checkpoint's tuned thresholds while the run keeps them (else create_notes' "
-                        "defaults; the run's log.csv has the recall of repeated, short and other notes on each "
+                        "--init checkpoint's tuned thresholds while the run keeps them (else at the best of onset "
+                        "thresholds 0.3-0.7 with create_notes' other defaults; the run's log.csv has the recall of repeated, short and other notes on each "
                         "beside it); default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders (each counts the "

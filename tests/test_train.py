@@ -254,6 +254,18 @@ def test_select_on_a_benchmark_keeps_the_best_note_f1(tmp_path, example_benchmar
     assert mean_transcription_metrics(tr.selection.references, kept_posts)["note_f1"] != kept_f1  # not the defaults'
 
 
+def test_a_run_from_scratch_logs_the_onset_threshold_it_was_scored_at(tmp_path, example_benchmark):
+    """A run with no thresholds to inherit selects at the onset grid's best and logs which threshold that was
+    and the score at the default one; its stored best says so, so a resume under another measure rescores it."""
+    from mitkit.training.selection import SELECTION_ONSET_GRID
+    tr = _trainer(tmp_path, 2, "scratch", stage="amt", select_on=str(example_benchmark))
+    history = tr.run(progress=False)
+    assert all(row["val_bench_onset_threshold"] in SELECTION_ONSET_GRID for row in history)
+    assert all(row["val_bench_note_f1"] >= row["val_bench_note_f1_default_onset"] for row in history)
+    stored = load_checkpoint(tmp_path / "scratch" / "last.pt")["best"]["amt"]
+    assert stored["measured_at"] == {"onset_threshold": list(SELECTION_ONSET_GRID)}
+
+
 def test_resume_scores_a_best_measured_otherwise_again(tmp_path, example_benchmark):
     """A run whose stored best AMT weights were scored at other note settings (create_notes' defaults, before
     the score used the inherited thresholds) scores them again on resuming; one scored alike is left as is."""
@@ -632,6 +644,34 @@ def test_benchmark_selection_reports_the_recall_of_each_kind_per_benchmark(examp
     assert {k.split("_")[1] for k in expected} == {"short", "other"}  # the example repeats no note: left out
     assert expected["recall_other_example-bench"] != expected["recall_other_other-bench"]
     assert scores == pytest.approx(expected, abs=0.02)
+
+
+def test_a_run_from_scratch_is_scored_at_the_best_onset_threshold_of_the_grid(example_benchmark):
+    """Without tuned thresholds, the selection scores the notes made at the best onset threshold of
+    SELECTION_ONSET_GRID (create_notes' other defaults), reports that threshold and the score at the default
+    one, and measures the recalls at the chosen threshold."""
+    from mitkit.checkpoint import model_from_checkpoint
+    from mitkit.evaluation.benchmarks import load_benchmark
+    from mitkit.training.selection import SELECTION_ONSET_GRID, BenchmarkSelection
+    from mitkit.training.tuning import mean_note_f1, mix_posteriorgrams, recall_by_kind_of
+    model = model_from_checkpoint(load_checkpoint())
+    selection = BenchmarkSelection(example_benchmark)
+    assert selection.scored_at == {"onset_threshold": list(SELECTION_ONSET_GRID)}
+    mixes = load_benchmark(example_benchmark)
+    posts = mix_posteriorgrams(model, mixes)
+    by_onset = {t: mean_note_f1(selection.references, posts, {"onset_threshold": t}) for t in SELECTION_ONSET_GRID}
+    assert len(set(by_onset.values())) > 1  # the onset threshold matters on this example
+    scores = selection.scores(model)
+    chosen = scores.pop("onset_threshold")
+    assert scores.pop("note_f1") == pytest.approx(max(by_onset.values()), abs=0.01) == by_onset[chosen]
+    assert selection.note_f1(model) == pytest.approx(max(by_onset.values()), abs=0.01)
+    assert scores.pop("note_f1_default_onset") == pytest.approx(mean_note_f1(selection.references, posts), abs=0.01)
+    recall = recall_by_kind_of(mixes, posts, {"onset_threshold": chosen})
+    assert scores == pytest.approx({f"recall_{k}_{example_benchmark.name}": v for k, v in recall.items()}, abs=0.02)
+    tuned = BenchmarkSelection(example_benchmark, {"onset_threshold": 0.3})  # given thresholds: those alone
+    assert tuned.scored_at == {"onset_threshold": 0.3}
+    assert tuned.note_f1(model) == pytest.approx(by_onset[0.3], abs=0.01)
+    assert set(tuned.scores(model)) == set(selection.scores(model)) - {"onset_threshold", "note_f1_default_onset"}
 
 
 def test_benchmark_selection_scores_other_weights_and_gives_the_model_back(example_benchmark):

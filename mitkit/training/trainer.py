@@ -226,7 +226,7 @@ class Trainer:
                                      max_instruments=cfg.max_instruments, seed=10_000 + cfg.seed,
                                      length=cfg.val_batches * cfg.batch_size)
         self.train_set, self.val_set = train_set, val_set
-        self.selection = None  # the select_on benchmarks, scored at the thresholds best.pt will carry
+        self.selection = None  # the select_on benchmarks: at the thresholds best.pt will carry, or an onset grid's best
         if cfg.select_on and "amt" in active:
             from mitkit.training.selection import BenchmarkSelection
             self.selection = BenchmarkSelection(cfg.select_on, self.inherited.get("thresholds"))
@@ -290,7 +290,8 @@ class Trainer:
         if self.selection:
             scores = self.selection.scores(self.model, precision=self._precision())
             val["val_bench_note_f1"] = scores.pop("note_f1")
-            val.update({f"val_{k}": v for k, v in scores.items()})  # logged beside it, not selected on
+            val.update({f"val_bench_{k}" if k in ("onset_threshold", "note_f1_default_onset") else f"val_{k}": v
+                        for k, v in scores.items()})  # logged beside it, not selected on
         self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)
@@ -307,13 +308,13 @@ class Trainer:
         best = self.best.get("amt")
         if not self.selection or not best or best["state"] is None:
             return
-        if best.get("measured_at") == self.selection.thresholds:
+        if best.get("measured_at") == self.selection.scored_at:
             return
         f1 = self.selection.note_f1(self.model, precision=self._precision(), state=best["state"])
         self._train_mode()
         log.info("best AMT weights (step %d) scored again at %s: note F1 %.4f (was %.4f)",
-                 best["step"], self.selection.thresholds, f1, -best["loss"])
-        best.update(loss=-f1, measured_at=self.selection.thresholds)
+                 best["step"], self.selection.scored_at, f1, -best["loss"])
+        best.update(loss=-f1, measured_at=self.selection.scored_at)
         self.schedulers["amt"].best = -f1  # the plateau counts improvements on the same measure
 
     def _branch_val_loss(self, name, val):
@@ -330,7 +331,7 @@ class Trainer:
                 state = {k: v.detach().clone().cpu() for m in self.branches[name]
                          for k, v in _prefixed_state(self.model, m).items()}
                 self.best[name] = {"loss": loss, "state": state, "step": self.step,
-                                   "measured_at": self.selection.thresholds if "val_bench_note_f1" in val else None}
+                                   "measured_at": self.selection.scored_at if "val_bench_note_f1" in val else None}
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def best_state_dict(self) -> dict:
