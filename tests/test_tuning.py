@@ -288,11 +288,45 @@ def merge(mix):
     return merge_tracks(mix.parts)
 
 
+def test_tune_says_what_a_recall_guard_cost(tmp_path, capsys):
+    """After tuning, the CLI prints the validation scores and, when the recall guard ruled out better
+    thresholds of the grid, how much note F1 it cost; a guard that cost nothing goes unmentioned."""
+    from mitkit.checkpoint import save_checkpoint
+    from mitkit.cli import _print_tuning
+    ckpt = {k: v for k, v in load_checkpoint().items() if k not in ("format", "format_version")}
+    metrics = {"val_note_f1": 0.441, "val_note_precision": 0.299, "val_separation_f1": 0.512}
+    for unguarded, warned in ((0.784, True), (0.441, False)):
+        save_checkpoint(tmp_path / "x.pt", {**ckpt, "metrics": {**metrics, "val_grid_note_f1_unguarded": unguarded}},
+                        overwrite=True)
+        _print_tuning(tmp_path / "x.pt", {"onset_threshold": 0.1})
+        out = capsys.readouterr().out
+        assert "tuned thresholds: {'onset_threshold': 0.1}" in out
+        assert "note F1 0.441, note precision 0.299, separation F1 0.512" in out
+        assert ("reaches 0.784 without it, against 0.441 with it" in out) is warned
+
+
+def test_tuning_reports_the_grid_best_a_recall_floor_ruled_out():
+    """The metrics say what the grid's best scores without the guard: more than the guarded choice where the
+    floor refuses it, the same where nothing guards."""
+    post = posteriorgram([(36, 10, 40, 0.9), (36, 40, 70, 0.66)])
+    tuned = mix_of([(36, 10, 70, 1.0)])
+    guarded = mix_of([(36, 10, 40, 1.0), (36, 40, 70, 1.0)])
+    grid = {"onset_grid": (0.6, 0.7), "frame_grid": (0.3,), "min_note_grid": (4,), "reonset_grid": (None,),
+            "weak_frame_grid": (None,)}
+    kept, metrics = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid, keep_recall=[(guarded, post)],
+                                           recall_floor={"repeated": 1.0, "other": 1.0})
+    assert kept["onset_threshold"] == 0.6  # 0.7 would lose the re-attack the floor asks for
+    assert metrics["val_note_f1"] == pytest.approx(2 / 3) and metrics["val_grid_note_f1_unguarded"] == 1.0
+    free, metrics = tuning.tune_thresholds(None, [tuned], posteriorgrams=[post], **grid)
+    assert free["onset_threshold"] == 0.7 and metrics["val_grid_note_f1_unguarded"] == metrics["val_note_f1"] == 1.0
+
+
 def test_tune_weighs_benchmarks_unless_told_to_pool_mixes(monkeypatch, tmp_path):
     """`mitkit tune` gives each --on folder the same say by default and pools the mixes with --weigh mixes; an
     unknown weighing is an error that names it."""
     seen, tune_checkpoint = {}, tuning.tune_checkpoint
     monkeypatch.setattr(tuning, "tune_checkpoint", lambda *a, **kw: seen.update(kw) or {})
+    shutil.copy(bundled_checkpoint_path(), tmp_path / "x.pt")  # what the CLI reports the tuning from
     assert main(["tune", str(tmp_path / "x.pt"), "--on", "a"]) == 0
     assert seen["weigh"] == "benchmarks"
     assert main(["tune", str(tmp_path / "x.pt"), "--on", "a", "--weigh", "mixes"]) == 0
