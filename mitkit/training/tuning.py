@@ -195,9 +195,11 @@ def tune_thresholds(model, mixes, *, onset_grid=ONSET_GRID, frame_grid=FRAME_GRI
     candidates = ([dict(baseline)] if baseline is not None else []) + grid
     if recall_floor is not None:
         allowed = lowers_no_recall(*guarded, floor=recall_floor)
-    elif baseline is not None:  # the present thresholds compete whatever they find
+    elif baseline is not None:
         guard = lowers_no_recall(*guarded, baseline)
-        allowed = lambda thresholds: thresholds is candidates[0] or guard(thresholds)  # noqa: E731
+
+        def allowed(thresholds):  # the present thresholds compete whatever they find
+            return thresholds is candidates[0] or guard(thresholds)
     else:
         allowed = lowers_no_recall([], [])
     best, unguarded = _best_allowed(references, posteriorgrams, candidates, allowed, weights)
