@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the AMT branch with the best note F1 over the mixes of these validation benchmark "
                         "folders, e.g. one per sound-source family (`mitkit chorale-bench --soundfont`), notes made at the "
                         "--init checkpoint's tuned thresholds while the run keeps them (else at the best of onset "
-                        "thresholds 0.3-0.7 with create_notes' other defaults; the run's log.csv has the recall of repeated, short and other notes on each "
+                        "thresholds 0.3-0.8 with create_notes' other defaults; the run's log.csv has the recall of repeated, short and other notes on each "
                         "beside it); default: the lowest validation loss on synthetic mixtures")
     p.add_argument("--tune-on", default=None, nargs="+", metavar="BENCHMARK",
                    help="afterwards, tune note thresholds on these validation-split benchmark folders (each counts the "
