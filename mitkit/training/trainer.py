@@ -290,8 +290,8 @@ class Trainer:
         if self.selection:
             scores = self.selection.scores(self.model, precision=self._precision())
             val["val_bench_note_f1"] = scores.pop("note_f1")
-            val.update({f"val_bench_{k}" if k in ("onset_threshold", "note_f1_default_onset") else f"val_{k}": v
-                        for k, v in scores.items()})  # logged beside it, not selected on
+            # logged beside it, not selected on: the recalls under their benchmark's name, the rest as the selection's
+            val.update({f"val_{k}" if k.startswith("recall_") else f"val_bench_{k}": v for k, v in scores.items()})
         self._train_mode()
         if self.world > 1:
             t = torch.tensor(list(val.values()), device=self.device)

@@ -80,8 +80,7 @@ def mean_note_f1(references, posteriorgrams, thresholds: dict | None = None, *, 
 def _best_thresholds(references, posteriorgrams, candidates: list, weights=None) -> tuple[dict, dict]:
     """The candidate with the best mean note F1; among equals, the best frame F1, then the first. Frame
     metrics are computed for the equals only (they cost far more than note F1)."""
-    f1 = [mean_note_f1(references, posteriorgrams, th, weights=weights) for th in candidates]
-    return _best_of_equals(references, posteriorgrams, [th for th, f in zip(candidates, f1) if f == max(f1)], weights)
+    return _best_allowed(references, posteriorgrams, candidates, lambda thresholds: True, weights)[0]
 
 
 def _best_of_equals(references, posteriorgrams, equals: list, weights=None) -> tuple[dict, dict]:
