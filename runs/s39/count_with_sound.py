@@ -116,6 +116,8 @@ def main():
     ap.add_argument("--features", type=int, nargs="*", default=[])
     ap.add_argument("--cache-dir", default="runs/s39/count-cache")
     ap.add_argument("--group-chords", action="store_true", help="the groups' chord probabilities as evidence")
+    ap.add_argument("--count-c", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3])
+    ap.add_argument("--per-mix", default=None, help="save each validation mix's hit here (PREFIX_C<C>.npy)")
     a = ap.parse_args()
     if a.group_chords:
         cm.COUNT_FEATURES = fp.COUNT_FEATURES = (*cm.COUNT_FEATURES, *GROUP_CHORD_FEATURES)
@@ -138,10 +140,14 @@ def main():
     classifier = fp.as_dict(clf)
     evidence = fp.cross_fitted_evidence(train, 5)
     right = {}
-    for C in (0.01, 0.03, 0.1, 0.3):
+    for C in a.count_c:
         classifier["count"] = fp.fit_count_model(train, evidence, C)
         right[C] = sum(fp.report_count(f, data, classifier) for f, data in checks.items())
         print(f"C = {C}: {right[C]} of {sum(map(len, checks.values()))} right", flush=True)
+        if a.per_mix:  # each validation mix counted right or not, for a paired comparison of two variants
+            hits = [int(len(notes) > 0 and ic.count_instruments(notes, E, classifier).k == len(mix.parts))
+                    for data in checks.values() for mix, notes, E in data]
+            np.save(f"{a.per_mix}_C{C}.npy", np.array(hits))
 
 
 if __name__ == "__main__":
