@@ -38,8 +38,8 @@ def feats_of(E):
 COLS: list[int] = []
 
 
-def data_of(folder, cache_dir):
-    data = fp.transcribe_all(load_benchmark(folder), None, Path(cache_dir) / f"{Path(folder).name}.npz")
+def data_of(folder, cache_dir, checkpoint=None):
+    data = fp.transcribe_all(load_benchmark(folder), checkpoint, Path(cache_dir) / f"{Path(folder).name}.npz")
     if COLS:
         for mix, notes, E in data:
             S = log_cqt(load_audio(mix.audio))
@@ -115,6 +115,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--features", type=int, nargs="*", default=[])
     ap.add_argument("--cache-dir", default="runs/s39/count-cache")
+    ap.add_argument("--checkpoint", default=None, help="the network whose notes and embeddings are read")
     ap.add_argument("--group-chords", action="store_true", help="the groups' chord probabilities as evidence")
     ap.add_argument("--count-c", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3])
     ap.add_argument("--per-mix", default=None, help="save each validation mix's hit here (PREFIX_C<C>.npy)")
@@ -128,11 +129,11 @@ def main():
     on = ["data/count-train", "data/count-train2", "data/count-train3", "data/chorale-train-a",
           "data/chorale-train-b", "data/chorale-train-c"]
     check = ["data/count-val", "data/chorale-val", "data/count-val-OPL3_FM", "data/count-val-csound_GM"]
-    train = [d for f in on for d in data_of(f, a.cache_dir) if len(d[1])]
+    train = [d for f in on for d in data_of(f, a.cache_dir, a.checkpoint) if len(d[1])]
     X, y = labelled_notes(train)
     clf = fit_classifier(X, y)
     print(f"features {COLS}: fitted on {len(y)} notes, balanced accuracy {fp.balanced_accuracy(clf, X, y):.3f}")
-    checks = {f: data_of(f, a.cache_dir) for f in check}
+    checks = {f: data_of(f, a.cache_dir, a.checkpoint) for f in check}
     for f, data in checks.items():
         Xc, yc = labelled_notes(data)
         if len(yc):
