@@ -18,18 +18,16 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, "scripts")
 from count_study import transcribe_all  # noqa: E402
-from fit_polyphony import names_instruments  # noqa: E402
+from fit_polyphony import labelled_notes, names_instruments  # noqa: E402
 
 from mitkit import constants as C  # noqa: E402
 from mitkit.audio import load_audio  # noqa: E402
 from mitkit.evaluation.benchmarks import load_benchmark  # noqa: E402
 from mitkit.frontend import log_cqt  # noqa: E402
-from mitkit.notes import notes_to_seconds  # noqa: E402
-from mitkit.synth.instruments import BY_NAME  # noqa: E402
 
 warnings.simplefilter("ignore")
-ONSET_SLACK_S = 0.05
 MAX_FRAMES = int(1.5 * C.FRAME_RATE)
+N_FEATURES = 6  # what decay_features returns per note
 
 
 def decay_features(S, note):
@@ -60,25 +58,24 @@ def decay_features(S, note):
 
 
 def labelled(names, checkpoint, cache_dir):
-    E_all, F_all, y = [], [], []
+    """Embeddings, sound features and labels of the matched notes: fit_polyphony.labelled_notes' matching, run on
+    each note's embedding with its features appended (so the two stay aligned)."""
+    rows, y = [], []
     for n in names:
         data = transcribe_all(load_benchmark(n), checkpoint, Path(cache_dir) / f"{Path(n).name}.npz")
         for mix, notes, E in data:
-            if not names_instruments(mix):
+            if not names_instruments(mix) or not len(notes):
                 continue
             S = log_cqt(load_audio(mix.audio))
-            table = notes_to_seconds(notes)
-            flags = [BY_NAME[name].polyphonic for name in mix.part_names]
-            for note, row, e in zip(notes, table, E):
-                onset, pitch = row[0], row[2]
-                hits = {flags[k] for k, part in enumerate(mix.parts)
-                        if np.any((part[:, 2] == pitch) & (part[:, 0] - ONSET_SLACK_S <= onset) & (onset < part[:, 1]))}
-                if len(hits) == 1:
-                    E_all.append(e)
-                    F_all.append(decay_features(S, note))
-                    y.append(int(hits.pop()))
-        print(f"{n}: {len(y)} notes so far", flush=True)
-    return np.array(E_all), np.array(F_all), np.array(y)
+            F = np.array([decay_features(S, note) for note in notes])
+            X, labels = labelled_notes([(mix, notes, np.hstack([E, F]))])
+            if len(labels):
+                rows.append(X)
+                y.append(labels)
+        print(f"{n}: {sum(map(len, y))} notes so far", flush=True)
+    X, y = np.vstack(rows), np.concatenate(y)
+    D = X.shape[1] - N_FEATURES
+    return X[:, :D], X[:, D:], y
 
 
 def bal(pred, y):
