@@ -1,6 +1,8 @@
 """Scratch (issue 13, session 40): the marimba's lost notes and the note-length rule. Per chosen count mix and
 setting: each part's share of notes found (onset within 50 ms at its pitch) and the share of found notes that
 match any reference note (precision by the same rule)."""
+import json
+import os
 import sys
 import warnings
 
@@ -12,6 +14,8 @@ from mitkit.notes import notes_to_seconds
 
 SETTINGS = [{}, {"min_note_frames": 3}, {"min_note_frames": 2}, {"frame_threshold": 0.4},
             {"min_note_frames": 2, "frame_threshold": 0.4}]
+if os.environ.get("SETTINGS"):  # e.g. SETTINGS='[{}, {"onset_threshold": 0.5}]'
+    SETTINGS = json.loads(os.environ["SETTINGS"])
 for arg in sys.argv[1:]:
     folder, mid = arg.split(":")
     mix = next(m for m in load_benchmark(folder) if m.id == mid)
