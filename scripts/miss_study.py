@@ -6,8 +6,8 @@ an earlier note of its pitch, only the octave below found, another pitch, nothin
 :func:`mitkit.evaluation.metrics.missed_by_reason`); ``--reonset`` adds the note F1 and the recall of each kind
 when notes are also split at onset peaks of at least each given value inside a sounding note
 (``create_notes(reonset_threshold=)``). ``--by-instrument`` adds, over all the folders, each instrument's (each
-part name's) share of notes found, a column per folder, the worst first
-(:func:`mitkit.evaluation.metrics.recall_by_part`).
+part name's) share of notes found, a column per folder, the worst first (each part matched on its own against
+every found note by :func:`mitkit.evaluation.metrics.recall_by_kind`).
 
     python scripts/miss_study.py --on data/quartet-mvt-val data/chorale-val-w [--checkpoint X.pt] \\
         [--reonset 0.5 0.4 0.3]
