@@ -30,20 +30,25 @@ from mitkit.notes import merge_tracks, notes_to_seconds
 from mitkit.training.tuning import mean_note_f1, mix_posteriorgrams, recall_by_kind_of
 
 
-def miss_table(mixes, posteriorgrams, thresholds: dict) -> list[str]:
-    """Markdown rows: per kind of note, how many there are, how many are missed, and why."""
-    missed = {k: dict.fromkeys(MISS_REASONS, 0) for k in NOTE_KINDS}
-    totals = dict.fromkeys(NOTE_KINDS, 0)
+def found_notes(posteriorgrams, thresholds: dict) -> list:
+    """Each mix's notes (seconds, all tracks) made from its posteriorgrams at ``thresholds``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for mix, p in zip(mixes, posteriorgrams):
-            est = notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds))
-            for kind, reasons in missed_by_reason(mix.parts, est).items():
-                for reason, n in reasons.items():
-                    missed[kind][reason] += n
-            for part in mix.parts:
-                for kind in note_kinds(part):
-                    totals[kind] += 1
+        return [notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds)) for p in posteriorgrams]
+
+
+def miss_table(mixes, estimates) -> list[str]:
+    """Markdown rows: per kind of note, how many there are, how many are missed, and why (``estimates``: each
+    mix's :func:`found_notes`)."""
+    missed = {k: dict.fromkeys(MISS_REASONS, 0) for k in NOTE_KINDS}
+    totals = dict.fromkeys(NOTE_KINDS, 0)
+    for mix, est in zip(mixes, estimates):
+        for kind, reasons in missed_by_reason(mix.parts, est).items():
+            for reason, n in reasons.items():
+                missed[kind][reason] += n
+        for part in mix.parts:
+            for kind in note_kinds(part):
+                totals[kind] += 1
     rows = ["| kind | notes | missed | " + " | ".join(MISS_REASONS) + " |", "|---" + "|---:" * (2 + len(MISS_REASONS)) + "|"]
     for kind in NOTE_KINDS:
         rows.append(f"| {kind} | {totals[kind]} | {sum(missed[kind].values())} | "
@@ -51,17 +56,15 @@ def miss_table(mixes, posteriorgrams, thresholds: dict) -> list[str]:
     return rows
 
 
-def found_by_instrument(mixes, posteriorgrams, thresholds: dict) -> dict[str, list[int]]:
-    """Per part name (an instrument, or a voice), ``[notes found, notes]`` over ``mixes``."""
+def found_by_instrument(mixes, estimates) -> dict[str, list[int]]:
+    """Per part name (an instrument, or a voice), ``[notes found, notes]`` over ``mixes`` (``estimates``: each
+    mix's :func:`found_notes`)."""
     found = defaultdict(lambda: [0, 0])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for mix, p in zip(mixes, posteriorgrams):
-            est = notes_to_seconds(create_notes(p.frames, p.onsets, **thresholds))
-            for name, part in zip(mix.part_names, mix.parts):
-                for hit, total in recall_by_kind([part], est).values():
-                    found[name][0] += hit
-                    found[name][1] += total
+    for mix, est in zip(mixes, estimates):
+        for name, part in zip(mix.part_names, mix.parts):
+            for hit, total in recall_by_kind([part], est).values():
+                found[name][0] += hit
+                found[name][1] += total
     return dict(found)
 
 
@@ -104,7 +107,8 @@ def main(argv=None) -> None:
         mixes = load_benchmark(folder)
         posteriorgrams = mix_posteriorgrams(model, mixes)
         print(f"\n{Path(folder).name} ({len(mixes)} mixes): missed notes by reason")
-        print("\n".join(miss_table(mixes, posteriorgrams, thresholds)))
+        estimates = found_notes(posteriorgrams, thresholds)  # made once: the miss table and the instruments read them
+        print("\n".join(miss_table(mixes, estimates)))
         refs = [merge_tracks(m.parts) for m in mixes]
         for reonset in [thresholds.get("reonset_threshold"), *args.reonset]:
             th = {**thresholds, "reonset_threshold": reonset}
@@ -112,7 +116,7 @@ def main(argv=None) -> None:
             print(f"  re-onsets at {reonset}: note F1 {mean_note_f1(refs, posteriorgrams, th):.4f}, recall "
                   + ", ".join(f"{k} {v:.3f}" for k, v in recall.items()))
         if args.by_instrument:
-            by_folder[folder] = found_by_instrument(mixes, posteriorgrams, thresholds)
+            by_folder[folder] = found_by_instrument(mixes, estimates)
     if args.by_instrument:
         print("\nnotes found by instrument (onset within 50 ms at its pitch, any track)")
         print("\n".join(instrument_table(by_folder)))
